@@ -1,0 +1,1 @@
+"""Couriers: shifts, positions and tracks, the mobile API, the OsmAnd endpoint, the order pool, dispatch."""

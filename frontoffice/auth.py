@@ -1,0 +1,226 @@
+"""Authentication: users, passwords, bearer tokens, browser sessions, role checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from frontoffice.db import utcnow
+from frontoffice.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from frontoffice.models import ApiToken, Role, User
+
+TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=5)
+
+
+# --- services -------------------------------------------------------------------------------
+
+
+def hash_token(raw: str) -> str:
+    """SHA-256 hex of a bearer token (tokens are long random strings, so no salt is needed)."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    full_name: str = "",
+    *,
+    hash_method: str = "scrypt",
+) -> User:
+    """Create a user; the username must be new and the role known."""
+    username = username.strip()
+    if not username:
+        raise InvalidInput("The username must not be empty.")
+    if role not in {r.value for r in Role}:
+        raise InvalidInput(f"Unknown role {role!r}; known roles: {', '.join(r.value for r in Role)}.")
+    if len(password) < 4:
+        raise InvalidInput("The password must have at least 4 characters.")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"A user named {username!r} already exists.")
+    user = User(
+        username=username,
+        password_hash=generate_password_hash(password, method=hash_method),
+        role=role,
+        full_name=full_name or username,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def issue_token(session: Session, user: User, name: str = "") -> str:
+    """Create a bearer token for ``user``; the raw token is returned once and never stored."""
+    raw = secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(raw), name=name[:120]))
+    session.flush()
+    return raw
+
+
+def revoke_token(session: Session, raw: str) -> bool:
+    """Revoke a token; True if it was live."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def token_owner(session: Session, raw: str) -> tuple[User, ApiToken] | None:
+    """The active user owning a live token, with the token, or None."""
+    row = session.execute(
+        select(User, ApiToken)
+        .join(ApiToken, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None), User.active.is_(True))
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def touch_token(session: Session, token_id: int) -> None:
+    """Record that a token was used just now."""
+    session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))
+
+
+# --- request-level principal -----------------------------------------------------------------
+
+
+def bearer_token() -> str | None:
+    """The raw bearer token of the current request, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def current_principal() -> User | None:
+    """The user making this request: bearer token first, then the browser session."""
+    if "principal" in g:
+        return g.principal
+    principal: User | None = None
+    raw = bearer_token()
+    if raw is not None:
+        db = current_app.extensions["frontoffice"].db
+        with db.reading() as s:
+            found = token_owner(s, raw)
+        if found is None:
+            g.principal = None
+            raise Unauthorized("The bearer token is unknown, revoked or belongs to a disabled user.")
+        principal, token = found
+        g.api_token_id = token.id
+        if token.last_used_at is None or utcnow() - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+            with db.unit_of_work() as w:
+                touch_token(w, token.id)
+    elif current_user.is_authenticated:
+        principal = current_user._get_current_object()  # type: ignore[attr-defined]
+    g.principal = principal
+    return principal
+
+
+def require_roles(roles: frozenset[str] | set[str] | tuple[str, ...]) -> User:
+    """The current principal if it has one of ``roles``; 401 without one, 403 with the wrong role."""
+    user = current_principal()
+    if user is None:
+        raise Unauthorized("Authentication is required: send a bearer token or log in.")
+    if not user.has_role(*roles):
+        raise Forbidden(f"This needs one of the roles: {', '.join(sorted(roles))}; you are {user.role}.")
+    return user
+
+
+# --- browser pages ---------------------------------------------------------------------------
+
+bp = Blueprint("auth", __name__)
+csrf = CSRFProtect()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    db = current_app.extensions["frontoffice"].db
+    with db.reading() as s:
+        user = s.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Log in page for staff."""
+    error = None
+    if request.method == "POST":
+        db = current_app.extensions["frontoffice"].db
+        with db.reading() as s:
+            user = authenticate(s, request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            error = "Unknown username or wrong password."
+        elif user.role == Role.COURIER:
+            error = "Couriers sign in through the courier app, not here."
+        else:
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+    return render_template("login.html", error=error), (401 if error else 200)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    """Log out and go back to the login page."""
+    logout_user()
+    flash("You are logged out.")
+    return redirect(url_for("auth.login"))
+
+
+def init_auth(app: Flask) -> None:
+    """Wire Flask-Login, CSRF (for cookie sessions only; bearer calls are exempt) and the pages."""
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def _csrf_for_cookie_sessions():
+        if request.method in {"GET", "HEAD", "OPTIONS", "TRACE"}:
+            return None
+        if bearer_token() is not None:
+            return None
+        if request.path.startswith("/api/") and not current_user.is_authenticated:
+            return None  # no cookie session to ride on: the endpoint itself answers 401
+        view = app.view_functions.get(request.endpoint or "")
+        if view is not None and getattr(view, "csrf_exempt", False):
+            return None
+        csrf.protect()
+        return None
+
+
+def csrf_exempt(view):
+    """Mark a view that authenticates without cookies (device ids, bearer tokens only)."""
+    view.csrf_exempt = True
+    return view

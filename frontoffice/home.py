@@ -1,0 +1,45 @@
+"""The start page, language switch and health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from frontoffice.errors import problem
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Start page: the pages this user may open."""
+    kernel = current_app.extensions["frontoffice"]
+    links = [n for n in kernel.nav if current_user.has_role(*n.roles)]
+    if len(links) == 1:
+        return redirect(url_for(links[0].endpoint))
+    return render_template("index.html", links=links)
+
+
+@bp.route("/lang/<code>", methods=["POST", "GET"])
+def set_language(code: str):
+    """Switch the interface language (en, ru)."""
+    from frontoffice.app import LANGUAGES
+
+    if code in LANGUAGES:
+        session["lang"] = code
+    target = request.referrer or url_for("home.index")
+    return redirect(target if target.startswith(request.host_url) else url_for("home.index"))
+
+
+@bp.route("/healthz")
+def healthz():
+    """Liveness and database check, for load balancers."""
+    db = current_app.extensions["frontoffice"].db
+    try:
+        with db.reading() as s:
+            s.execute(text("SELECT 1"))
+    except Exception as exc:  # the check reports any database failure
+        return problem(503, "Database unavailable", str(exc.__class__.__name__))
+    return jsonify(status="ok", database=db.dialect)

@@ -1,0 +1,1 @@
+"""Monitor: live delivery metrics, loyalty, the manager monitor over websockets, reports."""

@@ -1,0 +1,1 @@
+"""Nomenclature: the catalogue, organizations and tax systems, distribution conditions, receipts."""

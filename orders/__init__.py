@@ -1,0 +1,1 @@
+"""Orders: branches, the order aggregate, its state machine and its API."""

@@ -1,0 +1,55 @@
+"""Facts about orders, published after commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """Base of every order fact."""
+
+    order_id: int
+    branch_id: int
+
+
+@dataclass(frozen=True)
+class OrderPlaced(OrderEvent):
+    """A new order was taken."""
+
+    number: str
+    status: str
+    kind: str
+    total: int
+    client_phone: str
+    client_name: str
+    payment_kind: str
+    created_at: dt.datetime
+    promised_at: dt.datetime | None
+    lat: float | None
+    lon: float | None
+    actor_id: int | None
+
+
+@dataclass(frozen=True)
+class OrderStatusChanged(OrderEvent):
+    """An order moved from one state to another."""
+
+    number: str
+    from_status: str
+    to_status: str
+    reason: str | None
+    at: dt.datetime
+    actor_id: int | None
+    courier_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CourierAssigned(OrderEvent):
+    """A courier took (or was given) an order; ``courier_id`` None means released."""
+
+    courier_id: int | None
+    previous_courier_id: int | None
+    at: dt.datetime
+    actor_id: int | None

@@ -1,0 +1,130 @@
+"""Order tables: branches, orders, lines, the audit trail, per-day number counters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from frontoffice.db import Base, utcnow
+
+
+class Branch(Base):
+    """A kitchen / point of sale that cooks and dispatches orders."""
+
+    __tablename__ = "branches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(10), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    lat: Mapped[float]
+    lon: Mapped[float]
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Moscow")
+    # {"mon": [["10:00", "23:00"]], …}; a day missing means closed that day.
+    opening_hours: Mapped[dict] = mapped_column(default=dict)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Order(Base):
+    """One order: who, where, what, how paid, when promised, where it is now."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("branch_id", "business_date", "seq"),
+        Index("ix_orders_status_branch", "status", "branch_id"),
+        Index("ix_orders_business_date", "business_date"),
+        Index("ix_orders_client_phone_created", "client_phone", "created_at"),
+        Index("ix_orders_courier_status", "courier_id", "status"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int]
+    business_date: Mapped[dt.date] = mapped_column(Date)
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    client_phone: Mapped[str] = mapped_column(String(20))
+    client_name: Mapped[str] = mapped_column(String(200), default="")
+    address_text: Mapped[str] = mapped_column(String(500), default="")
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    payment_kind: Mapped[str] = mapped_column(String(20))
+    change_from: Mapped[int | None]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    promised_at: Mapped[dt.datetime | None]
+    items_total: Mapped[int]
+    discount_total: Mapped[int] = mapped_column(default=0)
+    delivery_fee: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int]
+    # Courier assignment is two fields, not a status; couriers live in another package.
+    courier_id: Mapped[int | None]
+    assigned_at: Mapped[dt.datetime | None]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    status_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[dt.datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    branch: Mapped[Branch] = relationship(lazy="joined")
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.position"
+    )
+    events: Mapped[list[OrderEvent]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OrderLine(Base):
+    """One line of an order, priced from the catalogue at the time of the order."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int]
+    unit_price: Mapped[int]
+    total: Mapped[int]
+    vat_rate: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(String(500), default="")
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderEvent(Base):
+    """The audit trail: who did what to an order, when, from which state to which, why."""
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    payload: Mapped[dict] = mapped_column(default=dict)
+
+    order: Mapped[Order] = relationship(back_populates="events")
+
+
+class OrderCounter(Base):
+    """The last order number handed out per branch per business day."""
+
+    __tablename__ = "order_counters"
+
+    branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
+    business_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last_seq: Mapped[int]
