@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, request, session
-from flask_babel import Babel
+from flask_babel import Babel, get_locale
 from flask_socketio import SocketIO
 
 from frontoffice.auth import init_auth
 from frontoffice.db import Database, make_engine
 from frontoffice.errors import register_error_handlers
 from frontoffice.events import EventBus
+from frontoffice.metrics import init_metrics
 from frontoffice.migrate import DOMAIN_PACKAGES
 from frontoffice.realtime import make_socketio
 from frontoffice.settings import Settings
@@ -83,13 +84,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db = Database(make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms))
     bus = EventBus()
     db.on_commit(bus.dispatch)
-    socketio = make_socketio(app, settings.redis_url)
+    socketio = make_socketio(app, settings.redis_url, settings.socketio_channel)
     kernel = Kernel(settings=settings, db=db, bus=bus, socketio=socketio)
     app.extensions["frontoffice"] = kernel
 
     Babel(app, locale_selector=_select_locale)
     register_error_handlers(app)
     init_auth(app)
+    init_metrics(app, kernel)
 
     from frontoffice import apidocs, home, tokens_api
 
@@ -99,7 +101,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def _inject() -> dict[str, Any]:
-        return {"kernel_nav": kernel.nav, "languages": LANGUAGES, "settings": settings}
+        return {
+            "kernel_nav": kernel.nav,
+            "languages": LANGUAGES,
+            "settings": settings,
+            "get_locale": get_locale,
+        }
 
     for name in DOMAIN_PACKAGES:
         wiring = importlib.import_module(f"{name}.wiring")

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -85,13 +85,21 @@ def revoke_token(session: Session, raw: str) -> bool:
     return result.rowcount == 1
 
 
+# Every API call runs this lookup: the statement is built once.
+_TOKEN_OWNER = (
+    select(User, ApiToken)
+    .join(ApiToken, User.id == ApiToken.user_id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        User.active.is_(True),
+    )
+)
+
+
 def token_owner(session: Session, raw: str) -> tuple[User, ApiToken] | None:
     """The active user owning a live token, with the token, or None."""
-    row = session.execute(
-        select(User, ApiToken)
-        .join(ApiToken, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None), User.active.is_(True))
-    ).first()
+    row = session.execute(_TOKEN_OWNER, {"token_hash": hash_token(raw)}).first()
     return (row[0], row[1]) if row is not None else None
 
 

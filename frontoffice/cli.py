@@ -75,8 +75,12 @@ def _serve(app, host: str, port: int, threads: int) -> None:
                 "accesslog": None,
                 "errorlog": "-",
                 "loglevel": "info",
+                # gunicorn >= 25 opens a control socket at one fixed path per user; several
+                # processes on one host (scale-out) would fight over it, and we do not use it.
+                "control_socket_disable": True,
             }.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:
+                    self.cfg.set(key, value)
 
         def load(self):
             return app
@@ -114,7 +118,15 @@ def load_demo(app) -> list[tuple[str, str, str]]:
 @click.option("--port", default=8000, type=int, show_default=True)
 @click.option("--threads", default=200, type=int, show_default=True)
 @click.option("--no-serve", is_flag=True, help="Load the demo data and exit.")
-def demo(host: str, port: int, threads: int, no_serve: bool) -> None:
+@click.option(
+    "--simulate",
+    "simulate_rate",
+    is_flag=False,
+    flag_value="3/min",
+    default=None,
+    help="Also play a live day on it (monitor/simulator.py); optional rate, default 3/min.",
+)
+def demo(host: str, port: int, threads: int, no_serve: bool, simulate_rate: str | None) -> None:
     """Load demo data (idempotent) and serve it."""
     app = _app()
     _upgrade(app)
@@ -127,7 +139,98 @@ def demo(host: str, port: int, threads: int, no_serve: bool) -> None:
     click.echo(f"API reference: http://{host}:{port}/api/docs")
     click.echo("")
     if not no_serve:
+        if simulate_rate:
+            local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+            _simulate_in_background(f"http://{local}:{port}", simulate_rate)
         _serve(app, host, port, threads)
+
+
+def _simulate_in_background(url: str, rate: str) -> None:
+    """Start the simulator in a thread of this (gunicorn master) process once the server answers."""
+    import threading
+
+    def play() -> None:
+        import time
+
+        import requests
+
+        from monitor.simulator import Simulator, SimulatorError, config_from
+
+        for _ in range(240):
+            try:
+                if requests.get(f"{url}/healthz", timeout=2).ok:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        try:
+            config = config_from(url=url, rate=rate, duration="24h", verbose=False)
+            click.echo(f"Simulating a live day on {url} at {rate} (monitor: {url}/monitor)")
+            Simulator(config, out=click.echo).run()
+        except (SimulatorError, ValueError) as exc:
+            click.echo(f"simulator: {exc}", err=True)
+
+    threading.Thread(target=play, name="simulator", daemon=True).start()
+
+
+@main.command()
+@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The running instance.")
+@click.option("--rate", default="2/min", show_default=True, help="Orders arriving: 2/min, 30/h, 0.5/s.")
+@click.option("--duration", default="10m", show_default=True, help="How long to play: 90s, 10m, 2h.")
+@click.option(
+    "--time-scale",
+    default=10.0,
+    type=click.FloatRange(min=1.0),
+    show_default=True,
+    help="How much faster kitchens, roads and promises run than the clock.",
+)
+@click.option("--seed", type=int, default=None, help="Repeat the same day.")
+@click.option("--manager", default="manager:manager", show_default=True, help="Kitchen and dispatch login.")
+@click.option("--operator", default="operator:operator", show_default=True, help="Order-taking login.")
+@click.option(
+    "--courier",
+    "couriers",
+    multiple=True,
+    default=("courier:courier",),
+    show_default=True,
+    help="A courier app login (login:password); repeat for more.",
+)
+@click.option("--quiet", is_flag=True, help="Print only the summary.")
+def simulate(
+    url: str,
+    rate: str,
+    duration: str,
+    time_scale: float,
+    seed: int | None,
+    manager: str,
+    operator: str,
+    couriers: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Play a live delivery day on a running instance through its HTTP APIs."""
+    from monitor.simulator import Simulator, SimulatorError, config_from
+
+    try:
+        config = config_from(
+            url=url,
+            rate=rate,
+            duration=duration,
+            time_scale=time_scale,
+            seed=seed,
+            manager=manager,
+            operator=operator,
+            couriers=couriers,
+            verbose=not quiet,
+        )
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    try:
+        report = Simulator(config, out=click.echo).run()
+    except SimulatorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if quiet:
+        click.echo(report.as_dict())
 
 
 @main.group()

@@ -52,10 +52,11 @@ def revision(url: str, message: str, branch: str, autogenerate: bool = True) -> 
     """Write a new revision on ``branch`` (a package name), for developers."""
     cfg = alembic_config(url)
     cfg.attributes["branch_package"] = branch
-    heads = {s.branch_labels and next(iter(s.branch_labels)) for s in _script(cfg).get_revisions("heads")}
+    # Only a branch's first revision carries its label; later ones inherit it.
+    labels = {label for rev in _script(cfg).walk_revisions() for label in rev.branch_labels}
     kwargs = (
         {"head": f"{branch}@head"}
-        if branch in heads
+        if branch in labels
         else {"head": "base", "branch_label": branch, "version_path": _branch_path(branch)}
     )
     command.revision(cfg, message=message, autogenerate=autogenerate, **kwargs)

@@ -20,6 +20,8 @@ class Settings:
     database_url: str = ""
     secret_key: str = ""
     redis_url: str | None = None
+    # Redis pub/sub channel of the Socket.IO message queue; processes sharing it hear each other.
+    socketio_channel: str = "frontoffice-socketio"
     timezone: str = "Europe/Moscow"
     locale: str = "en"
     phone_region: str = "RU"

@@ -71,6 +71,12 @@ def test_a_branch_watcher_hears_only_its_branch(live_server, staff):
         client.disconnect()
 
 
+def test_a_real_client_without_credentials_is_refused(live_server, staff):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client, _ = connect(live_server.url, "/monitor", None)
+        client.disconnect()
+
+
 @pytest.mark.parametrize(
     ("who", "namespace"),
     [
@@ -82,8 +88,16 @@ def test_a_branch_watcher_hears_only_its_branch(live_server, staff):
         ("courier", "/callcentre"),
     ],
 )
-def test_unauthenticated_or_wrong_role_sockets_are_refused(live_server, staff, who, namespace):
-    token = None if who is None else staff[who].token if who in staff else who
-    with pytest.raises(socketio.exceptions.ConnectionError):
-        client, _ = connect(live_server.url, namespace, token)
-        client.disconnect()
+def test_unauthenticated_or_wrong_role_sockets_are_refused(app, users, who, namespace):
+    token = None if who is None else users[who].token if who in users else who
+    socketio_server = app.extensions["frontoffice"].socketio
+    client = socketio_server.test_client(app, namespace=namespace, auth={"token": token} if token else None)
+    assert not client.is_connected(namespace)
+
+
+@pytest.mark.parametrize(("who", "namespace"), [("manager", "/monitor"), ("operator", "/callcentre")])
+def test_staff_of_the_right_role_are_admitted(app, users, who, namespace):
+    socketio_server = app.extensions["frontoffice"].socketio
+    client = socketio_server.test_client(app, namespace=namespace, auth={"token": users[who].token})
+    assert client.is_connected(namespace)
+    client.disconnect(namespace=namespace)

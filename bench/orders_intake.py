@@ -1,0 +1,436 @@
+"""Benchmark: order intake through the real server, against a bare one-row-insert baseline.
+
+Workload: ``frontoffice demo --no-serve`` fills a fresh SQLite instance folder, ``frontoffice run``
+serves it (gunicorn gthread, one worker, SQLite in WAL), and a load generator in another process
+keeps ``--concurrency`` keep-alive connections busy with ``POST /api/v1/orders`` (3 lines, an
+operator's bearer token from ``POST /api/v1/tokens``, the two demo branches in turn). In the same
+run the baseline (``bench/baseline_app.py``: the same gunicorn settings, the same engine and
+pragmas on the same database file, one single-row INSERT per request) gets the same load.
+
+    /work/venv/bin/python bench/orders_intake.py [--duration 10] [--concurrency 8] [--warmup 2]
+
+Prints a table, then one JSON line:
+``{"bench": "orders_intake", "ours": …, "baseline": …, "unit": "req/s", "ratio": …, "p99_ms": …}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+HERE = Path(__file__).resolve().parent
+HOST = "127.0.0.1"
+
+
+# --- servers ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def frontoffice_command() -> list[str]:
+    """The ``frontoffice`` console script of this interpreter (or ``python -m frontoffice.cli``)."""
+    script = Path(sys.executable).with_name("frontoffice")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "frontoffice.cli"]
+
+
+class Server:
+    """A server process whose output goes to a log file; stopped with SIGTERM."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], cwd: Path, port: int):
+        self.name = name
+        self.port = port
+        self.url = f"http://{HOST}:{port}"
+        self.log_path = cwd / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Block until ``/healthz`` answers 200."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} did not come up in {timeout} s:\n{self.log_tail()}")
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used so far by the server and its gunicorn worker (Linux /proc), or None."""
+        ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        pids = [self.proc.pid]
+        try:
+            for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+                pids += [int(p) for p in (task / "children").read_text().split()]
+            total = 0
+            for pid in pids:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, ValueError):
+            return None
+        return total / ticks
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The end of the server's output."""
+        self._log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it lingers."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._log.close()
+
+
+# --- load generator (runs in its own process) ------------------------------------------------
+
+
+@dataclass
+class PhaseResult:
+    """What one load phase measured."""
+
+    ok: int
+    failed: int
+    seconds: float
+    latencies_ms: list[float]
+    first_failure: str = ""
+    server_cpu: float | None = None  # CPU seconds per second the server used while measured
+
+    @property
+    def rate(self) -> float:
+        """Successful requests per second."""
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        """Latency percentile in ms (q in 0..100)."""
+        if not self.latencies_ms:
+            return float("nan")
+        data = sorted(self.latencies_ms)
+        return data[min(len(data) - 1, max(0, round(q / 100 * len(data)) - 1))]
+
+
+def _http_request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
+    head = [f"POST {path} HTTP/1.1", f"Host: {HOST}", "Connection: keep-alive"]
+    head += [f"{k}: {v}" for k, v in headers.items()]
+    head += ["Content-Type: application/json", f"Content-Length: {len(body)}", "", ""]
+    return "\r\n".join(head).encode() + body
+
+
+async def _one_connection(
+    port: int, requests_: list[bytes], expect: int, measure_from: float, deadline: float, out: dict
+) -> None:
+    """Send requests one after the other on one keep-alive connection until ``deadline``;
+    record those sent from ``measure_from`` on."""
+    reader = writer = None
+    i = 0
+    while time.perf_counter() < deadline:
+        if writer is None:
+            reader, writer = await asyncio.open_connection(HOST, port)
+        payload = requests_[i % len(requests_)]
+        i += 1
+        started = time.perf_counter()
+        writer.write(payload)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head[9:12])
+        length = 0
+        close = False
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"connection" and value.strip().lower() == b"close":
+                close = True
+        data = await reader.readexactly(length) if length else b""
+        elapsed = (time.perf_counter() - started) * 1000
+        if started >= measure_from:
+            if status == expect:
+                out["ok"] += 1
+                out["lat"].append(elapsed)
+            else:
+                out["failed"] += 1
+                if not out["first_failure"]:
+                    out["first_failure"] = f"{status} {data[:300].decode(errors='replace')}"
+        if close:
+            writer.close()
+            writer = None
+    if writer is not None:
+        writer.close()
+
+
+async def _run_load(
+    port: int, requests_: list[bytes], expect: int, concurrency: int, warmup: float, duration: float, events
+) -> PhaseResult:
+    out = {"ok": 0, "failed": 0, "lat": [], "first_failure": ""}
+    measure_from = time.perf_counter() + warmup
+    deadline = measure_from + duration
+
+    async def announce() -> None:
+        await asyncio.sleep(max(0.0, measure_from - time.perf_counter()))
+        events.put("measuring")
+
+    # Each connection starts at a different request so the branches and phones interleave.
+    await asyncio.gather(
+        announce(),
+        *(
+            _one_connection(port, requests_[c:] + requests_[:c], expect, measure_from, deadline, out)
+            for c in range(concurrency)
+        ),
+    )
+    return PhaseResult(
+        out["ok"], out["failed"], time.perf_counter() - measure_from, out["lat"], out["first_failure"]
+    )
+
+
+def load_worker(
+    port: int, requests_: list[bytes], expect: int, concurrency: int, warmup: float, duration: float, events
+) -> None:
+    """Warm up, then measure one endpoint on the same connections; tells ``events`` when the
+    measurement starts, then puts the result (or the failure)."""
+    try:
+        events.put(asyncio.run(_run_load(port, requests_, expect, concurrency, warmup, duration, events)))
+    except BaseException as exc:  # report the failure to the driver instead of hanging it
+        events.put(exc)
+
+
+def measure(server: Server, requests_: list[bytes], expect: int, args: argparse.Namespace) -> PhaseResult:
+    """Run the load generator in a separate process against one server; note the server's CPU use."""
+    ctx = mp.get_context("spawn")
+    events = ctx.Queue()
+    proc = ctx.Process(
+        target=load_worker,
+        args=(server.port, requests_, expect, args.concurrency, args.warmup, args.duration, events),
+    )
+    proc.start()
+    limit = args.warmup + args.duration + 60
+    result = events.get(timeout=limit)
+    if result == "measuring":
+        cpu_before, wall_before = server.cpu_seconds(), time.monotonic()
+        result = events.get(timeout=limit)
+        cpu_after, wall_after = server.cpu_seconds(), time.monotonic()
+        if isinstance(result, PhaseResult) and cpu_before is not None and cpu_after is not None:
+            result.server_cpu = (cpu_after - cpu_before) / (wall_after - wall_before)
+    proc.join(10)
+    if isinstance(result, BaseException):
+        raise RuntimeError(f"load generator failed: {result!r}")
+    return result
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+def _start_py_spy(server: Server, args: argparse.Namespace) -> subprocess.Popen:
+    """py-spy sampling the server's gunicorn worker over warm-up and measurement."""
+    exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    out = Path(args.profile).resolve()
+    fmt = "flamegraph" if out.suffix == ".svg" else "raw"
+    return subprocess.Popen(
+        [
+            exe,
+            "record",
+            "--subprocesses",
+            "--nonblocking",
+            "-r",
+            "250",
+            "-f",
+            fmt,
+            "-o",
+            str(out),
+            "-p",
+            str(server.proc.pid),
+            "-d",
+            str(int(args.warmup + args.duration)),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def order_bodies(count: int = 64) -> list[dict]:
+    """Orders of three lines for the two demo branches, with different callers."""
+    bodies = []
+    for i in range(count):
+        bodies.append(
+            {
+                "branch_id": 1 + i % 2,
+                "kind": "delivery",
+                "client": {
+                    "phone": f"+7 912 {100 + i:03d}-{i % 100:02d}-{(7 * i) % 100:02d}",
+                    "name": "Bench",
+                },
+                "address": {"text": f"Kazan, Baumana St, {1 + i}", "lat": 55.79 + i / 10000, "lon": 49.12},
+                "payment": {"kind": "cash", "change_from": "5000.00"},
+                "lines": [
+                    {"sku": "PZ-MARG", "quantity": 1},
+                    {"sku": "DR-COLA05", "quantity": 2},
+                    {"sku": "SU-PHIL", "quantity": 1},
+                ],
+            }
+        )
+    return bodies
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the benchmark; print the table and the JSON line; return the figures."""
+    parser = argparse.ArgumentParser(description="Order intake throughput against a bare-insert baseline.")
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per endpoint")
+    parser.add_argument(
+        "--warmup", type=float, default=2.0, help="unmeasured seconds before each measurement"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="keep-alive connections of the load generator"
+    )
+    parser.add_argument("--threads", type=int, default=200, help="gunicorn threads of each server")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary instance folder")
+    parser.add_argument(
+        "--profile",
+        metavar="PATH",
+        help="record our server with py-spy during the orders phase (PATH.svg: flame graph, else collapsed stacks)",
+    )
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-orders-intake-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTOFFICE_")}
+    env.update(FRONTOFFICE_INSTANCE_PATH=str(workdir / "instance"), FRONTOFFICE_SECRET_KEY="bench")
+    database_url = f"sqlite:///{workdir / 'instance' / 'frontoffice.sqlite3'}"
+    servers: list[Server] = []
+    try:
+        loaded = subprocess.run(
+            [*frontoffice_command(), "demo", "--no-serve"],
+            env=env,
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        if loaded.returncode != 0:
+            raise RuntimeError(f"frontoffice demo --no-serve failed:\n{loaded.stdout}")
+        ours = Server(
+            "frontoffice",
+            [
+                *frontoffice_command(),
+                "run",
+                "--port",
+                str(port := free_port()),
+                "--threads",
+                str(args.threads),
+            ],
+            env,
+            workdir,
+            port,
+        )
+        servers.append(ours)
+        base = Server(
+            "baseline",
+            [
+                sys.executable,
+                str(HERE / "baseline_app.py"),
+                "--database-url",
+                database_url,
+                "--port",
+                str(port := free_port()),
+                "--threads",
+                str(args.threads),
+            ],
+            env,
+            workdir,
+            port,
+        )
+        servers.append(base)
+        ours.wait_ready()
+        base.wait_ready()
+
+        resp = requests.post(
+            f"{ours.url}/api/v1/tokens", json={"username": "operator", "password": "operator"}, timeout=10
+        )
+        resp.raise_for_status()
+        auth = {"Authorization": f"Bearer {resp.json()['token']}"}
+        bodies = [json.dumps(b).encode() for b in order_bodies()]
+        check = requests.post(
+            f"{ours.url}/api/v1/orders",
+            data=bodies[0],
+            headers={**auth, "Content-Type": "application/json"},
+            timeout=10,
+        )
+        if check.status_code != 201:
+            raise RuntimeError(f"placing an order failed: {check.status_code} {check.text}")
+
+        spy = _start_py_spy(ours, args) if args.profile else None
+        our_result = measure(ours, [_http_request("/api/v1/orders", b, auth) for b in bodies], 201, args)
+        if spy is not None:
+            spy.wait(30)
+        base_result = measure(base, [_http_request("/bare", b, {}) for b in bodies], 201, args)
+    finally:
+        for server in servers:
+            server.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    for name, result in (("orders", our_result), ("baseline", base_result)):
+        if result.failed:
+            print(
+                f"warning: {result.failed} {name} requests failed, first: {result.first_failure}",
+                file=sys.stderr,
+            )
+
+    ratio = our_result.rate / base_result.rate if base_result.rate else 0.0
+    print(
+        f"orders_intake: {args.concurrency} keep-alive connections, {args.duration:g} s per endpoint "
+        f"after {args.warmup:g} s warm-up; gunicorn gthread 1 worker x {args.threads} threads; SQLite WAL; "
+        f"{os.cpu_count()} CPUs"
+    )
+    header = f"{'endpoint':<34} {'requests':>9} {'failed':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'srv CPU':>8}"
+    print(header)
+    print("-" * len(header))
+    for label, result in (
+        ("POST /api/v1/orders (3 lines)", our_result),
+        ("baseline POST /bare (1-row INSERT)", base_result),
+    ):
+        mean = statistics.fmean(result.latencies_ms) if result.latencies_ms else float("nan")
+        print(
+            f"{label:<34} {result.ok:>9} {result.failed:>7} {result.rate:>9.1f} "
+            f"{result.percentile(50):>8.1f} {result.percentile(99):>8.1f} {mean:>8.1f} "
+            f"{'' if result.server_cpu is None else f'{result.server_cpu:.0%}':>8}"
+        )
+    print(f"ratio ours/baseline: {ratio:.2f}")
+    figures = {
+        "bench": "orders_intake",
+        "ours": round(our_result.rate, 1),
+        "baseline": round(base_result.rate, 1),
+        "unit": "req/s",
+        "ratio": round(ratio, 3),
+        "p99_ms": round(our_result.percentile(99), 1),
+    }
+    print(json.dumps(figures))
+    return figures
+
+
+if __name__ == "__main__":
+    main()

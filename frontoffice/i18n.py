@@ -1,0 +1,43 @@
+"""Messages that reach pages without a literal ``_()`` call at their source.
+
+Flashes, login errors, role names and HTTP error titles are produced as plain English
+strings and translated where a template renders them (``_(message)``). Listing them
+here with :func:`N_` puts them into the message catalogue, which ``pybabel extract``
+builds from ``_()``, ``N_()`` and ``add_nav()`` calls (see docs/translations.md).
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction and return it untranslated."""
+    return message
+
+
+RUNTIME_MESSAGES = (
+    # Flask-Login and the login page
+    N_("Please log in to access this page."),
+    N_("Unknown username or wrong password."),
+    N_("Couriers sign in through the courier app, not here."),
+    N_("You are logged out."),
+    # role names shown in the top bar
+    N_("admin"),
+    N_("manager"),
+    N_("operator"),
+    N_("courier"),
+    N_("backoffice"),
+    # titles of error pages (frontoffice.errors and werkzeug)
+    N_("Bad request"),
+    N_("Bad Request"),
+    N_("Unauthorized"),
+    N_("Forbidden"),
+    N_("Not found"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("Conflict"),
+    N_("Unprocessable content"),
+    N_("Request Entity Too Large"),
+    N_("Too Many Requests"),
+    N_("Internal server error"),
+    N_("Internal Server Error"),
+)

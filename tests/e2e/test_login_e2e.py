@@ -1,0 +1,30 @@
+"""Staff log in through the login page in a real browser."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from tests.conftest import make_users
+from tests.e2e.conftest import login
+
+
+def test_an_operator_logs_in_and_lands_on_the_start_page(live_server, page, artifacts):
+    make_users(live_server.app)
+    response = login(page, live_server.url, "test-operator", "pw-operator")
+    page.screenshot(path=str(artifacts / "start-page.png"), full_page=True)
+    assert response.ok
+    assert urlsplit(page.url).path == "/"
+    assert page.inner_text("main h1") == "Welcome, Test Operator"
+    assert "Test Operator" in page.inner_text("header .who")
+    assert page.locator("header form button", has_text="Log out").is_visible()
+
+
+def test_a_wrong_password_shows_the_message_and_keeps_the_login_page(live_server, page, artifacts):
+    make_users(live_server.app)
+    response = login(page, live_server.url, "test-operator", "not-the-password")
+    page.screenshot(path=str(artifacts / "wrong-password.png"), full_page=True)
+    assert response.status == 401
+    assert urlsplit(page.url).path == "/login"
+    assert page.inner_text("[role=alert]") == "Unknown username or wrong password."
+    assert page.input_value("input[name=username]") == "test-operator"
+    assert page.locator("header .who").count() == 0

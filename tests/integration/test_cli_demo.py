@@ -1,0 +1,59 @@
+"""The README's first command: ``frontoffice demo`` brings a working service up on an empty folder."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from frontoffice.cli import DEMO_USERS
+from tests.server_processes import ServerProcess, clean_env, free_port, listen, place_order, staff_token
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Iterator[ServerProcess]:
+    """``frontoffice demo`` on an empty instance folder (SQLite) and a free port."""
+    folder = tmp_path_factory.mktemp("demo")
+    port = free_port()
+    env = clean_env(instance_path=str(folder / "instance"))
+    server = ServerProcess(["demo", "--port", str(port)], port, env, folder, name="demo")
+    try:
+        server.wait_ready(60)
+        yield server
+    finally:
+        server.stop()
+
+
+def test_demo_prints_its_url_and_the_demo_logins(demo):
+    deadline = time.monotonic() + 5
+    while "Demo logins" not in demo.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    out = demo.output()
+    assert f"http://127.0.0.1:{demo.port}/" in out
+    for username, password, role, _name in DEMO_USERS:
+        assert re.search(rf"{username}\s+/\s+{password}\s+{role}", out), out
+
+
+def test_demo_answers_health_and_login(demo):
+    health = requests.get(f"{demo.url}/healthz", timeout=10)
+    assert health.status_code == 200
+    assert health.json()["database"] == "sqlite"
+    login = requests.get(f"{demo.url}/login", timeout=10)
+    assert login.status_code == 200
+    assert 'name="password"' in login.text
+
+
+def test_an_order_placed_through_the_api_reaches_a_connected_socket(demo):
+    client, heard = listen(demo.url, "/callcentre", staff_token(demo.url, "manager", "manager"))
+    try:
+        order = place_order(demo.url, staff_token(demo.url, "operator", "operator"))
+        event = heard.get(timeout=10)
+    finally:
+        client.disconnect()
+    assert event["order_id"] == order["id"]
+    assert event["number"] == order["number"]
