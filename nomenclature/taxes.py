@@ -1,9 +1,19 @@
-"""VAT rates with their FFD 1.2 tag 1199 codes (pure)."""
+"""Tax systems and VAT rates with their FFD 1.2 codes, and which combinations the law allows (pure).
+
+Russian rules as of 2026: the standard VAT rate is 22 % from 1 January 2026 (20 % before);
+a patent (ПСН) replaces VAT on the patented activity; the reduced 5 % and 7 % rates exist
+only under the simplified system (УСН) and replace the general 22 %/10 % rates there;
+ОСН, УСН and ЕСХН exclude each other, and only a sole proprietor may add a patent.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+
+STANDARD_RATE_CHANGE = dt.date(2026, 1, 1)
 
 
 class VatRate(enum.StrEnum):
@@ -27,6 +37,11 @@ class VatRate(enum.StrEnum):
         """FFD tag 1199 code of the rate."""
         return FFD_1199[self]
 
+    @property
+    def label(self) -> str:
+        """Human name: ``22 %`` or ``without VAT``."""
+        return "without VAT" if self is VatRate.NONE else f"{self.value[3:]} %"
+
 
 FFD_1199: dict[VatRate, int] = {
     VatRate.VAT20: 1,
@@ -37,3 +52,208 @@ FFD_1199: dict[VatRate, int] = {
     VatRate.VAT7: 8,
     VatRate.VAT22: 11,
 }
+
+STANDARD_RATES = frozenset({VatRate.VAT22, VatRate.VAT20})
+SPECIAL_USN_RATES = frozenset({VatRate.VAT5, VatRate.VAT7})
+
+
+class TaxSystem(enum.StrEnum):
+    """A tax system an organization applies (FFD tag 1055)."""
+
+    OSN = "osn"
+    USN_INCOME = "usn_income"
+    USN_INCOME_EXPENSE = "usn_income_expense"
+    ESHN = "eshn"
+    PSN = "psn"
+
+    @property
+    def ffd_code(self) -> int:
+        """FFD tag 1055 code (a bit of the mask the cash register knows)."""
+        return FFD_1055[self]
+
+    @property
+    def label(self) -> str:
+        """Short Russian name with an English gloss."""
+        return TAX_SYSTEM_LABELS[self]
+
+
+FFD_1055: dict[TaxSystem, int] = {
+    TaxSystem.OSN: 1,
+    TaxSystem.USN_INCOME: 2,
+    TaxSystem.USN_INCOME_EXPENSE: 4,
+    TaxSystem.ESHN: 16,
+    TaxSystem.PSN: 32,
+}
+
+TAX_SYSTEM_LABELS: dict[TaxSystem, str] = {
+    TaxSystem.OSN: "ОСН (general)",
+    TaxSystem.USN_INCOME: "УСН доход (simplified, income)",
+    TaxSystem.USN_INCOME_EXPENSE: "УСН доход − расход (simplified, income minus expenses)",
+    TaxSystem.ESHN: "ЕСХН (agricultural)",
+    TaxSystem.PSN: "ПСН (patent)",
+}
+
+USN = frozenset({TaxSystem.USN_INCOME, TaxSystem.USN_INCOME_EXPENSE})
+# At most one of these per organization; a sole proprietor may add a patent to any of them.
+EXCLUSIVE = frozenset({TaxSystem.OSN, TaxSystem.USN_INCOME, TaxSystem.USN_INCOME_EXPENSE, TaxSystem.ESHN})
+
+
+def parse_vat_rate(value: str | VatRate) -> VatRate:
+    """The rate named by ``value``; ``ValueError`` naming the known ones otherwise."""
+    try:
+        return VatRate(value)
+    except ValueError:
+        raise ValueError(
+            f"unknown VAT rate {value!r}; known: {', '.join(r.value for r in VatRate)}"
+        ) from None
+
+
+def parse_tax_system(value: str | TaxSystem) -> TaxSystem:
+    """The tax system named by ``value``; ``ValueError`` naming the known ones otherwise."""
+    try:
+        return TaxSystem(value)
+    except ValueError:
+        raise ValueError(
+            f"unknown tax system {value!r}; known: {', '.join(t.value for t in TaxSystem)}"
+        ) from None
+
+
+def standard_rate(on: dt.date) -> VatRate:
+    """The standard VAT rate in force on a day: 22 % from 2026, 20 % before."""
+    return VatRate.VAT22 if on >= STANDARD_RATE_CHANGE else VatRate.VAT20
+
+
+def not_in_force(rate: VatRate, on: dt.date) -> str | None:
+    """Why ``rate`` cannot be charged on ``on``, or None when it can."""
+    if rate is VatRate.VAT20 and on >= STANDARD_RATE_CHANGE:
+        return "20 % was the standard rate until 31 December 2025; from 1 January 2026 it is 22 %"
+    if rate is VatRate.VAT22 and on < STANDARD_RATE_CHANGE:
+        return "22 % is the standard rate only from 1 January 2026; before that it was 20 %"
+    return None
+
+
+def regime_rates(tax_system: TaxSystem, pays_vat: bool, default_rate: VatRate) -> frozenset[VatRate]:
+    """Every rate a sale under ``tax_system`` may carry, ignoring the date.
+
+    A patent and an organization exempt from VAT sell "without VAT"; a УСН payer on a
+    special 5 %/7 % rate charges that rate (0 % for exports, none for exempt goods); a
+    payer on the general rates charges 22 % (20 % before 2026), 10 %, 0 % or none.
+    """
+    if tax_system is TaxSystem.PSN or not pays_vat:
+        return frozenset({VatRate.NONE})
+    if tax_system in USN and default_rate in SPECIAL_USN_RATES:
+        return frozenset({default_rate, VatRate.VAT0, VatRate.NONE})
+    return frozenset({VatRate.VAT22, VatRate.VAT20, VatRate.VAT10, VatRate.VAT0, VatRate.NONE})
+
+
+def allowed_rates(
+    tax_system: TaxSystem, pays_vat: bool, default_rate: VatRate, on: dt.date
+) -> frozenset[VatRate]:
+    """The rates a sale under ``tax_system`` may carry on ``on``."""
+    return frozenset(
+        r for r in regime_rates(tax_system, pays_vat, default_rate) if not_in_force(r, on) is None
+    )
+
+
+def effective_vat_rate(
+    tax_system: TaxSystem,
+    pays_vat: bool,
+    default_rate: VatRate,
+    item_rate: VatRate,
+    override: VatRate | None,
+    on: dt.date,
+) -> VatRate:
+    """The VAT rate a line carries: the condition's override, else the item's, else the default.
+
+    Each candidate counts only if the regime allows it on that day; the item's and the
+    default's standard rate (20 %/22 %) follow the rate in force, because the catalogue
+    means "the standard rate", not a number frozen in time.
+    """
+    allowed = allowed_rates(tax_system, pays_vat, default_rate, on)
+    if allowed == {VatRate.NONE}:
+        return VatRate.NONE
+    item = standard_rate(on) if item_rate in STANDARD_RATES else item_rate
+    default = standard_rate(on) if default_rate in STANDARD_RATES else default_rate
+    for candidate in (override, item, default):
+        if candidate is not None and candidate in allowed:
+            return candidate
+    return standard_rate(on)
+
+
+def tax_system_problems(tax_systems: Sequence[TaxSystem], sole_proprietor: bool) -> list[str]:
+    """Why a set of tax systems cannot be applied together by one organization (empty: fine)."""
+    problems: list[str] = []
+    if not tax_systems:
+        return ["choose at least one tax system"]
+    if len(set(tax_systems)) != len(tax_systems):
+        problems.append("a tax system is listed twice")
+    if TaxSystem.PSN in tax_systems and not sole_proprietor:
+        problems.append("only a sole proprietor (12-digit INN) can work on a patent (ПСН)")
+    exclusive = [t for t in dict.fromkeys(tax_systems) if t in EXCLUSIVE]
+    if len(exclusive) > 1:
+        names = ", ".join(t.label for t in exclusive)
+        problems.append(
+            f"{names} exclude each other: choose one of them (a sole proprietor may add ПСН to it)"
+        )
+    return problems
+
+
+def vat_regime_problems(
+    tax_systems: Iterable[TaxSystem], pays_vat: bool, default_rate: VatRate, on: dt.date
+) -> list[str]:
+    """Why an organization's VAT settings do not fit its tax systems on ``on`` (empty: fine)."""
+    systems = set(tax_systems)
+    problems: list[str] = []
+    if not pays_vat:
+        if default_rate is not VatRate.NONE:
+            problems.append(
+                f"an organization that does not pay VAT sells without VAT; "
+                f"its default rate cannot be {default_rate.label}"
+            )
+        return problems
+    if systems and systems <= {TaxSystem.PSN}:
+        problems.append("a patent (ПСН) replaces VAT: an organization only on ПСН does not charge VAT")
+        return problems
+    if default_rate is VatRate.NONE:
+        problems.append("an organization that pays VAT needs a default rate other than 'without VAT'")
+    elif default_rate in SPECIAL_USN_RATES and not systems & USN:
+        problems.append(
+            f"the reduced {default_rate.label} rate exists only under УСН; "
+            f"under {', '.join(sorted(t.label for t in systems))} use 22 %, 10 % or 0 %"
+        )
+    else:
+        reason = not_in_force(default_rate, on)
+        if reason:
+            problems.append(reason)
+    return problems
+
+
+def target_problems(
+    org_tax_systems: Sequence[TaxSystem],
+    pays_vat: bool,
+    default_rate: VatRate,
+    tax_system: TaxSystem,
+    override: VatRate | None,
+    period: tuple[dt.date | None, dt.date | None] = (None, None),
+) -> list[str]:
+    """Why a distribution target (organization, tax system, VAT override) is refused (empty: fine)."""
+    if tax_system not in org_tax_systems:
+        applied = ", ".join(t.label for t in org_tax_systems) or "none"
+        return [f"the organization does not apply {tax_system.label}; it applies {applied}"]
+    if override is None:
+        return []
+    allowed = regime_rates(tax_system, pays_vat, default_rate)
+    if override not in allowed:
+        if allowed == {VatRate.NONE}:
+            why = "ПСН sales are without VAT" if tax_system is TaxSystem.PSN else "it does not pay VAT"
+            return [f"a {override.label} override is impossible: {why}"]
+        return [
+            f"a {override.label} override is not allowed under {tax_system.label}; "
+            f"allowed: {', '.join(sorted(r.label for r in allowed))}"
+        ]
+    start, end = period
+    if override is VatRate.VAT20 and start is not None and start >= STANDARD_RATE_CHANGE:
+        return [not_in_force(override, start) or ""]
+    if override is VatRate.VAT22 and end is not None and end < STANDARD_RATE_CHANGE:
+        return [not_in_force(override, end) or ""]
+    return []

@@ -2,17 +2,43 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, current_app
+from sqlalchemy import select
 
 from frontoffice.api import endpoint
 from frontoffice.errors import InvalidInput
 from frontoffice.models import Role, User
-from frontoffice.money import to_minor
+from frontoffice.money import from_minor, to_minor
 from frontoffice.phones import InvalidPhone, normalize_phone
+from nomenclature import services as catalogue
+from nomenclature.distribution import SaleContext
+from nomenclature.models import Item
+from nomenclature.schemas import ExplainOut
 from orders import services
-from orders.schemas import CancelIn, OrderCreate, OrderOut, OrderPage, OrderQuery, StatusChange
+from orders.schemas import (
+    BacktestIn,
+    BacktestOut,
+    CancelIn,
+    ModifierOut,
+    OrderCreate,
+    OrderExplainOut,
+    OrderOut,
+    OrderPage,
+    OrderQuery,
+    OrderReceiptsOut,
+    PreviewLineOut,
+    ReceiptsPreviewIn,
+    ReceiptsPreviewOut,
+    RecordedLineOut,
+    StatusChange,
+)
 
 bp = Blueprint("orders_api", __name__, url_prefix="/api/v1/orders")
+receipts_bp = Blueprint("receipts_api", __name__, url_prefix="/api/v1/receipts")
+backtest_bp = Blueprint("backtest_api", __name__, url_prefix="/api/v1/distribution")
 
 TAKE = {Role.OPERATOR, Role.MANAGER}
 READ = {Role.OPERATOR, Role.MANAGER, Role.BACKOFFICE}
@@ -41,7 +67,13 @@ def command_from(body: OrderCreate) -> services.PlaceOrder:
         delivery_fee=to_minor(body.delivery_fee),
         discount=to_minor(body.discount),
         lines=[
-            services.LineRequest(quantity=ln.quantity, sku=ln.sku, item_id=ln.item_id, comment=ln.comment)
+            services.LineRequest(
+                quantity=ln.quantity,
+                sku=ln.sku,
+                item_id=ln.item_id,
+                comment=ln.comment,
+                modifiers=tuple(ln.modifiers),
+            )
             for ln in body.lines
         ],
     )
@@ -168,3 +200,237 @@ def cancel_order(order_id: int, body: CancelIn, actor: User) -> OrderOut:
     """Cancel with a reason."""
     with _kernel().db.unit_of_work() as s:
         return OrderOut.of(services.cancel(s, order_id, body.reason, actor_id=actor.id))
+
+
+@endpoint(
+    bp,
+    "/<int:order_id>/receipts",
+    roles=READ,
+    response=OrderReceiptsOut,
+    summary="The receipts of an order, one per organization and tax system",
+    tags=["orders", "receipts"],
+    errors=(404, 409),
+    description="FFD-1.2-like JSON (tags 1054, 1055, 1018, 1048, 1020, 1031, 1081 and per position 1030, "
+    "1079, 1023, 1043, 1199, 1200, 1212, 1214). The receipts add up to the order total to the kopeck.",
+)
+def get_receipts(order_id: int) -> OrderReceiptsOut:
+    """Read the receipts recorded when the order was taken."""
+    with _kernel().db.reading() as s:
+        order, docs = services.order_receipts(s, order_id)
+        return OrderReceiptsOut.model_validate(
+            {"order_id": order.id, "number": order.number, "total": from_minor(order.total), "receipts": docs}
+        )
+
+
+@endpoint(
+    bp,
+    "/<int:order_id>/explain",
+    roles={Role.MANAGER},
+    response=OrderExplainOut,
+    summary="Explain who sells each line of an order",
+    tags=["orders", "distribution"],
+    errors=(404,),
+    description="The lines as recorded, and how today's conditions decide them in the order's context "
+    "(its branch, kind, payment and business day).",
+)
+def explain_order(order_id: int) -> OrderExplainOut:
+    """Recorded decisions next to the explanation under the current conditions."""
+    k = _kernel()
+    with k.db.reading() as s:
+        order = services.get_order(s, order_id)
+        items = {
+            i.id: i for i in s.scalars(select(Item).where(Item.id.in_({ln.item_id for ln in order.lines})))
+        }
+        ctx = SaleContext(order.business_date, order.branch_id, order.kind, order.payment_kind)
+        dist = catalogue.distributor(s)
+        limited = [o.id for o in dist.organizations.values() if o.annual_revenue_limit is not None]
+        lines = catalogue.explain_lines(
+            s,
+            [items[ln.item_id] for ln in order.lines],
+            ctx,
+            revenue=services.revenue_this_year(s, limited, order.business_date),
+            default_organization_id=k.settings.default_organization_id,
+        )
+        return OrderExplainOut(
+            order_id=order.id,
+            number=order.number,
+            recorded=[
+                RecordedLineOut(
+                    position=ln.position,
+                    sku=ln.sku,
+                    organization_id=ln.organization_id,
+                    tax_system=ln.tax_system,
+                    vat_rate=ln.vat_rate,
+                    condition_id=ln.condition_id,
+                )
+                for ln in order.lines
+            ],
+            explanation=ExplainOut.model_validate(
+                {
+                    "on": order.business_date,
+                    "branch_id": order.branch_id,
+                    "kind": order.kind,
+                    "payment_kind": order.payment_kind,
+                    "lines": lines,
+                }
+            ),
+        )
+
+
+@endpoint(
+    receipts_bp,
+    "/preview",
+    method="POST",
+    roles=TAKE,
+    body=ReceiptsPreviewIn,
+    response=ReceiptsPreviewOut,
+    summary="Split a cart into receipts before taking the order",
+    tags=["receipts"],
+    idempotent=False,
+    description="Prices the lines with their modifiers, honours the branch's stop-list and the "
+    "distribution conditions, and answers the receipts the order would get. 422 names an item no "
+    "condition covers. Writes nothing.",
+)
+def preview_receipts(body: ReceiptsPreviewIn) -> ReceiptsPreviewOut:
+    """What the receipts of this cart would be if it were ordered now."""
+    k = _kernel()
+    cmd = services.PreviewReceipts(
+        branch_id=body.branch_id,
+        kind=body.kind,
+        payment_kind=body.payment_kind,
+        delivery_fee=to_minor(body.delivery_fee),
+        discount=to_minor(body.discount),
+        lines=[
+            services.LineRequest(
+                quantity=ln.quantity, sku=ln.sku, item_id=ln.item_id, modifiers=tuple(ln.modifiers)
+            )
+            for ln in body.lines
+        ],
+    )
+    with k.db.reading() as s:
+        total, split, priced = services.preview_receipts(
+            s, cmd, default_organization_id=k.settings.default_organization_id
+        )
+        docs = services.receipt_documents(split, body.payment_kind)
+    return ReceiptsPreviewOut(
+        total=from_minor(total),
+        receipts=docs,
+        lines=[
+            PreviewLineOut(
+                position=n,
+                item_id=ln.item_id,
+                sku=ln.sku,
+                name=ln.name,
+                quantity=ln.quantity,
+                unit_price=from_minor(ln.unit_price),
+                total=from_minor(ln.total),
+                modifiers=[
+                    ModifierOut(**{**m, "price_delta": from_minor(m["price_delta"])}) for m in ln.modifiers
+                ],
+                organization_id=la.assignment.organization_id,
+                organization=split.organizations[la.assignment.organization_id].name,
+                tax_system=la.assignment.tax_system.value,
+                vat_rate=la.assignment.vat_rate.value,
+                condition_id=la.assignment.condition_id,
+                discount_share=from_minor(la.share.discount),
+                delivery_fee_share=from_minor(la.share.delivery_fee),
+                amount=from_minor(la.share.amount),
+                vat=from_minor(la.share.vat),
+            )
+            for n, (ln, la) in enumerate(zip(priced, split.lines, strict=True))
+        ],
+    )
+
+
+def business_today() -> dt.date:
+    """The business day now in the configured time zone."""
+    return dt.datetime.now(ZoneInfo(_kernel().settings.timezone)).date()
+
+
+def run_backtest(s, body: BacktestIn) -> BacktestOut:
+    """Validate a proposal and replay the window inside an open session (API and admin page)."""
+    k = _kernel()
+    errors = []
+    proposed = []
+    now = services.utcnow()
+    for n, c in enumerate(body.conditions):
+        values = c.model_dump()
+        for e in catalogue.condition_problems(s, values):
+            errors.append({**e, "field": f"conditions.{n}.{e['field']}"})
+        proposed.append(values)
+    if errors:
+        raise InvalidInput(
+            "The proposed conditions have problems: " + "; ".join(e["message"] for e in errors) + ".",
+            errors=errors,
+        )
+    conditions = [
+        catalogue.proposed_condition(-(n + 1), values, now + dt.timedelta(microseconds=n))
+        for n, values in enumerate(proposed)
+    ]
+    end = business_today()
+    start = end - dt.timedelta(days=body.days - 1)
+    result = services.backtest(
+        s,
+        conditions,
+        start=start,
+        end=end,
+        replace=body.mode == "replace",
+        default_organization_id=k.settings.default_organization_id,
+    )
+    names = catalogue.organization_names(s)
+    items = {i.id: i for i in s.scalars(select(Item).where(Item.id.in_(result.uncovered)))}
+    orgs = sorted(set(result.before) | set(result.after), key=lambda o: names.get(o, ""))
+    return BacktestOut(
+        start=result.start,
+        end=result.end,
+        orders=result.orders,
+        lines=result.lines,
+        moved_lines=result.moved_lines,
+        moved_amount=from_minor(result.moved_amount),
+        organizations=[
+            {
+                "organization_id": o,
+                "name": names.get(o, str(o)),
+                "before": from_minor(result.before.get(o, 0)),
+                "after": from_minor(result.after.get(o, 0)),
+                "delta": from_minor(result.after.get(o, 0) - result.before.get(o, 0)),
+            }
+            for o in orgs
+        ],
+        uncovered=[
+            {
+                "item_id": item_id,
+                "sku": items[item_id].sku if item_id in items else "",
+                "name": items[item_id].name if item_id in items else str(item_id),
+                "lines": n,
+                "amount": from_minor(amount),
+            }
+            for item_id, (n, amount) in sorted(result.uncovered.items())
+        ],
+    )
+
+
+def backtest_for_page(s, data: dict) -> BacktestOut:
+    """The backtest for the nomenclature admin page, from plain form data (raises
+    ``pydantic.ValidationError`` or a domain error on bad input)."""
+    return run_backtest(s, BacktestIn.model_validate(data))
+
+
+@endpoint(
+    backtest_bp,
+    "/backtest",
+    method="POST",
+    roles={Role.MANAGER},
+    body=BacktestIn,
+    response=BacktestOut,
+    summary="Backtest proposed conditions on recent orders",
+    tags=["distribution"],
+    idempotent=False,
+    description="Replays the sold lines of the last `days` business days under the proposal (added to "
+    "or replacing the current conditions) and answers revenue per organization before and after. "
+    "Writes nothing.",
+)
+def backtest(body: BacktestIn) -> BacktestOut:
+    """Revenue per organization, recorded and under the proposal."""
+    with _kernel().db.reading() as s:
+        return run_backtest(s, body)

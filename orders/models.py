@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from frontoffice.db import Base, utcnow
@@ -77,6 +87,9 @@ class Order(Base):
     events: Mapped[list[OrderEvent]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderEvent.id"
     )
+    receipts: Mapped[list[OrderReceipt]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderReceipt.position"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -96,10 +109,50 @@ class OrderLine(Base):
     quantity: Mapped[int]
     unit_price: Mapped[int]
     total: Mapped[int]
+    # The rate the receipt charges (after distribution), not necessarily the catalogue's.
     vat_rate: Mapped[str] = mapped_column(String(10))
     comment: Mapped[str] = mapped_column(String(500), default="")
+    # Options chosen: [{"id", "name", "group_id", "group", "price_delta"}], already in unit_price.
+    modifiers: Mapped[list] = mapped_column(default=list, server_default=text("'[]'"))
+    # Who sells the line and why; empty on orders taken before distribution existed.
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    tax_system: Mapped[str | None] = mapped_column(String(30))
+    # The deciding condition (kept even if the condition is deleted later); None: default organization.
+    condition_id: Mapped[int | None]
+    discount_share: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    delivery_fee_share: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # total - discount_share + delivery_fee_share: what the receipt charges for this line.
+    amount: Mapped[int | None]
+    vat: Mapped[int | None]
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderReceipt(Base):
+    """One receipt of an order: the lines one (organization, tax system) sells, with totals.
+
+    The organization's name and numbers are copied as they were when the order was taken.
+    """
+
+    __tablename__ = "order_receipts"
+    __table_args__ = (
+        Index("ix_order_receipts_organization_date", "organization_id", "business_date"),
+        UniqueConstraint("order_id", "organization_id", "tax_system"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    tax_system: Mapped[str] = mapped_column(String(30))
+    organization_name: Mapped[str] = mapped_column(String(200))
+    inn: Mapped[str] = mapped_column(String(12))
+    kpp: Mapped[str] = mapped_column(String(9), default="")
+    business_date: Mapped[dt.date] = mapped_column(Date)
+    total: Mapped[int]
+    vat: Mapped[int]
+
+    order: Mapped[Order] = relationship(back_populates="receipts")
 
 
 class OrderEvent(Base):
@@ -128,3 +181,16 @@ class OrderCounter(Base):
     branch_id: Mapped[int] = mapped_column(ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True)
     business_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     last_seq: Mapped[int]
+
+
+class OrganizationRevenue(Base):
+    """What an organization has sold in a calendar year (minor units), kept as orders are placed
+    and taken back when they end unsold, so revenue limits are checked without summing receipts."""
+
+    __tablename__ = "organization_revenue"
+
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    total: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -11,7 +11,10 @@ MAX_LINES = 100
 
 @dataclass(frozen=True)
 class PricedLine:
-    """A line priced from the catalogue."""
+    """A line priced from the catalogue: ``unit_price`` is the item's price plus its options'.
+
+    ``vat_rate`` is the catalogue's rate; distribution may settle on another one for the receipt.
+    """
 
     item_id: int
     sku: str
@@ -20,6 +23,9 @@ class PricedLine:
     unit_price: int
     vat_rate: str
     comment: str = ""
+    group_id: int | None = None
+    # Chosen options as stored on the line: ({"id", "name", "group_id", "group", "price_delta"}, …)
+    modifiers: tuple[dict, ...] = ()
 
     @property
     def total(self) -> int:

@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from frontoffice.money import from_minor, to_minor
-from orders.models import Order
+from nomenclature.schemas import ConditionIn, ExplainOut, ReceiptOut
+from orders.models import Order, OrderLine
 from orders.states import OrderStatus
 
 MAX_MONEY = Decimal("10000000")
@@ -44,6 +45,11 @@ class LineIn(Strict):
     item_id: int | None = Field(default=None, ge=1)
     quantity: int = Field(ge=1, le=999)
     comment: str = Field(default="", max_length=500)
+    modifiers: list[int] = Field(
+        default_factory=list,
+        max_length=30,
+        description="Ids of the chosen modifier options; each adds its price delta to the unit price.",
+    )
 
     @model_validator(mode="after")
     def _one_reference(self) -> LineIn:
@@ -125,8 +131,18 @@ class OrderQuery(Strict):
     per_page: int = Field(default=50, ge=1, le=200)
 
 
+class ModifierOut(BaseModel):
+    """A modifier option chosen on a line."""
+
+    id: int
+    name: str
+    group_id: int
+    group: str
+    price_delta: Decimal
+
+
 class LineOut(BaseModel):
-    """A stored order line."""
+    """A stored order line: priced with its options, assigned to the organization that sells it."""
 
     id: int
     item_id: int
@@ -135,8 +151,50 @@ class LineOut(BaseModel):
     quantity: int
     unit_price: Decimal
     total: Decimal
-    vat_rate: str
+    vat_rate: str = Field(description="The rate the receipt charges.")
     comment: str
+    modifiers: list[ModifierOut] = []
+    organization_id: int | None = None
+    tax_system: str | None = None
+    condition_id: int | None = Field(
+        default=None, description="The deciding condition; null: default organization."
+    )
+    discount_share: Decimal = Decimal("0.00")
+    delivery_fee_share: Decimal = Decimal("0.00")
+    amount: Decimal | None = Field(default=None, description="total − discount share + delivery fee share.")
+    vat: Decimal | None = None
+
+    @classmethod
+    def of(cls, ln: OrderLine) -> LineOut:
+        """Serialize a stored line."""
+        return cls(
+            id=ln.id,
+            item_id=ln.item_id,
+            sku=ln.sku,
+            name=ln.name,
+            quantity=ln.quantity,
+            unit_price=from_minor(ln.unit_price),
+            total=from_minor(ln.total),
+            vat_rate=ln.vat_rate,
+            comment=ln.comment,
+            modifiers=[
+                ModifierOut(
+                    id=m["id"],
+                    name=m["name"],
+                    group_id=m["group_id"],
+                    group=m["group"],
+                    price_delta=from_minor(m["price_delta"]),
+                )
+                for m in ln.modifiers or []
+            ],
+            organization_id=ln.organization_id,
+            tax_system=ln.tax_system,
+            condition_id=ln.condition_id,
+            discount_share=from_minor(ln.discount_share or 0),
+            delivery_fee_share=from_minor(ln.delivery_fee_share or 0),
+            amount=from_minor(ln.amount) if ln.amount is not None else None,
+            vat=from_minor(ln.vat) if ln.vat is not None else None,
+        )
 
 
 class EventOut(BaseModel):
@@ -210,20 +268,7 @@ class OrderOut(BaseModel):
             status_changed_at=order.status_changed_at,
             delivered_at=order.delivered_at,
             version=order.version,
-            lines=[
-                LineOut(
-                    id=ln.id,
-                    item_id=ln.item_id,
-                    sku=ln.sku,
-                    name=ln.name,
-                    quantity=ln.quantity,
-                    unit_price=from_minor(ln.unit_price),
-                    total=from_minor(ln.total),
-                    vat_rate=ln.vat_rate,
-                    comment=ln.comment,
-                )
-                for ln in order.lines
-            ],
+            lines=[LineOut.of(ln) for ln in order.lines],
             events=[
                 EventOut(
                     at=e.at,
@@ -247,3 +292,135 @@ class OrderPage(BaseModel):
     total: int
     page: int
     per_page: int
+
+
+# --- receipts, preview, backtest -----------------------------------------------------------------
+
+
+class OrderReceiptsOut(BaseModel):
+    """The receipts of an order: one per (organization, tax system); they add up to the total."""
+
+    order_id: int
+    number: str
+    total: Decimal
+    receipts: list[ReceiptOut]
+
+
+class PreviewLineIn(Strict):
+    """A cart line: the item by SKU (or id), a quantity, chosen modifier option ids."""
+
+    sku: str | None = Field(default=None, max_length=64)
+    item_id: int | None = Field(default=None, ge=1)
+    quantity: int = Field(ge=1, le=999)
+    modifiers: list[int] = Field(default_factory=list, max_length=30)
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> PreviewLineIn:
+        if (self.sku is None) == (self.item_id is None):
+            raise ValueError("name the item by exactly one of sku or item_id")
+        return self
+
+
+class ReceiptsPreviewIn(Strict):
+    """A cart to split into receipts before it becomes an order."""
+
+    branch_id: int = Field(ge=1)
+    kind: Literal["delivery", "pickup"] = "delivery"
+    payment_kind: Literal["cash", "card_on_delivery", "prepaid"] = "cash"
+    lines: list[PreviewLineIn] = Field(min_length=1, max_length=100)
+    delivery_fee: Money = Decimal("0")
+    discount: Money = Decimal("0")
+
+
+class PreviewLineOut(BaseModel):
+    """A cart line priced and assigned."""
+
+    position: int
+    item_id: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    total: Decimal
+    modifiers: list[ModifierOut]
+    organization_id: int
+    organization: str
+    tax_system: str
+    vat_rate: str
+    condition_id: int | None
+    discount_share: Decimal
+    delivery_fee_share: Decimal
+    amount: Decimal
+    vat: Decimal
+
+
+class ReceiptsPreviewOut(BaseModel):
+    """How the cart would be split; the receipts add up to ``total``."""
+
+    total: Decimal
+    receipts: list[ReceiptOut]
+    lines: list[PreviewLineOut]
+
+
+class RecordedLineOut(BaseModel):
+    """What was decided for an order line when it was taken."""
+
+    position: int
+    sku: str
+    organization_id: int | None
+    tax_system: str | None
+    vat_rate: str
+    condition_id: int | None
+
+
+class OrderExplainOut(BaseModel):
+    """An order's lines explained under today's conditions, next to what was recorded."""
+
+    order_id: int
+    number: str
+    recorded: list[RecordedLineOut]
+    explanation: ExplainOut
+
+
+class BacktestIn(Strict):
+    """A proposed set of conditions to try on the last ``days`` days of orders."""
+
+    days: int = Field(default=30, ge=1, le=366)
+    mode: Literal["add", "replace"] = Field(
+        default="add",
+        description="add: the proposal joins the current conditions; replace: it is the whole set.",
+    )
+    conditions: list[ConditionIn] = Field(default_factory=list, max_length=1000)
+
+
+class BacktestOrganizationOut(BaseModel):
+    """Revenue of an organization over the window, as recorded and under the proposal."""
+
+    organization_id: int
+    name: str
+    before: Decimal
+    after: Decimal
+    delta: Decimal
+
+
+class BacktestUncoveredOut(BaseModel):
+    """An item the proposal leaves without a condition: such orders would have been refused."""
+
+    item_id: int
+    sku: str
+    name: str
+    lines: int
+    amount: Decimal
+
+
+class BacktestOut(BaseModel):
+    """How the last days' orders would have been redistributed."""
+
+    start: dt.date
+    end: dt.date
+    orders: int
+    lines: int
+    moved_lines: int
+    moved_amount: Decimal
+    organizations: list[BacktestOrganizationOut]
+    uncovered: list[BacktestUncoveredOut]

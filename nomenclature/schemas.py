@@ -1,0 +1,707 @@
+"""Request and response models of the nomenclature API (they also generate the OpenAPI document)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from frontoffice.money import from_minor, to_minor
+from nomenclature.distribution import ORDER_KINDS, PAYMENT_KINDS
+from nomenclature.models import DistributionCondition, Item, ItemGroup, ModifierGroup, Organization
+from nomenclature.taxes import TaxSystem, VatRate
+
+MAX_MONEY = Decimal("1000000")
+
+
+def _whole_kopecks(value: Decimal) -> Decimal:
+    try:
+        to_minor(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_MONEY, description='Decimal string in major units, e.g. "549.00"'),
+    AfterValidator(_whole_kopecks),
+]
+SignedMoney = Annotated[
+    Decimal,
+    Field(ge=-MAX_MONEY, le=MAX_MONEY, description='Decimal string, may be negative, e.g. "-100.00"'),
+    AfterValidator(_whole_kopecks),
+]
+BigMoney = Annotated[
+    Decimal,
+    Field(gt=0, le=Decimal("100000000000"), description='Decimal string in major units, e.g. "20000000.00"'),
+    AfterValidator(_whole_kopecks),
+]
+OrderKind = Literal["delivery", "pickup"]
+PaymentKind = Literal["cash", "card_on_delivery", "prepaid"]
+assert set(ORDER_KINDS) == {"delivery", "pickup"} and set(PAYMENT_KINDS) == {
+    "cash",
+    "card_on_delivery",
+    "prepaid",
+}
+
+
+def money(minor: int | None) -> Decimal | None:
+    """Minor units to a two-place Decimal (None stays None)."""
+    return None if minor is None else from_minor(minor)
+
+
+class Strict(BaseModel):
+    """Base of request models: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- menu ---------------------------------------------------------------------------------------
+
+
+class MenuQuery(Strict):
+    """Which branch's stop-list to flag, and an optional search text."""
+
+    branch_id: int | None = Field(default=None, ge=1)
+    q: str | None = Field(default=None, max_length=100, description="Matches the name or SKU, any case.")
+
+
+class MenuGroupOut(BaseModel):
+    """A group of the menu tree."""
+
+    id: int
+    name: str
+    parent_id: int | None
+
+
+class MenuOptionOut(BaseModel):
+    """An option of a modifier group."""
+
+    id: int
+    name: str
+    price_delta: Decimal
+
+
+class MenuModifierGroupOut(BaseModel):
+    """A modifier group offered with an item: choose from ``min`` to ``max`` options."""
+
+    id: int
+    name: str
+    min: int
+    max: int
+    options: list[MenuOptionOut]
+
+
+class MenuItemOut(BaseModel):
+    """An item on the menu."""
+
+    id: int
+    sku: str
+    name: str
+    group_id: int | None
+    price: Decimal
+    vat_rate: str
+    unit: str
+    description: str
+    stopped: bool = Field(description="On the stop-list of the branch asked about.")
+    modifier_groups: list[MenuModifierGroupOut]
+
+
+class MenuOut(BaseModel):
+    """The active menu."""
+
+    groups: list[MenuGroupOut]
+    items: list[MenuItemOut]
+
+    @classmethod
+    def of(cls, data: dict[str, Any]) -> MenuOut:
+        """From :func:`nomenclature.services.menu` (minor units)."""
+        return cls(
+            groups=[MenuGroupOut(**g) for g in data["groups"]],
+            items=[
+                MenuItemOut(
+                    id=i["id"],
+                    sku=i["sku"],
+                    name=i["name"],
+                    group_id=i["group_id"],
+                    price=from_minor(i["price"]),
+                    vat_rate=i["vat_rate"],
+                    unit=i["unit"],
+                    description=i["description"],
+                    stopped=i["stopped"],
+                    modifier_groups=[
+                        MenuModifierGroupOut(
+                            id=g["id"],
+                            name=g["name"],
+                            min=g["min"],
+                            max=g["max"],
+                            options=[
+                                MenuOptionOut(
+                                    id=o["id"], name=o["name"], price_delta=from_minor(o["price_delta"])
+                                )
+                                for o in g["options"]
+                            ],
+                        )
+                        for g in i["modifier_groups"]
+                    ],
+                )
+                for i in data["items"]
+            ],
+        )
+
+
+# --- groups and items ---------------------------------------------------------------------------
+
+
+class GroupIn(Strict):
+    """A new item group."""
+
+    name: str = Field(min_length=1, max_length=200)
+    parent_id: int | None = Field(default=None, ge=1)
+    position: int = Field(default=0, ge=0, le=100000)
+    active: bool = True
+
+
+class GroupPatch(Strict):
+    """Changes to an item group; fields left out stay as they are."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    parent_id: int | None = Field(default=None, ge=1)
+    position: int | None = Field(default=None, ge=0, le=100000)
+    active: bool | None = None
+
+
+class GroupOut(BaseModel):
+    """An item group."""
+
+    id: int
+    name: str
+    parent_id: int | None
+    position: int
+    active: bool
+
+    @classmethod
+    def of(cls, g: ItemGroup) -> GroupOut:
+        """Serialize a group."""
+        return cls(id=g.id, name=g.name, parent_id=g.parent_id, position=g.position, active=g.active)
+
+
+class ItemIn(Strict):
+    """A new item."""
+
+    sku: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    price: Money
+    vat_rate: VatRate = VatRate.VAT22
+    group_id: int | None = Field(default=None, ge=1)
+    unit: str = Field(default="pcs", min_length=1, max_length=20)
+    description: str = Field(default="", max_length=5000)
+    active: bool = True
+    modifier_group_ids: list[int] = Field(default_factory=list, max_length=20)
+
+
+class ItemPatch(Strict):
+    """Changes to an item; fields left out stay as they are."""
+
+    sku: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    price: Money | None = None
+    vat_rate: VatRate | None = None
+    group_id: int | None = Field(default=None, ge=1)
+    unit: str | None = Field(default=None, min_length=1, max_length=20)
+    description: str | None = Field(default=None, max_length=5000)
+    active: bool | None = None
+    modifier_group_ids: list[int] | None = Field(default=None, max_length=20)
+
+
+class ItemQuery(Strict):
+    """Filters of the item list."""
+
+    group_id: int | None = Field(default=None, ge=1, description="The group with its subgroups.")
+    q: str | None = Field(default=None, max_length=100)
+
+
+class ItemOut(BaseModel):
+    """An item of the catalogue."""
+
+    id: int
+    sku: str
+    name: str
+    price: Decimal
+    vat_rate: str
+    group_id: int | None
+    unit: str
+    description: str
+    active: bool
+    modifier_group_ids: list[int]
+
+    @classmethod
+    def of(cls, i: Item) -> ItemOut:
+        """Serialize an item."""
+        return cls(
+            id=i.id,
+            sku=i.sku,
+            name=i.name,
+            price=from_minor(i.price),
+            vat_rate=i.vat_rate,
+            group_id=i.group_id,
+            unit=i.unit,
+            description=i.description,
+            active=i.active,
+            modifier_group_ids=[link.modifier_group_id for link in i.modifier_links],
+        )
+
+
+# --- modifiers ----------------------------------------------------------------------------------
+
+
+class OptionIn(Strict):
+    """A new option of a modifier group."""
+
+    name: str = Field(min_length=1, max_length=200)
+    price_delta: SignedMoney = Decimal("0")
+    active: bool = True
+
+
+class OptionPatch(Strict):
+    """Changes to an option."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    price_delta: SignedMoney | None = None
+    position: int | None = Field(default=None, ge=0, le=1000)
+    active: bool | None = None
+
+
+class ModifierGroupIn(Strict):
+    """A new modifier group with its options."""
+
+    name: str = Field(min_length=1, max_length=200)
+    min: int = Field(default=0, ge=0, le=50)
+    max: int = Field(default=1, ge=1, le=50)
+    active: bool = True
+    options: list[OptionIn] = Field(default_factory=list, max_length=100)
+
+
+class ModifierGroupPatch(Strict):
+    """Changes to a modifier group (options are changed one by one)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    min: int | None = Field(default=None, ge=0, le=50)
+    max: int | None = Field(default=None, ge=1, le=50)
+    active: bool | None = None
+
+
+class OptionOut(BaseModel):
+    """An option of a modifier group."""
+
+    id: int
+    name: str
+    price_delta: Decimal
+    position: int
+    active: bool
+
+
+class ModifierGroupOut(BaseModel):
+    """A modifier group with its options."""
+
+    id: int
+    name: str
+    min: int
+    max: int
+    active: bool
+    options: list[OptionOut]
+
+    @classmethod
+    def of(cls, g: ModifierGroup) -> ModifierGroupOut:
+        """Serialize a modifier group."""
+        return cls(
+            id=g.id,
+            name=g.name,
+            min=g.min_choices,
+            max=g.max_choices,
+            active=g.active,
+            options=[
+                OptionOut(
+                    id=o.id,
+                    name=o.name,
+                    price_delta=from_minor(o.price_delta),
+                    position=o.position,
+                    active=o.active,
+                )
+                for o in g.options
+            ],
+        )
+
+
+# --- stop-list ----------------------------------------------------------------------------------
+
+
+class StopIn(Strict):
+    """Put an item on a branch's stop-list."""
+
+    branch_id: int = Field(ge=1)
+    item_id: int | None = Field(default=None, ge=1)
+    sku: str | None = Field(default=None, max_length=64)
+    reason: str = Field(default="", max_length=300)
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> StopIn:
+        if (self.sku is None) == (self.item_id is None):
+            raise ValueError("name the item by exactly one of sku or item_id")
+        return self
+
+
+class StopListQuery(Strict):
+    """Which branch's stop-list."""
+
+    branch_id: int | None = Field(default=None, ge=1)
+
+
+class StopOut(BaseModel):
+    """An item on a branch's stop-list."""
+
+    branch_id: int
+    item_id: int
+    sku: str
+    name: str
+    reason: str
+    stopped_by: int | None
+    stopped_at: dt.datetime
+
+
+# --- organizations ------------------------------------------------------------------------------
+
+
+class OrganizationIn(Strict):
+    """A new organization."""
+
+    name: str = Field(min_length=1, max_length=200)
+    inn: str = Field(min_length=1, max_length=12, description="10 digits (company) or 12 (sole proprietor).")
+    kpp: str = Field(default="", max_length=9, description="Companies only: 9 characters.")
+    tax_systems: list[TaxSystem] = Field(min_length=1, max_length=3, description="The main one first.")
+    pays_vat: bool = False
+    default_vat_rate: VatRate = VatRate.NONE
+    annual_revenue_limit: BigMoney | None = Field(default=None, description="Sales per calendar year.")
+    fallback_organization_id: int | None = Field(default=None, ge=1)
+    fallback_tax_system: TaxSystem | None = None
+    active: bool = True
+
+
+class OrganizationPatch(Strict):
+    """Changes to an organization; fields left out stay as they are (send null to clear the
+    limit or the fallback)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    inn: str | None = Field(default=None, min_length=1, max_length=12)
+    kpp: str | None = Field(default=None, max_length=9)
+    tax_systems: list[TaxSystem] | None = Field(default=None, min_length=1, max_length=3)
+    pays_vat: bool | None = None
+    default_vat_rate: VatRate | None = None
+    annual_revenue_limit: BigMoney | None = None
+    fallback_organization_id: int | None = Field(default=None, ge=1)
+    fallback_tax_system: TaxSystem | None = None
+    active: bool | None = None
+
+
+class OrganizationOut(BaseModel):
+    """An organization."""
+
+    id: int
+    name: str
+    inn: str
+    kpp: str
+    tax_systems: list[str]
+    tax_system_codes: list[int] = Field(description="FFD tag 1055 code of each tax system.")
+    pays_vat: bool
+    default_vat_rate: str
+    annual_revenue_limit: Decimal | None
+    fallback_organization_id: int | None
+    fallback_tax_system: str | None
+    active: bool
+
+    @classmethod
+    def of(cls, o: Organization) -> OrganizationOut:
+        """Serialize an organization."""
+        return cls(
+            id=o.id,
+            name=o.name,
+            inn=o.inn,
+            kpp=o.kpp,
+            tax_systems=list(o.tax_systems),
+            tax_system_codes=[TaxSystem(t).ffd_code for t in o.tax_systems],
+            pays_vat=o.pays_vat,
+            default_vat_rate=o.default_vat_rate,
+            annual_revenue_limit=money(o.annual_revenue_limit),
+            fallback_organization_id=o.fallback_organization_id,
+            fallback_tax_system=o.fallback_tax_system,
+            active=o.active,
+        )
+
+
+# --- conditions ---------------------------------------------------------------------------------
+
+
+class ConditionIn(Strict):
+    """A new distribution condition."""
+
+    name: str = Field(default="", max_length=200)
+    scope: Literal["all", "group", "item"]
+    group_id: int | None = Field(default=None, ge=1)
+    item_id: int | None = Field(default=None, ge=1)
+    organization_id: int = Field(ge=1)
+    tax_system: TaxSystem
+    vat_rate: VatRate | None = Field(default=None, description="Override the item's rate.")
+    branch_ids: list[int] = Field(default_factory=list, max_length=100, description="Empty: every branch.")
+    order_kinds: list[OrderKind] = Field(default_factory=list, description="Empty: every kind.")
+    payment_kinds: list[PaymentKind] = Field(default_factory=list, description="Empty: every payment.")
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = Field(default=None, description="Inclusive.")
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    active: bool = True
+
+
+class ConditionPatch(Strict):
+    """Changes to a condition; fields left out stay as they are."""
+
+    name: str | None = Field(default=None, max_length=200)
+    scope: Literal["all", "group", "item"] | None = None
+    group_id: int | None = Field(default=None, ge=1)
+    item_id: int | None = Field(default=None, ge=1)
+    organization_id: int | None = Field(default=None, ge=1)
+    tax_system: TaxSystem | None = None
+    vat_rate: VatRate | None = None
+    branch_ids: list[int] | None = Field(default=None, max_length=100)
+    order_kinds: list[OrderKind] | None = None
+    payment_kinds: list[PaymentKind] | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    priority: int | None = Field(default=None, ge=-1000, le=1000)
+    active: bool | None = None
+
+
+class ConditionOut(BaseModel):
+    """A distribution condition."""
+
+    id: int
+    name: str
+    scope: str
+    group_id: int | None
+    item_id: int | None
+    organization_id: int
+    tax_system: str
+    vat_rate: str | None
+    branch_ids: list[int]
+    order_kinds: list[str]
+    payment_kinds: list[str]
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    priority: int
+    active: bool
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, c: DistributionCondition) -> ConditionOut:
+        """Serialize a condition."""
+        return cls(
+            id=c.id,
+            name=c.name,
+            scope=c.scope,
+            group_id=c.group_id,
+            item_id=c.item_id,
+            organization_id=c.organization_id,
+            tax_system=c.tax_system,
+            vat_rate=c.vat_rate,
+            branch_ids=list(c.branch_ids or []),
+            order_kinds=list(c.order_kinds or []),
+            payment_kinds=list(c.payment_kinds or []),
+            valid_from=c.valid_from,
+            valid_to=c.valid_to,
+            priority=c.priority,
+            active=c.active,
+            created_at=c.created_at,
+        )
+
+
+# --- explain, lint, backtest --------------------------------------------------------------------
+
+
+class CartLineIn(Strict):
+    """An item of a cart to explain."""
+
+    sku: str | None = Field(default=None, max_length=64)
+    item_id: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> CartLineIn:
+        if (self.sku is None) == (self.item_id is None):
+            raise ValueError("name the item by exactly one of sku or item_id")
+        return self
+
+
+class ExplainIn(Strict):
+    """A cart and where it is sold; a filter left out matches only conditions without that filter."""
+
+    branch_id: int | None = Field(default=None, ge=1)
+    kind: OrderKind | None = None
+    payment_kind: PaymentKind | None = None
+    on: dt.date | None = Field(default=None, description="Business day; default today.")
+    lines: list[CartLineIn] = Field(min_length=1, max_length=100)
+
+
+class ConsideredOut(BaseModel):
+    """A condition looked at for a line, and its verdict."""
+
+    condition_id: int
+    name: str
+    level: str
+    priority: int
+    organization: str
+    tax_system: str
+    vat_rate: str | None
+    verdict: Literal["won", "lost", "not applicable"]
+    reason: str
+
+
+class AssignmentOut(BaseModel):
+    """Who sells a line."""
+
+    organization_id: int
+    organization: str
+    tax_system: str
+    tax_system_code: int
+    vat_rate: str
+    vat_code: int
+    condition_id: int | None
+    decided_by: str
+    fallback_from: list[int]
+    notes: list[str]
+
+
+class ExplainedLineOut(BaseModel):
+    """The decision for one line with every condition considered."""
+
+    position: int
+    item_id: int
+    sku: str
+    name: str
+    group_path: list[str]
+    winner: int | None
+    assignment: AssignmentOut | None
+    problem: str | None
+    considered: list[ConsideredOut]
+
+
+class ExplainOut(BaseModel):
+    """The explanation of a cart or an order."""
+
+    on: dt.date
+    branch_id: int | None
+    kind: str | None
+    payment_kind: str | None
+    lines: list[ExplainedLineOut]
+
+
+class LintQuery(Strict):
+    """The day to lint for."""
+
+    on: dt.date | None = Field(default=None, description="Business day; default today.")
+
+
+class AmbiguityOut(BaseModel):
+    """Two conditions only their age separates."""
+
+    conditions: list[int]
+    organizations: list[str | None]
+    message: str
+
+
+class LintContextOut(BaseModel):
+    """A sale context."""
+
+    branch_id: int | None
+    branch: str | None
+    order_kind: str | None
+    payment_kind: str | None
+
+
+class UncoveredOut(BaseModel):
+    """An item some sale contexts leave without a condition."""
+
+    item_id: int
+    sku: str
+    name: str
+    everywhere: bool
+    contexts: list[LintContextOut]
+
+
+class ConditionProblemOut(BaseModel):
+    """A condition that cannot decide anything as it stands."""
+
+    condition_id: int
+    name: str
+    message: str
+
+
+class LintOut(BaseModel):
+    """Ambiguous conditions, uncovered items, broken conditions."""
+
+    on: dt.date
+    ok: bool
+    ambiguous: list[AmbiguityOut]
+    uncovered: list[UncoveredOut]
+    problems: list[ConditionProblemOut]
+
+
+# --- receipts -----------------------------------------------------------------------------------
+
+
+class ReceiptOrganizationOut(BaseModel):
+    """The seller of a receipt (tags 1048, 1018)."""
+
+    id: int
+    name: str
+    inn: str
+    kpp: str
+
+
+class ReceiptVatOut(BaseModel):
+    """Amount and VAT of a receipt at one rate."""
+
+    vat_rate: str
+    vat_code: int = Field(description="FFD tag 1199.")
+    amount: Decimal
+    vat: Decimal
+
+
+class ReceiptItemOut(BaseModel):
+    """A receipt position; price × quantity = amount exactly."""
+
+    line: int = Field(description="Position of the order line it comes from.")
+    name: str
+    quantity: int
+    price: Decimal
+    amount: Decimal
+    vat_rate: str
+    vat_code: int = Field(description="FFD tag 1199.")
+    vat: Decimal = Field(description="FFD tag 1200: round_half_up(amount × rate / (100 + rate)).")
+    subject: int = Field(description="FFD tag 1212 (1: goods).")
+    payment_method: int = Field(description="FFD tag 1214 (4: full settlement, 1: 100 % prepayment).")
+
+
+class ReceiptOut(BaseModel):
+    """One receipt of an order: one (organization, tax system), close to FFD 1.2."""
+
+    organization: ReceiptOrganizationOut
+    tax_system: str
+    tax_system_code: int = Field(description="FFD tag 1055.")
+    settlement: int = Field(description="FFD tag 1054 (1: income).")
+    payment_method: int = Field(description="FFD tag 1214.")
+    total: Decimal = Field(description="FFD tag 1020.")
+    cash: Decimal = Field(description="FFD tag 1031.")
+    electronic: Decimal = Field(description="FFD tag 1081.")
+    vat: list[ReceiptVatOut]
+    items: list[ReceiptItemOut]
+    ffd: dict[str, Any] = Field(description="The same receipt keyed by FFD tag numbers.")
