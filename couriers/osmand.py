@@ -1,0 +1,204 @@
+"""The OsmAnd location endpoint ``/api/osmand``, compatible with Traccar Client.
+
+Accepted, as Traccar's own server accepts them: GET or POST with the parameters in the
+query string, POST with them as a form (or any body in query-string form), and the JSON body
+of newer Traccar Client versions. The device id is the only credential; it must be
+registered to an active courier. Answers: 200 with an empty body when stored; 400 for an
+unknown device (404 for an unknown device in a JSON report, as Traccar answers); 400
+problem+json for a report that cannot be read or holds an impossible point.
+
+A phone pings every few seconds, so this is the hottest path of the service. It is served by
+a small WSGI middleware in front of Flask (:class:`OsmandMiddleware`): no Flask request
+machinery, no session or CSRF hooks (the endpoint has neither), no ORM objects, a cached
+device lookup and one short Core write transaction per report. The Flask routes below declare
+the endpoint for the OpenAPI document and run the very same :func:`handle` when the app is
+used without the middleware.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.wrappers import Request
+
+from couriers import services
+from couriers.tracking import OsmandError, TrackPoint, parse_osmand_params, parse_traccar_json, point_problems
+from frontoffice.api import endpoint
+from frontoffice.db import utcnow
+from frontoffice.errors import PROBLEM_MIME
+
+log = logging.getLogger(__name__)
+
+PATH = "/api/osmand"
+#: A report is a few hundred bytes; a batch-syncing client sends a few kilobytes.
+MAX_BODY = 256 * 1024
+
+bp = Blueprint("osmand", __name__)
+
+DESCRIPTION = (
+    "OsmAnd protocol, as sent by Traccar Client: parameters `id` (or `deviceid`), `timestamp` "
+    "(epoch seconds, milliseconds or ISO 8601), `lat` and `lon` (or `location=lat,lon`), `speed` "
+    "(knots), `bearing` (or `heading`), `altitude`, `accuracy`, `batt` — in the query string of a "
+    "GET or POST, or as a form body; or the JSON body of newer clients (`device_id`, "
+    "`location.timestamp`, `location.coords.latitude|longitude|speed (m/s)|heading|accuracy|altitude`, "
+    "`location.battery.level` 0–1). The device id must be registered to a courier. Success: 200 "
+    "with an empty body; an unknown device: 400 (404 for a JSON report), as Traccar answers."
+)
+
+Answer = tuple[int, bytes, str | None]
+
+
+def _problem(status: int, title: str, detail: str, **extra: Any) -> Answer:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return status, json.dumps(body).encode(), PROBLEM_MIME
+
+
+def _first_values(multi: Any) -> dict[str, str]:
+    return {k: multi.get(k, "") for k in multi}
+
+
+def handle(
+    kernel: Any, args: Mapping[str, str], mimetype: str, body: bytes, form: Callable[[], Mapping[str, str]]
+) -> Answer:
+    """Read one OsmAnd/Traccar report, store it, and say what to answer: (status, body, mimetype)."""
+    now = utcnow()
+    is_json = mimetype == "application/json" and not args
+    try:
+        if is_json:
+            try:
+                data = json.loads(body or b"null")
+            except (ValueError, UnicodeDecodeError):
+                raise OsmandError("the body is not valid JSON") from None
+            device, points = parse_traccar_json(data, now)
+        else:
+            if args:
+                params = args
+            elif mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+                params = form()
+            else:
+                params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            device, point = parse_osmand_params(params, now)
+            points = [point]
+    except OsmandError as exc:
+        return _problem(400, "Unreadable location report", str(exc).capitalize() + ".")
+    problems = [p for point in points for p in point_problems(point, now)]
+    if problems:
+        return _problem(
+            400, "Impossible location", "; ".join(p["message"] for p in problems), errors=problems
+        )
+
+    db = kernel.db
+    directory: services.CourierDirectory = kernel.services["couriers.directory"]
+
+    def load() -> services.DeviceEntry | None:
+        with db.reading() as s:
+            return services.load_device(s, device)
+
+    entry = directory.device(device, load)
+    if entry is None:
+        return _problem(
+            404 if is_json else 400, "Unknown device", f"Device {device!r} is not registered to a courier."
+        )
+    _store(kernel, entry, points, now)
+    return 200, b"", None
+
+
+def _store(kernel: Any, entry: services.DeviceEntry, points: list[TrackPoint], now) -> None:
+    with kernel.db.write_engine.begin() as conn:
+        result = services.store_points(
+            conn, entry.courier_id, points, now=now, source="osmand", branch_ids=entry.branch_ids
+        )
+    if result.event is not None:  # published after the commit, as every event is
+        kernel.bus.dispatch([result.event])
+
+
+class OsmandMiddleware:
+    """Serves ``/api/osmand`` before Flask sees the request; everything else goes on to ``app``."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], kernel: Any):
+        self.app = app
+        self.kernel = kernel
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") not in ("GET", "POST"):
+            return self.app(environ, start_response)
+        req = Request(environ)
+        req.max_content_length = MAX_BODY
+        try:
+            length = req.content_length or 0
+            if length > MAX_BODY:
+                answer = _problem(
+                    413, "Payload too large", f"A location report has at most {MAX_BODY} bytes."
+                )
+            else:
+                body = req.get_data(cache=True) if req.method == "POST" else b""
+                answer = handle(
+                    self.kernel, _first_values(req.args), req.mimetype, body, lambda: _first_values(req.form)
+                )
+        except Exception:  # the one place a failure of this path is turned into an answer
+            log.exception("OsmAnd report failed")
+            answer = _problem(
+                500, "Internal server error", "The server failed to store the report; it was logged."
+            )
+        status, payload, mimetype = answer
+        headers = [("Content-Length", str(len(payload)))]
+        if mimetype:
+            headers.append(("Content-Type", mimetype))
+        start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
+        return [payload]
+
+
+_REASONS = {
+    200: "OK",
+    400: "BAD REQUEST",
+    404: "NOT FOUND",
+    413: "REQUEST ENTITY TOO LARGE",
+    500: "INTERNAL SERVER ERROR",
+}
+
+
+def _flask_answer() -> Response:
+    status, payload, mimetype = handle(
+        current_app.extensions["frontoffice"],
+        _first_values(request.args),
+        request.mimetype,
+        request.get_data(cache=True),
+        lambda: _first_values(request.form),
+    )
+    return Response(payload, status=status, mimetype=mimetype)
+
+
+@endpoint(
+    bp,
+    PATH,
+    method="POST",
+    public=True,
+    idempotent=False,
+    summary="OsmAnd / Traccar Client location report (POST: query, form or JSON)",
+    tags=["courier tracking"],
+    errors=(400, 404),
+    description=DESCRIPTION,
+)
+def osmand_post() -> Response:
+    """A report sent with POST."""
+    return _flask_answer()
+
+
+@endpoint(
+    bp,
+    PATH,
+    method="GET",
+    public=True,
+    summary="OsmAnd / Traccar Client location report (GET with query parameters)",
+    tags=["courier tracking"],
+    errors=(400,),
+    description=DESCRIPTION,
+)
+def osmand_get() -> Response:
+    """A report sent with GET."""
+    return _flask_answer()

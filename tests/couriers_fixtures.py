@@ -1,0 +1,138 @@
+"""Helpers of the courier tests: couriers with logins, shifts and positions; orders in the pool."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from couriers import services
+from couriers.tracking import TrackPoint
+from frontoffice.auth import create_user, issue_token
+from frontoffice.db import utcnow
+from orders.services import LineRequest, PlaceOrder, change_status, place_order
+
+KAZAN_CENTRE = (55.7963, 49.1088)
+BRANCH_1 = (55.7887, 49.1221)
+BRANCH_2 = (55.7570, 49.2070)
+
+
+@dataclass
+class CourierActor:
+    """A courier with a login and a bearer token."""
+
+    id: int
+    user_id: int | None
+    username: str | None
+    password: str | None
+    token: str | None
+    device_id: str | None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Authorization header of this courier's phone."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def make_courier(
+    app,
+    name: str,
+    branch_ids=(1,),
+    *,
+    login: bool = True,
+    device_id: str | None = None,
+    max_active: int = 3,
+    vehicle: str = "car",
+    shift: bool = True,
+    position: tuple[float, float] | None = None,
+    position_age_s: float = 5,
+    opening_cash: int = 0,
+) -> CourierActor:
+    """A courier (with a user and token unless ``login=False``), optionally on shift and placed."""
+    db = app.extensions["frontoffice"].db
+    with db.unit_of_work() as s:
+        user = None
+        token = None
+        username = password = None
+        if login:
+            username = "c-" + name.lower().replace(" ", "-")
+            password = "pw-" + username
+            user = create_user(s, username, password, "courier", name, hash_method="pbkdf2:sha256:1000")
+            token = issue_token(s, user, "tests")
+        courier = services.create_courier(
+            s,
+            services.CourierData(
+                name=name,
+                vehicle=vehicle,
+                max_active_orders=max_active,
+                branch_ids=list(branch_ids),
+                user_id=user.id if user else None,
+                device_id=device_id,
+            ),
+        )
+        if shift:
+            services.start_shift(s, courier, opening_cash=opening_cash)
+        if position is not None:
+            now = utcnow()
+            services.record_track(
+                s,
+                courier.id,
+                [
+                    TrackPoint(
+                        recorded_at=now - dt.timedelta(seconds=position_age_s),
+                        lat=position[0],
+                        lon=position[1],
+                    )
+                ],
+                now=now,
+            )
+        out = CourierActor(courier.id, user.id if user else None, username, password, token, device_id)
+    directory = app.extensions["frontoffice"].services.get("couriers.directory")
+    if directory is not None:
+        directory.invalidate()
+    return out
+
+
+def pool_order(
+    app,
+    branch_id: int = 1,
+    *,
+    status: str = "confirmed",
+    kind: str = "delivery",
+    at: tuple[float, float] | None = KAZAN_CENTRE,
+    payment: str = "cash",
+    change_from: int | None = None,
+) -> int:
+    """An order moved to ``status`` (confirmed, cooking, ready …) through the order services."""
+    db = app.extensions["frontoffice"].db
+    with db.unit_of_work() as s:
+        order = place_order(
+            s,
+            PlaceOrder(
+                branch_id=branch_id,
+                client_phone="+79123456789",
+                client_name="Ivan",
+                kind=kind,
+                address_text="Kazan, Kremlyovskaya St, 21" if kind == "delivery" else "",
+                lat=at[0] if at and kind == "delivery" else None,
+                lon=at[1] if at and kind == "delivery" else None,
+                payment_kind=payment,
+                change_from=change_from,
+                lines=[LineRequest(quantity=1, sku="PZ-MARG"), LineRequest(quantity=2, sku="DR-COLA05")],
+            ),
+        )
+        order_id = order.id
+    path = ["confirmed", "cooking", "ready", "in_delivery", "delivered"]
+    if status in path:
+        for step in path[: path.index(status) + 1]:
+            with db.unit_of_work() as s:
+                change_status(s, order_id, step)
+    elif status != "new":
+        with db.unit_of_work() as s:
+            change_status(s, order_id, status, reason="test")
+    return order_id
+
+
+def set_status(app, order_id: int, status: str, reason: str | None = None) -> None:
+    """Move an order as the kitchen or the call centre would."""
+    with app.extensions["frontoffice"].db.unit_of_work() as s:
+        change_status(s, order_id, status, reason=reason)
