@@ -20,6 +20,13 @@ EVENT_NAMES = {
 def register(app: Flask, kernel: Any) -> None:
     """The operators' live board namespace and its subscribers."""
     kernel.socketio.on_namespace(CallcentreNamespace(NAMESPACE))
+    register_clients_and_zones(app, kernel)
+    from callcentre.views import register_pages
+
+    register_pages(app, kernel)
+    from callcentre.backoffice_wiring import register as register_backoffice
+
+    register_backoffice(app, kernel)
 
     def relay(event: Any) -> None:
         emit_to_branch(
@@ -28,3 +35,28 @@ def register(app: Flask, kernel: Any) -> None:
 
     for event_type in EVENT_NAMES:
         kernel.bus.subscribe(event_type, relay)
+
+
+def register_clients_and_zones(app: Flask, kernel: Any) -> None:
+    """Clients, dossier, zones, geocoding and order entry: API, caches, the zone policy, the stats subscriber."""
+    from callcentre import api, services
+    from callcentre.geocoding import Geocoding, config_from
+
+    app.register_blueprint(api.bp)
+    zones = services.ZoneCache()
+    kernel.services[api.ZONES] = zones
+    kernel.services[api.GEOCODING] = Geocoding(config_from(kernel.settings, dict(app.config)))
+    kernel.services.setdefault(api.CONTRIBUTORS, [])
+    kernel.placement_policies.append(services.ZonePolicy(zones, kernel.settings.currency))
+
+    def count_placed(event: OrderPlaced) -> None:
+        with kernel.db.unit_of_work() as s:
+            services.record_order_fact(s, event.order_id, "placed")
+
+    def count_status(event: OrderStatusChanged) -> None:
+        if event.to_status in services.STATUS_FACTS:
+            with kernel.db.unit_of_work() as s:
+                services.record_order_fact(s, event.order_id, event.to_status)
+
+    kernel.bus.subscribe(OrderPlaced, count_placed)
+    kernel.bus.subscribe(OrderStatusChanged, count_status)

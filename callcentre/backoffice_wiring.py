@@ -1,0 +1,134 @@
+"""Registers the call-centre back office: antifraud policy and subscribers, dossier sections,
+ticket and bonus subscribers, the JSON API and the pages.
+
+Dossier sections contributed to the lookup (``kernel.services["dossier.contributors"]``):
+
+- ``warnings``: the antifraud verdict at first contact — ``{"action": "none" | "note" | "flag" |
+  "hold" | "reject", "score": int, "items": [{"rule", "rule_id", "version", "version_id", "kind",
+  "score", "action", "reason", "level" (= action), "message" (one line for the operator)}, …]}``,
+  items most severe first, none when the caller is clean;
+- ``tickets``: the client's open tickets, then the latest closed ones —
+  ``[{"id", "kind", "status", "subject", "due_at", "overdue", "minutes_left", "order_id", "url",
+  "message"}, …]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, has_request_context, request
+
+from callcentre import antifraud_services, bonus_services, sla, ticket_services
+from callcentre.backoffice_api import bp as api_bp
+from callcentre.backoffice_views import register_pages
+from callcentre.ticket_services import TicketResolved
+from frontoffice.db import utcnow
+from orders.events import OrderPlaced, OrderStatusChanged
+
+#: The header an ordering app sends its device id in (checked against the device blacklist).
+DEVICE_HEADER = "X-Device-Id"
+
+
+def device_of_request() -> str:
+    """The device id of the current request, empty outside one or when not sent."""
+    if not has_request_context():
+        return ""
+    return (request.headers.get(DEVICE_HEADER) or "").strip()[:200]
+
+
+def sla_overrides(config: Mapping[str, Any]) -> dict[str, int]:
+    """``TICKET_SLA_MINUTES`` from the app config (``{"complaint": 60, …}``), checked."""
+    raw = config.get("TICKET_SLA_MINUTES") or {}
+    out: dict[str, int] = {}
+    for kind, minutes in dict(raw).items():
+        if kind not in {k.value for k in sla.TicketKind}:
+            raise ValueError(f"TICKET_SLA_MINUTES names an unknown ticket kind {kind!r}")
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
+            raise ValueError(f"TICKET_SLA_MINUTES[{kind!r}] must be a positive whole number of minutes")
+        out[kind] = minutes
+    return out
+
+
+def warning_entry(hit: dict[str, Any]) -> dict[str, Any]:
+    """A rule that fired, as a dossier warning."""
+    line = f"{hit['reason']} ({hit['rule']} v{hit['version']}: {hit['action']}, score {hit['score']})"
+    return {**hit, "level": hit["action"], "message": line}
+
+
+def ticket_entry(ticket: Any, now: dt.datetime) -> dict[str, Any]:
+    """A ticket as a dossier line."""
+    overdue = sla.is_overdue(ticket.status, ticket.due_at, now)
+    left = sla.minutes_left(ticket.due_at, now)
+    if ticket.status in sla.CLOSED_STATES:
+        when = ticket.status
+    elif overdue:
+        when = f"overdue by {-left} min"
+    else:
+        when = f"due in {left} min"
+    return {
+        "id": ticket.id,
+        "kind": ticket.kind,
+        "status": ticket.status,
+        "subject": ticket.subject,
+        "due_at": ticket.due_at.isoformat(),
+        "overdue": overdue,
+        "minutes_left": left,
+        "order_id": ticket.order_id,
+        "url": f"/callcentre/tickets/{ticket.id}",
+        "message": f"{ticket.kind}: {ticket.subject} — {when}",
+    }
+
+
+def register(app: Flask, kernel: Any) -> None:
+    """Wire the back office into the app."""
+    rulebook = antifraud_services.RuleBook()
+    kernel.services["antifraud.rulebook"] = rulebook
+    kernel.services["tickets.sla_minutes"] = sla_overrides(app.config)
+    kernel.placement_policies.append(antifraud_services.placement_policy(rulebook, device_of_request))
+
+    db = kernel.db
+
+    def after_placed(event: OrderPlaced) -> None:
+        with db.unit_of_work() as s:
+            antifraud_services.record_placement(s, event.order_id)
+
+    def pay_placed(event: OrderPlaced) -> None:
+        with db.unit_of_work() as s:
+            bonus_services.on_order_placed(s, event)
+
+    def pay_status(event: OrderStatusChanged) -> None:
+        with db.unit_of_work() as s:
+            bonus_services.on_status_changed(s, event)
+
+    def pay_ticket(event: TicketResolved) -> None:
+        with db.unit_of_work() as s:
+            bonus_services.on_ticket_resolved(s, event)
+
+    kernel.bus.subscribe(OrderPlaced, after_placed)
+    kernel.bus.subscribe(OrderPlaced, pay_placed)
+    kernel.bus.subscribe(OrderStatusChanged, pay_status)
+    kernel.bus.subscribe(TicketResolved, pay_ticket)
+
+    def warnings_section(session: Any, client: Any, phone: str) -> dict[str, Any]:
+        verdict = antifraud_services.screen_contact(
+            session, rulebook, phone, getattr(client, "name", "") or ""
+        )
+        return {
+            "warnings": {
+                "action": verdict.action,
+                "score": verdict.score,
+                "items": [warning_entry(h.to_dict()) for h in verdict.hits],
+            }
+        }
+
+    def tickets_section(session: Any, client: Any, phone: str) -> dict[str, Any]:
+        now = utcnow()
+        return {"tickets": [ticket_entry(t, now) for t in ticket_services.tickets_of_client(session, phone)]}
+
+    contributors = kernel.services.setdefault("dossier.contributors", [])
+    contributors.extend([warnings_section, tickets_section])
+
+    app.register_blueprint(api_bp)
+    register_pages(app, kernel)

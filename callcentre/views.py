@@ -1,0 +1,347 @@
+"""The operators' pages: the call-centre workspace and the live order board.
+
+Both pages are server-rendered shells; their ES modules (``static/callcentre/``) talk to
+the JSON API with the cookie session and the CSRF header. Everything a script needs
+to know at start (API addresses, branches, the transition table, translated strings)
+is rendered once into a JSON blob, so the scripts hold no hard-coded text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, current_app, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from frontoffice.errors import Forbidden
+from frontoffice.models import Role
+from frontoffice.money import MINOR_PER_MAJOR
+from nomenclature.taxes import TaxSystem
+from orders.models import Branch
+from orders.states import NEEDS_REASON, TERMINAL, TRANSITIONS, OrderStatus
+
+bp = Blueprint(
+    "callcentre_pages",
+    __name__,
+    url_prefix="/callcentre",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+#: Who may take calls in the workspace.
+WORKSPACE_ROLES = frozenset({Role.OPERATOR, Role.MANAGER})
+#: Who may watch the board; only MOVE_ROLES see the buttons that change an order.
+BOARD_ROLES = frozenset({Role.OPERATOR, Role.MANAGER, Role.BACKOFFICE})
+MOVE_ROLES = frozenset({Role.OPERATOR, Role.MANAGER})
+
+#: The addresses of the JSON API the pages call (other packages own them).
+API = {
+    "lookup": "/api/v1/callcentre/lookup",
+    "quote": "/api/v1/callcentre/quote",
+    "take_order": "/api/v1/callcentre/orders",
+    "repeat_cart": "/api/v1/callcentre/orders/{id}/repeat-cart",
+    "geocode": "/api/v1/geocode",
+    "zones": "/api/v1/zones/geojson",
+    "menu": "/api/v1/menu",
+    "receipts": "/api/v1/receipts/preview",
+    "bonuses": "/api/v1/bonuses/me",
+    "orders": "/api/v1/orders",
+    "order": "/api/v1/orders/{id}",
+    "status": "/api/v1/orders/{id}/status",
+    "cancel": "/api/v1/orders/{id}/cancel",
+}
+
+#: Status names as operators read them (board columns, history badges).
+STATUS_LABELS = {
+    OrderStatus.NEW: _l("New"),
+    OrderStatus.ON_HOLD: _l("On hold"),
+    OrderStatus.CONFIRMED: _l("Confirmed"),
+    OrderStatus.COOKING: _l("Cooking"),
+    OrderStatus.READY: _l("Ready"),
+    OrderStatus.IN_DELIVERY: _l("In delivery"),
+    OrderStatus.DELIVERED: _l("Delivered"),
+    OrderStatus.FAILED: _l("Failed"),
+    OrderStatus.REJECTED: _l("Rejected"),
+    OrderStatus.CANCELLED: _l("Cancelled"),
+}
+
+#: The verb on the button that moves an order into a state.
+STATUS_ACTIONS = {
+    OrderStatus.ON_HOLD: _l("Hold"),
+    OrderStatus.CONFIRMED: _l("Confirm"),
+    OrderStatus.COOKING: _l("Start cooking"),
+    OrderStatus.READY: _l("Mark ready"),
+    OrderStatus.IN_DELIVERY: _l("Hand to courier"),
+    OrderStatus.DELIVERED: _l("Delivered"),
+    OrderStatus.FAILED: _l("Not delivered"),
+    OrderStatus.REJECTED: _l("Reject"),
+    OrderStatus.CANCELLED: _l("Cancel…"),
+}
+
+
+#: Tax systems as the receipts preview names them.
+TAX_SYSTEM_LABELS = {
+    TaxSystem.OSN: _l("General tax system (OSN)"),
+    TaxSystem.USN_INCOME: _l("Simplified, income (USN)"),
+    TaxSystem.USN_INCOME_EXPENSE: _l("Simplified, income minus expenses (USN)"),
+    TaxSystem.ESHN: _l("Unified agricultural tax (ESHN)"),
+    TaxSystem.PSN: _l("Patent (PSN)"),
+}
+
+
+def _require_page_roles(roles: frozenset[str]) -> None:
+    if not current_user.has_role(*roles):
+        raise Forbidden(_("This page is for the roles: %(roles)s.", roles=", ".join(sorted(roles))))
+
+
+def _kernel() -> Any:
+    return current_app.extensions["frontoffice"]
+
+
+def active_branches() -> list[dict[str, Any]]:
+    """The branches an operator may send an order to (read-only, for the pickup choice and the map)."""
+    with _kernel().db.reading() as s:
+        rows = s.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.id))
+        return [
+            {"id": b.id, "code": b.code, "name": b.name, "address": b.address, "lat": b.lat, "lon": b.lon}
+            for b in rows
+        ]
+
+
+def business_today() -> dt.date:
+    """Today's date in the configured business time zone."""
+    return dt.datetime.now(ZoneInfo(_kernel().settings.timezone)).date()
+
+
+def transitions_table() -> dict[str, list[str]]:
+    """orders.states.TRANSITIONS as plain JSON: state → the states it may move to."""
+    return {str(state): sorted(str(t) for t in targets) for state, targets in TRANSITIONS.items()}
+
+
+def common_strings() -> dict[str, str]:
+    """Texts both pages' scripts show, translated for the current locale."""
+    return {
+        "network_error": _("The server did not answer. Check the connection and try again."),
+        "server_error": _("The server failed to process the request; it was logged."),
+        "forbidden": _("Your role may not do this."),
+        "session_expired": _("Your session has expired. Log in again in another tab, then retry."),
+        "live": _("Live"),
+        "offline": _("Offline — reconnecting…"),
+        "cancel": _("Cancel"),
+        "close": _("Close"),
+        "minutes": _("{n} min"),
+    }
+
+
+def workspace_strings() -> dict[str, str]:
+    """Texts of the workspace script, translated for the current locale."""
+    return {
+        **common_strings(),
+        "phone_required": _("Type the caller's phone number."),
+        "looking_up": _("Looking up…"),
+        "new_client": _("New client"),
+        "new_client_hint": _("No client with this number yet: type the name and take the order."),
+        "known_client": _("Returning client"),
+        "client_since": _("Client since {date}"),
+        "no_orders": _("No orders yet."),
+        "no_addresses": _("No saved addresses."),
+        "repeat": _("Repeat"),
+        "repeat_last": _("Repeat last order"),
+        "repeated": _("Order {number} copied into the cart."),
+        "repeat_skipped": _("Not available now: {names}"),
+        "stats_orders": _("Orders"),
+        "stats_delivered": _("Delivered"),
+        "stats_cancelled": _("Cancelled"),
+        "stats_spent": _("Total spent"),
+        "stats_average": _("Average check"),
+        "stats_last": _("Last order"),
+        "warnings": _("Warnings"),
+        "tickets": _("Open tickets"),
+        "notes": _("Notes"),
+        "marketing_consent": _("agrees to offers"),
+        "bonus": _("Bonuses"),
+        "bonus_today": _("My bonus today {amount}"),
+        "bonus_month": _("this month {amount}"),
+        "menu_empty": _("Nothing matches “{q}”. Try part of the name or the SKU."),
+        "menu_unavailable": _("The menu could not be loaded."),
+        "stopped": _("stop-list"),
+        "stopped_refused": _("{name} is on the stop-list today and cannot be added."),
+        "all_groups": _("All"),
+        "cart_empty": _("The cart is empty. Find a dish in the menu (Alt+2) and press Enter."),
+        "removed": _("Removed {name}."),
+        "remove": _("Remove"),
+        "modifiers_title": _("Options for {name}"),
+        "modifiers_min": _("choose at least {n}"),
+        "modifiers_max": _("up to {n}"),
+        "modifiers_exactly": _("choose {n}"),
+        "modifiers_free": _("optional"),
+        "add_to_cart": _("Add to cart"),
+        "new_address": _("New address"),
+        "address_required": _("Type the delivery address or choose a saved one."),
+        "geocoding": _("Searching the address…"),
+        "geocode_none": _("The address was not found. Check it, or put a pin on the map (Alt+M)."),
+        "geocode_unavailable": _(
+            "Address search is unavailable. Choose a saved address or put a pin on the map (Alt+M)."
+        ),
+        "located": _("Located: {lat}, {lon}"),
+        "pinned": _("Pinned on the map: {lat}, {lon}"),
+        "not_located": _("Not located yet: press Enter in the address to search it, or pin it (Alt+M)."),
+        "map_no_tiles": _("No map background is configured: zones and branches are drawn on a blank map."),
+        "map_hint": _("Click the map to put the pin where the client is, then Enter to use it."),
+        "use_point": _("Use this point"),
+        "map_point": _("Point on the map {lat}, {lon}"),
+        "quote_wait": _("Fill the cart and the address to see the zone, fee and delivery time."),
+        "quoting": _("Checking zone and price…"),
+        "zone": _("Zone"),
+        "branch": _("Branch"),
+        "delivery_fee": _("Delivery"),
+        "free": _("free"),
+        "free_from": _("free from {amount}"),
+        "min_order": _("Minimum order {amount}"),
+        "eta": _("Delivery in about {n} min, by {time}"),
+        "pickup_eta": _("Ready for pickup in about {n} min, by {time}"),
+        "asap": _("As soon as possible"),
+        "pickup_offer": _("Offer pickup at {branch}, {address} ({km} km away)"),
+        "switch_to_pickup": _("Switch to pickup"),
+        "items_total": _("Items"),
+        "total": _("Total"),
+        "receipts": _("Receipts"),
+        "receipt_vat": _("VAT {rate}: {amount}"),
+        "receipt_no_vat": _("no VAT"),
+        "inn": _("INN"),
+        "change_from_low": _("The note must be at least the total ({total})."),
+        "submitting": _("Placing the order…"),
+        "submitted": _("Order placed"),
+        "submitted_hint": _("Press Esc for the next call."),
+        "fix_errors": _("The order was not placed: fix the fields marked in red."),
+        "clear_confirm": _("Drop the order being taken and start a new call?"),
+        "yes_clear": _("Yes, clear"),
+        "keep": _("Keep"),
+        "pickup_branch_required": _("Choose the branch."),
+        "field_unknown": _("{field}: {message}"),
+        "risk_score": _("risk {n}"),
+        "antifraud_note": _("Note the remarks below."),
+        "antifraud_flag": _("Check the remarks below before taking the order."),
+        "antifraud_hold": _("An order from this caller will be held for a manager's check."),
+        "antifraud_reject": _("An order from this caller will be refused."),
+        "ticket_open": _("open"),
+        "ticket_in_progress": _("in progress"),
+        "ticket_resolved": _("resolved"),
+        "ticket_rejected": _("rejected"),
+        "overdue": _("overdue"),
+        "branch_delivering": _("Branch that delivers"),
+        "pickup_branch": _("Pickup branch"),
+        **problem_strings(),
+    }
+
+
+def problem_strings() -> dict[str, str]:
+    """Translations of the problems the call-centre API names by code (``problem_<code>``)."""
+    return {
+        "problem_outside_zones": _("The address is outside every delivery zone; offer pickup from {branch}."),
+        "problem_below_minimum": _("The minimum order here is {min_order}; add {missing} more."),
+        "problem_closed": _("The branch is closed now: choose a pre-order time (the first is {next_slot})."),
+        "problem_promised_at": _("The branch cannot deliver at that time: choose another."),
+        "problem_no_coordinates": _(
+            "Locate the address (Enter), pick a search answer or put a pin on the map: "
+            "the zone check needs the point."
+        ),
+        "problem_unknown_item": _("Unknown item {item}."),
+        "problem_item_unavailable": _("{sku} is not on sale now."),
+        "problem_unknown_address": _("This address is not one of the caller's."),
+        "problem_invalid_phone": _("This is not a phone number: check the digits."),
+        "problem_unknown_branch": _("This branch is unknown or closed."),
+        "problem_empty_cart": _("The cart is empty."),
+        "problem_stopped": _("{name} is on the stop-list."),
+    }
+
+
+def board_strings() -> dict[str, str]:
+    """Texts of the board script, translated for the current locale."""
+    return {
+        **common_strings(),
+        "empty_column": _("No orders"),
+        "loading": _("Loading today's orders…"),
+        "not_found": _("No order matches “{q}”."),
+        "cancel_title": _("Cancel order {number}"),
+        "reason_title": _("{action}: order {number}"),
+        "reason": _("Reason"),
+        "reason_required": _("Say why: the reason goes to the order's history."),
+        "confirm_cancel": _("Cancel the order"),
+        "apply": _("Apply"),
+        "moved": _("Order {number}: {status}."),
+        "conflict": _("Order {number} changed meanwhile; the board is refreshed."),
+        "pickup": _("pickup"),
+        "delivery": _("delivery"),
+        "courier": _("courier #{id}"),
+        "due": _("due {time}"),
+        "closed_today": _("Closed today"),
+        "truncated": _("Showing the newest {shown} of {total} orders."),
+    }
+
+
+def _page_config(strings: dict[str, str], **extra: Any) -> dict[str, Any]:
+    settings = _kernel().settings
+    return {
+        "api": API,
+        "locale": str(get_locale() or "en"),
+        "currency": settings.currency,
+        "minor_per_major": MINOR_PER_MAJOR,
+        "timezone": settings.timezone,
+        "statuses": {str(k): str(v) for k, v in STATUS_LABELS.items()},
+        "strings": strings,
+        "user": {"name": current_user.full_name, "role": current_user.role},
+        **extra,
+    }
+
+
+@bp.route("")
+@login_required
+def workspace():
+    """The operator's one window: caller, dossier, menu, cart, address, quote, payment, submit."""
+    _require_page_roles(WORKSPACE_ROLES)
+    settings = _kernel().settings
+    config = _page_config(
+        workspace_strings(),
+        phone=request.args.get("phone", "")[:40],
+        branches=active_branches(),
+        tiles_url=settings.map_tiles_url or "",
+        tiles_attribution=current_app.config.get("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors"),
+        tax_systems={str(k): str(v) for k, v in TAX_SYSTEM_LABELS.items()},
+        board_url="/callcentre/board",
+    )
+    return render_template("callcentre/workspace.html", config=config)
+
+
+@bp.route("/board")
+@login_required
+def board():
+    """Today's orders by status, live over the ``/callcentre`` socket."""
+    _require_page_roles(BOARD_ROLES)
+    config = _page_config(
+        board_strings(),
+        today=business_today().isoformat(),
+        branches=active_branches(),
+        transitions=transitions_table(),
+        needs_reason=sorted(str(s) for s in NEEDS_REASON),
+        terminal=sorted(str(s) for s in TERMINAL),
+        actions={str(k): str(v) for k, v in STATUS_ACTIONS.items()},
+        can_move=current_user.has_role(*MOVE_ROLES),
+        workspace_url="/callcentre" if current_user.has_role(*WORKSPACE_ROLES) else "",
+    )
+    return render_template("callcentre/board.html", config=config)
+
+
+def register_pages(app: Flask, kernel: Any) -> None:
+    """Serve the workspace and the board and put them in the top bar."""
+    app.register_blueprint(bp)
+    # Titles stay English here; the top bar translates them when it renders.
+    kernel.add_nav("Call centre", "callcentre_pages.workspace", WORKSPACE_ROLES, order=10)
+    kernel.add_nav("Order board", "callcentre_pages.board", BOARD_ROLES, order=11)

@@ -1,0 +1,300 @@
+"""Delivery zones as plain values: GeoJSON geometry checks, the point → zone index, opening hours (pure).
+
+A zone is a polygon (holes allowed) or a multipolygon in WGS84 ``[lon, lat]`` order.
+:class:`ZoneIndex` answers "which zone delivers to this point" through a shapely
+``STRtree`` over prepared geometries: the tree narrows the candidates by bounding
+box, the prepared ``covers`` test decides. A point exactly on an edge belongs to the
+zone. Where zones overlap, the highest ``priority`` wins, then the smaller area (the
+more specific zone), then the lower id.
+
+Opening hours use the branches' format: ``{"mon": [["10:00", "02:00"]], …}``. An
+interval whose closing time is not after its opening time runs past midnight into
+the next day; ``"24:00"`` closes at the end of the day. A day that is missing is
+closed; an empty mapping means "no schedule" (always open).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.validation import explain_validity
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+KM_PER_DEGREE = 111.32
+MAX_RING_POINTS = 10_000
+
+
+class ZoneError(ValueError):
+    """A zone's geometry or schedule is not acceptable; ``field`` says where (relative path)."""
+
+    def __init__(self, message: str, field: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- geometry ---------------------------------------------------------------------------------
+
+
+def _position(value: Any, where: str) -> tuple[float, float]:
+    if not isinstance(value, list | tuple) or len(value) < 2:
+        raise ZoneError("A position must be a [longitude, latitude] pair.", where)
+    lon, lat = value[0], value[1]
+    if (
+        isinstance(lon, bool)
+        or isinstance(lat, bool)
+        or not all(isinstance(v, int | float) for v in (lon, lat))
+    ):
+        raise ZoneError("Longitude and latitude must be numbers.", where)
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        raise ZoneError("Longitude and latitude must be finite numbers.", where)
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ZoneError(
+            f"[{lon}, {lat}] is outside the world: GeoJSON wants [longitude, latitude], "
+            "longitude in [-180, 180] and latitude in [-90, 90].",
+            where,
+        )
+    return float(lon), float(lat)
+
+
+def _ring(value: Any, where: str) -> list[tuple[float, float]]:
+    if not isinstance(value, list | tuple):
+        raise ZoneError("A ring must be a list of positions.", where)
+    if len(value) > MAX_RING_POINTS:
+        raise ZoneError(f"A ring may have at most {MAX_RING_POINTS} positions.", where)
+    points = [_position(p, f"{where}.{i}") for i, p in enumerate(value)]
+    if points and points[0] != points[-1]:
+        points.append(points[0])  # be lenient: close an open ring
+    if len(set(points)) < 3:
+        raise ZoneError("A ring needs at least three distinct positions.", where)
+    return points
+
+
+def _polygon(value: Any, where: str) -> Polygon:
+    if not isinstance(value, list | tuple) or not value:
+        raise ZoneError("A polygon must be a non-empty list of rings (the outline, then holes).", where)
+    rings = [_ring(r, f"{where}.{i}") for i, r in enumerate(value)]
+    return Polygon(rings[0], rings[1:])
+
+
+def parse_geometry(geometry: Any) -> Polygon | MultiPolygon:
+    """A validated shapely (multi)polygon from a GeoJSON geometry object; :class:`ZoneError` if unusable."""
+    if not isinstance(geometry, Mapping):
+        raise ZoneError("The geometry must be a GeoJSON object.", "geometry")
+    kind = geometry.get("type")
+    coords = geometry.get("coordinates")
+    if kind == "Polygon":
+        shape: Polygon | MultiPolygon = _polygon(coords, "geometry.coordinates")
+    elif kind == "MultiPolygon":
+        if not isinstance(coords, list | tuple) or not coords:
+            raise ZoneError("A MultiPolygon needs a non-empty list of polygons.", "geometry.coordinates")
+        shape = MultiPolygon([_polygon(p, f"geometry.coordinates.{i}") for i, p in enumerate(coords)])
+    else:
+        raise ZoneError(
+            f"A zone must be a Polygon or a MultiPolygon, not {kind!r}.",
+            "geometry.type",
+        )
+    if not shape.is_valid:
+        raise ZoneError(f"The polygon is invalid: {explain_validity(shape)}.", "geometry")
+    if shape.area <= 0:
+        raise ZoneError("The polygon has no area.", "geometry")
+    return shape
+
+
+def normalized_geojson(geometry: Any) -> dict[str, Any]:
+    """Validate a GeoJSON geometry and return it in plain lists (rings closed)."""
+    shape = parse_geometry(geometry)
+    mapped = shapely.geometry.mapping(shape)
+    return _lists(mapped)
+
+
+def _lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_lists(v) for v in value]
+    return value
+
+
+def area_km2(shape: Polygon | MultiPolygon) -> float:
+    """Approximate area in square kilometres (equirectangular at the centroid; fine for a city)."""
+    lat = shape.centroid.y
+    return shape.area * KM_PER_DEGREE * KM_PER_DEGREE * math.cos(math.radians(lat))
+
+
+# --- opening hours ----------------------------------------------------------------------------
+
+
+def _minutes(text: Any, where: str) -> int:
+    if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
+        raise ZoneError(f"{text!r} is not a time; write HH:MM, e.g. 09:30.", where)
+    hh, mm = text[:2], text[3:]
+    if not (hh.isdigit() and mm.isdigit()):
+        raise ZoneError(f"{text!r} is not a time; write HH:MM, e.g. 09:30.", where)
+    h, m = int(hh), int(mm)
+    if m > 59 or h > 24 or (h == 24 and m != 0):
+        raise ZoneError(f"{text!r} is not a time of day (00:00 to 24:00).", where)
+    return h * 60 + m
+
+
+@dataclass(frozen=True)
+class WeeklyHours:
+    """Opening intervals per weekday, in minutes since midnight; ``always`` when there is no schedule."""
+
+    days: tuple[tuple[tuple[int, int], ...], ...] = ((),) * 7
+    always: bool = False
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any] | None) -> WeeklyHours:
+        """Validate the ``{"mon": [["10:00", "23:00"]], …}`` format; empty or None means always open."""
+        if not raw:
+            return cls(always=True)
+        if not isinstance(raw, Mapping):
+            raise ZoneError("Opening hours must be an object keyed by weekday (mon … sun).", "opening_hours")
+        unknown = [k for k in raw if k not in WEEKDAYS]
+        if unknown:
+            raise ZoneError(
+                f"Unknown weekday {unknown[0]!r}; use {', '.join(WEEKDAYS)}.", f"opening_hours.{unknown[0]}"
+            )
+        days: list[tuple[tuple[int, int], ...]] = []
+        for day in WEEKDAYS:
+            intervals = raw.get(day) or []
+            where = f"opening_hours.{day}"
+            if not isinstance(intervals, list | tuple):
+                raise ZoneError("A day's hours must be a list of [opens, closes] pairs.", where)
+            parsed = []
+            for i, pair in enumerate(intervals):
+                if not isinstance(pair, list | tuple) or len(pair) != 2:
+                    raise ZoneError("Each interval is a pair [opens, closes].", f"{where}.{i}")
+                opens, closes = _minutes(pair[0], f"{where}.{i}.0"), _minutes(pair[1], f"{where}.{i}.1")
+                if opens == closes:
+                    raise ZoneError("An interval opens and closes at the same time.", f"{where}.{i}")
+                if opens == 24 * 60:
+                    raise ZoneError(
+                        "An interval cannot open at 24:00; use 00:00 of the next day.", f"{where}.{i}"
+                    )
+                parsed.append((opens, closes))
+            days.append(tuple(parsed))
+        return cls(days=tuple(days))
+
+    def is_open(self, local: dt.datetime) -> bool:
+        """True if ``local`` (a time in the zone's own time zone) falls in an opening interval."""
+        if self.always:
+            return True
+        minute = local.hour * 60 + local.minute
+        today = local.weekday()
+        for opens, closes in self.days[today]:
+            if closes > opens:
+                if opens <= minute < closes:
+                    return True
+            elif minute >= opens:  # runs past midnight
+                return True
+        for opens, closes in self.days[(today - 1) % 7]:
+            if closes < opens and minute < closes:
+                return True
+        return False
+
+    def to_json(self) -> dict[str, list[list[str]]]:
+        """Back to the ``{"mon": [["10:00", "23:00"]]}`` format ({} when always open)."""
+        if self.always:
+            return {}
+        return {
+            day: [[_hhmm(o), _hhmm(c)] for o, c in intervals]
+            for day, intervals in zip(WEEKDAYS, self.days, strict=True)
+            if intervals
+        }
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def open_at(hours: WeeklyHours, at: dt.datetime, timezone: dt.tzinfo) -> bool:
+    """Whether ``hours`` (in ``timezone``) are open at the aware moment ``at``."""
+    return hours.is_open(at.astimezone(timezone))
+
+
+# --- zones and the index ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZoneRule:
+    """One delivery zone's rules with its compiled geometry (money in minor units)."""
+
+    id: int
+    branch_id: int
+    name: str
+    shape: Polygon | MultiPolygon
+    delivery_fee: int = 0
+    free_delivery_from: int | None = None
+    min_order: int = 0
+    delivery_minutes: int = 60
+    hours: WeeklyHours = field(default_factory=lambda: WeeklyHours(always=True))
+    priority: int = 0
+    active: bool = True
+
+    @property
+    def area(self) -> float:
+        """Area in square degrees (only compared between zones)."""
+        return self.shape.area
+
+    def fee_for(self, items_total: int) -> int:
+        """The delivery fee for a cart of ``items_total`` (free from the threshold on)."""
+        if self.free_delivery_from is not None and items_total >= self.free_delivery_from:
+            return 0
+        return self.delivery_fee
+
+    def covers(self, lat: float, lon: float) -> bool:
+        """True if the point is inside the zone or on its edge (not in a hole)."""
+        return bool(self.shape.covers(Point(lon, lat)))
+
+
+def zone_order_key(zone: ZoneRule) -> tuple[int, float, int]:
+    """Sort key: the best zone first (highest priority, then smallest area, then lowest id)."""
+    return (-zone.priority, zone.area, zone.id)
+
+
+class ZoneIndex:
+    """Point → best active zone through an STRtree over prepared geometries."""
+
+    def __init__(self, zones: Iterable[ZoneRule]):
+        self.zones: list[ZoneRule] = [z for z in zones if z.active]
+        self.by_id: dict[int, ZoneRule] = {z.id: z for z in self.zones}
+        shapes = [z.shape for z in self.zones]
+        for shape in shapes:
+            shapely.prepare(shape)
+        self._tree = shapely.STRtree(shapes) if shapes else None
+
+    @property
+    def empty(self) -> bool:
+        """True when no active zone exists (zone rules are then off)."""
+        return not self.zones
+
+    def covering(self, lat: float, lon: float) -> list[ZoneRule]:
+        """Every active zone that covers the point, best first."""
+        if self._tree is None:
+            return []
+        hits = self._tree.query(Point(lon, lat), predicate="covered_by")
+        return sorted((self.zones[int(i)] for i in hits), key=zone_order_key)
+
+    def locate(self, lat: float, lon: float) -> ZoneRule | None:
+        """The zone that delivers to the point, or None when it is outside every zone."""
+        found = self.covering(lat, lon)
+        return found[0] if found else None
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """``(min_lon, min_lat, max_lon, max_lat)`` of all active zones, or None."""
+        if not self.zones:
+            return None
+        return tuple(shapely.total_bounds([z.shape for z in self.zones]).tolist())  # type: ignore[return-value]
+
+
+def build_index(zones: Sequence[ZoneRule]) -> ZoneIndex:
+    """Compile zones into an index (inactive ones are left out)."""
+    return ZoneIndex(zones)

@@ -1,0 +1,68 @@
+"""Helpers for call-centre tests: the demo zones (optionally open around the clock), known points, bodies.
+
+Import them in any test module (``from tests.callcentre_fixtures import …``). The demo zones
+keep realistic opening hours; tests that must not depend on the wall clock call
+:func:`open_around_the_clock` so that ASAP orders are possible at any hour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+
+import callcentre.demo
+from callcentre.models import DeliveryZone
+from orders.models import Branch
+from tests.conftest import load_demo_catalogue
+
+#: Kremlyovskaya St 21, in the "Centre" zone of KZ1 (fee 99.00, free from 1000.00, minimum 500.00, 45 min).
+CENTRE = (55.7963, 49.1088)
+#: Pobedy Ave 100, in "Sovetsky & Privolzhsky" of KZ2 (fee 99.00, minimum 500.00, 50 min).
+SOVETSKY = (55.7521, 49.2120)
+#: West of the city, only in the outer "Greater Kazan" zone of KZ2 (fee 249.00, minimum 1000.00, 80 min).
+GREATER_ONLY = (55.84, 49.03)
+#: Zelenodolsk, outside every zone; KZ1 (Baumana) is the nearest branch.
+OUTSIDE = (55.8469, 48.5160)
+
+
+def load_zones(app: Any) -> None:
+    """The demo menu, branches and delivery zones."""
+    load_demo_catalogue(app)
+    kernel = app.extensions["frontoffice"]
+    with kernel.db.unit_of_work() as s:
+        callcentre.demo.load_zones(s)
+
+
+def open_around_the_clock(app: Any) -> None:
+    """Make every branch and zone open at all hours (empty schedules), so tests do not depend on the clock."""
+    kernel = app.extensions["frontoffice"]
+    with kernel.db.unit_of_work() as s:
+        s.execute(update(Branch).values(opening_hours={}))
+        s.execute(update(DeliveryZone).values(opening_hours={}))
+
+
+def address(
+    point: tuple[float, float], text: str = "Kazan, Kremlyovskaya St, 21", **extra: Any
+) -> dict[str, Any]:
+    """An address body at ``point``."""
+    return {"text": text, "lat": point[0], "lon": point[1], **extra}
+
+
+def take_order_body(**overrides: Any) -> dict[str, Any]:
+    """A valid call-centre order for the Centre zone (1406.00 of items: free delivery)."""
+    body: dict[str, Any] = {
+        "phone": "8 (912) 345-67-89",
+        "name": "Ivan",
+        "kind": "delivery",
+        "address": address(CENTRE, apartment="5", entrance="2", floor="4", intercom="5K"),
+        "lines": [
+            {"sku": "PZ-MARG", "quantity": 1},
+            {"sku": "DR-COLA05", "quantity": 2},
+            {"sku": "SU-PHIL", "quantity": 1},
+        ],
+        "payment": {"kind": "cash", "change_from": "2000.00"},
+        "comment": "",
+    }
+    body.update(overrides)
+    return body
