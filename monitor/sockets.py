@@ -1,14 +1,339 @@
-"""The ``/monitor`` namespace: managers' live delivery monitor."""
+"""The ``/monitor`` namespace: managers' live delivery monitor, with coalesced updates.
+
+A manager's screen gets a full ``snapshot`` when it connects, then:
+
+* ``metrics_updated`` — the sections of the room's snapshot that changed since its previous
+  update (every section at each heartbeat), with the orders that changed in ``changes``; sent
+  when something happened, at most once per ``min_interval_s`` per room whatever the event
+  rate, and at least every ``heartbeat_s`` (late minutes grow and the business day rolls over
+  without any event). A screen merges it into the snapshot it holds;
+* ``couriers_moved`` — ``{"couriers": [{id, lat, lon, at}]}``, the latest position of every
+  courier that moved since the previous batch, at the same bounded rate;
+* ``order_placed`` — the fact itself (``orders.events.OrderPlaced``), one per new order, for
+  screens and scripts that alert on new orders, sent right after the update that counts it.
+  Orders arrive at the pace of phone calls; every other fact (status changes, couriers,
+  positions) reaches screens only coalesced.
+
+One background task (``socketio.start_background_task``) does all the sending: events only
+mark rooms dirty and wake it. Rooms are ``all`` and ``branch:<id>``
+(:class:`frontoffice.realtime.StaffNamespace`). With a Redis message queue the task also
+sends for dirty rooms it has no local watcher in, so a screen connected to another process
+hears of an order placed through this one.
+"""
 
 from __future__ import annotations
 
-from frontoffice.models import Role
-from frontoffice.realtime import StaffNamespace
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from flask_socketio import SocketIO, emit
+
+from frontoffice.db import utcnow
+from frontoffice.models import Role, User
+from frontoffice.realtime import ALL_ROOM, StaffNamespace, branch_room, emit_to_branch, event_payload
+from monitor.schemas import OrderChange
+from monitor.services import Monitor
+from orders.events import (
+    CourierAssigned,
+    CourierMoved,
+    CourierShiftChanged,
+    OrderPlaced,
+    OrderStatusChanged,
+)
 
 NAMESPACE = "/monitor"
+log = logging.getLogger(__name__)
+
+Room = int | None  # a branch id, or None for the room of every branch
+#: Snapshot keys every update carries; the others only when they changed (see ``MonitorHub._delta``).
+ALWAYS_SENT = frozenset({"generated_at", "business_date", "timezone", "currency", "branch_id", "changes"})
+#: How stale a cached snapshot may be when a new screen connects to an unchanged room.
+CONNECT_CACHE_S = 5.0
+
+
+def room_name(room: Room) -> str:
+    """The Socket.IO room of a branch (or of every branch)."""
+    return ALL_ROOM if room is None else branch_room(room)
+
+
+class MonitorHub:
+    """Coalesces what happens into bounded-rate updates per room (see the module docstring)."""
+
+    def __init__(
+        self,
+        socketio: SocketIO,
+        monitor: Monitor,
+        *,
+        min_interval_s: float = 0.5,
+        heartbeat_s: float = 30.0,
+        idle_exit_s: float = 120.0,
+        broadcast: bool = False,
+        max_changes: int = 200,
+    ):
+        self.socketio = socketio
+        self.monitor = monitor
+        self.min_interval_s = min_interval_s
+        self.heartbeat_s = heartbeat_s
+        self.idle_exit_s = idle_exit_s
+        self.broadcast = broadcast
+        self.max_changes = max_changes
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._watchers: dict[str, Room] = {}
+        self._dirty: set[Room] = set()
+        self._dirty_everywhere = False
+        self._changes: dict[int, OrderChange] = {}
+        self._moves: dict[int, CourierMoved] = {}
+        self._placed: list[OrderPlaced] = []
+        self._sent_at: dict[Room, float] = {}
+        self._cache: dict[Room, tuple[float, dict[str, Any]]] = {}
+        self._sections: dict[Room, dict[str, str]] = {}
+        self._running = False
+        self._stopping = False
+        self.updates_sent = 0
+        self.move_batches_sent = 0
+
+    # --- who watches -------------------------------------------------------------------------
+
+    def attach(self, sid: str, room: Room) -> None:
+        """A screen joined ``room``; make sure the sending task runs."""
+        with self._lock:
+            self._watchers[sid] = room
+            # The snapshot it gets on connect counts as the room's latest update.
+            self._sent_at.setdefault(room, time.monotonic())
+        self.start()
+
+    def detach(self, sid: str) -> None:
+        """A screen left."""
+        with self._lock:
+            self._watchers.pop(sid, None)
+
+    @property
+    def watchers(self) -> int:
+        """Screens connected to this process."""
+        return len(self._watchers)
+
+    def watched_rooms(self) -> set[Room]:
+        """Rooms with at least one screen on this process."""
+        with self._lock:
+            return set(self._watchers.values())
+
+    # --- what happens ------------------------------------------------------------------------
+
+    def order_event(self, event: Any) -> None:
+        """An order fact: remember the change, dirty its branch's rooms, wake the sender."""
+        change = None
+        if isinstance(event, OrderPlaced):
+            change = OrderChange(
+                order_id=event.order_id,
+                number=event.number,
+                branch_id=event.branch_id,
+                status=event.status,
+                at=event.created_at,
+            )
+        elif isinstance(event, OrderStatusChanged):
+            change = OrderChange(
+                order_id=event.order_id,
+                number=event.number,
+                branch_id=event.branch_id,
+                status=event.to_status,
+                at=event.at,
+            )
+        with self._lock:
+            if change is not None:
+                self._changes.pop(change.order_id, None)
+                self._changes[change.order_id] = change
+                while len(self._changes) > self.max_changes:
+                    self._changes.pop(next(iter(self._changes)))
+            self._dirty.update((None, event.branch_id))
+        self._poke()
+
+    def order_placed(self, event: OrderPlaced) -> None:
+        """Queue the fact of a new order: the sender relays it right after the update it causes."""
+        with self._lock:
+            if not (self._watchers or self.broadcast):
+                return  # nobody here to tell, and no other process listening through Redis
+            self._placed.append(event)
+        self._poke()
+
+    def courier_event(self, event: CourierShiftChanged | CourierAssigned) -> None:
+        """A courier started or ended a shift, or took an order: the courier tiles change."""
+        branches = getattr(event, "branch_ids", None)
+        if isinstance(event, CourierAssigned):
+            branches = (event.branch_id,)
+        with self._lock:
+            self._dirty.add(None)
+            if branches:
+                self._dirty.update(branches)
+            else:
+                self._dirty_everywhere = True
+        self._poke()
+
+    def courier_moved(self, event: CourierMoved) -> None:
+        """A position: keep only the latest per courier until the next batch."""
+        with self._lock:
+            self._moves[event.courier_id] = event
+        self._poke()
+
+    def _poke(self) -> None:
+        if self.broadcast:
+            self.start()
+        self._wake.set()
+
+    # --- snapshots ---------------------------------------------------------------------------
+
+    def snapshot_for(self, room: Room) -> dict[str, Any]:
+        """The snapshot a newly connected screen gets (reused for a few seconds if nothing changed)."""
+        with self._lock:
+            cached = self._cache.get(room)
+            dirty = room in self._dirty or self._dirty_everywhere
+        if cached is not None and not dirty and time.monotonic() - cached[0] < CONNECT_CACHE_S:
+            return cached[1]
+        payload = self.monitor.snapshot(room).model_dump(mode="json")
+        with self._lock:
+            self._cache[room] = (time.monotonic(), payload)
+        return payload
+
+    # --- the sending task --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the background task unless it runs already."""
+        with self._lock:
+            if self._running or self._stopping:
+                return
+            self._running = True
+        self.socketio.start_background_task(self._run)
+
+    def stop(self) -> None:
+        """Stop the background task (tests, shutdown)."""
+        self._stopping = True
+        self._wake.set()
+
+    def _run(self) -> None:
+        idle_since = time.monotonic()
+        while not self._stopping:
+            woken = self._wake.wait(timeout=self.heartbeat_s)
+            self._wake.clear()
+            if self._stopping:
+                break
+            try:
+                sent = self.flush(heartbeat=not woken)
+            except Exception:  # the loop must survive a failed read (database restart, …)
+                log.exception("monitor: sending an update failed")
+                sent = False
+            now = time.monotonic()
+            with self._lock:
+                if self._watchers or sent or self.broadcast:
+                    idle_since = now
+                elif now - idle_since > self.idle_exit_s:
+                    self._running = False
+                    return
+            self.socketio.sleep(self.min_interval_s)
+        with self._lock:
+            self._running = False
+
+    def flush(self, heartbeat: bool = False, now_fn: Callable[[], Any] = utcnow) -> bool:
+        """Send what is pending: updated snapshots of dirty (or stale) rooms, and courier moves.
+
+        Returns True if anything was sent. Called by the background task; callable in tests.
+        """
+        clock = time.monotonic()
+        with self._lock:
+            watched = set(self._watchers.values())
+            dirty = set(self._dirty)
+            everywhere = self._dirty_everywhere
+            changes = list(self._changes.values())
+            moves = list(self._moves.values())
+            placed, self._placed = self._placed, []
+            self._dirty.clear()
+            self._dirty_everywhere = False
+            self._changes.clear()
+            self._moves.clear()
+        rooms = {r for r in watched if everywhere or r in dirty}
+        if self.broadcast:
+            rooms |= dirty
+        stale = {r for r in watched if heartbeat or clock - self._sent_at.get(r, 0.0) >= self.heartbeat_s}
+        rooms |= stale
+        sent = False
+        if rooms:
+            snapshots = self.monitor.snapshots(rooms, now_fn(), changes)
+            for room, snapshot in snapshots.items():
+                payload = snapshot.model_dump(mode="json")
+                update = self._delta(room, payload, full=room in stale)
+                self.socketio.emit("metrics_updated", update, namespace=NAMESPACE, to=room_name(room))
+                with self._lock:
+                    self._cache[room] = (time.monotonic(), payload)
+                self._sent_at[room] = clock
+                self.updates_sent += 1
+            sent = True
+        for event in placed:
+            emit_to_branch(self.socketio, NAMESPACE, "order_placed", event_payload(event), event.branch_id)
+            sent = True
+        if moves:
+            self._send_moves(moves, watched)
+            sent = True
+        return sent
+
+    def _delta(self, room: Room, payload: dict[str, Any], *, full: bool) -> dict[str, Any]:
+        """The sections of ``payload`` that differ from the room's previous update (all when ``full``)."""
+        current = {
+            key: json.dumps(value, separators=(",", ":"), sort_keys=True)
+            for key, value in payload.items()
+            if key not in ALWAYS_SENT
+        }
+        previous = self._sections.get(room, {})
+        self._sections[room] = current
+        if full:
+            return payload
+        return {k: v for k, v in payload.items() if k in ALWAYS_SENT or previous.get(k) != current[k]}
+
+    def _send_moves(self, moves: list[CourierMoved], watched: set[Room]) -> None:
+        def item(m: CourierMoved) -> dict[str, Any]:
+            return {"id": m.courier_id, "lat": m.lat, "lon": m.lon, "at": m.at.isoformat()}
+
+        targets: dict[Room, list[dict[str, Any]]] = {None: [item(m) for m in moves]}
+        branch_rooms = {r for r in watched if r is not None}
+        for m in moves:
+            for branch in m.branch_ids or branch_rooms:
+                targets.setdefault(branch, []).append(item(m))
+        for room, batch in targets.items():
+            if room in watched or self.broadcast:
+                self.socketio.emit(
+                    "couriers_moved", {"couriers": batch}, namespace=NAMESPACE, to=room_name(room)
+                )
+                self.move_batches_sent += 1
 
 
 class MonitorNamespace(StaffNamespace):
-    """Managers (and admins) only."""
+    """Managers (and admins) only; a full snapshot on connect, then the hub's coalesced updates."""
 
     roles = frozenset({Role.MANAGER})
+
+    def __init__(self, namespace: str, hub: MonitorHub | None = None):
+        super().__init__(namespace)
+        self.hub = hub
+
+    def on_joined(self, user: User, auth: Any) -> None:
+        """Register the screen with the hub and send it the snapshot of its room."""
+        if self.hub is None:
+            return
+        branch = (auth or {}).get("branch") if isinstance(auth, dict) else None
+        branch = branch or request.args.get("branch")
+        room: Room = int(branch) if branch else None
+        self.hub.attach(request.sid, room)
+        try:
+            payload = self.hub.snapshot_for(room)
+        except Exception:  # the screen still gets the next update; never refuse it for a failed read
+            log.exception("monitor: the first snapshot failed")
+            return
+        emit("snapshot", payload)
+
+    def on_disconnect(self, reason: Any = None) -> None:
+        """Forget the screen."""
+        if self.hub is not None:
+            self.hub.detach(request.sid)

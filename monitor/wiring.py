@@ -1,26 +1,60 @@
-"""Registers the monitor package with the app."""
+"""Registers the monitor package with the app: pages, API, the ``/monitor`` namespace, subscribers."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
 
-from frontoffice.realtime import emit_to_branch, event_payload
-from monitor.sockets import NAMESPACE, MonitorNamespace
-from orders.events import OrderPlaced, OrderStatusChanged
+from monitor import api, views
+from monitor.services import Monitor
+from monitor.sockets import NAMESPACE, MonitorHub, MonitorNamespace
+from orders.events import (
+    CourierAssigned,
+    CourierMoved,
+    CourierShiftChanged,
+    OrderPlaced,
+    OrderStatusChanged,
+)
 
-EVENT_NAMES = {OrderPlaced: "order_placed", OrderStatusChanged: "order_status_changed"}
+log = logging.getLogger(__name__)
 
 
 def register(app: Flask, kernel: Any) -> None:
-    """The monitor namespace; order facts are relayed to the managers watching."""
-    kernel.socketio.on_namespace(MonitorNamespace(NAMESPACE))
+    """The monitor's pages and API, its namespace and hub, the loyalty projection's subscriber."""
+    monitor = Monitor(kernel.db, kernel.settings)
+    hub = MonitorHub(
+        kernel.socketio,
+        monitor,
+        min_interval_s=float(app.config.get("MONITOR_MIN_INTERVAL_S", 0.5)),
+        heartbeat_s=float(app.config.get("MONITOR_HEARTBEAT_S", 30.0)),
+        broadcast=bool(kernel.settings.redis_url),
+    )
+    kernel.services["monitor"] = monitor
+    kernel.services["monitor_hub"] = hub
+    kernel.socketio.on_namespace(MonitorNamespace(NAMESPACE, hub))
 
-    def relay(event: Any) -> None:
-        emit_to_branch(
-            kernel.socketio, NAMESPACE, EVENT_NAMES[type(event)], event_payload(event), event.branch_id
-        )
+    app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)
+    kernel.add_nav("Monitor", "monitor_pages.board", {"manager"}, order=50)
+    kernel.add_nav("Reports", "monitor_pages.clients_report", {"manager"}, order=60)
 
-    for event_type in EVENT_NAMES:
-        kernel.bus.subscribe(event_type, relay)
+    def on_status(event: OrderStatusChanged) -> None:
+        if event.to_status == "delivered":
+            monitor.record_delivery(event.order_id)
+
+    kernel.bus.subscribe(OrderStatusChanged, on_status)
+    # Wake the sender first: it reads the day while the request thread relays the fact.
+    kernel.bus.subscribe(OrderPlaced, hub.order_event)
+    kernel.bus.subscribe(OrderPlaced, hub.order_placed)
+    kernel.bus.subscribe(OrderStatusChanged, hub.order_event)
+    kernel.bus.subscribe(CourierAssigned, hub.courier_event)
+    kernel.bus.subscribe(CourierShiftChanged, hub.courier_event)
+    kernel.bus.subscribe(CourierMoved, hub.courier_moved)
+
+    metrics = kernel.services.get("metrics")
+    if metrics is not None:
+        from monitor.prometheus import collector
+
+        metrics.add_collector(collector(monitor, hub))

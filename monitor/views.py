@@ -1,0 +1,288 @@
+"""The managers' pages: the live monitor (a wall screen) and the reports.
+
+The monitor page is a server-rendered shell; ``static/monitor/monitor.js`` connects to the
+``/monitor`` namespace with the cookie session and redraws from each snapshot. The report
+pages render their tables on the server (sortable by links, CSV by the same parameters)
+and draw their charts from data embedded in the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from pydantic import BaseModel, ValidationError
+
+from frontoffice.errors import Forbidden
+from frontoffice.models import Role
+from monitor.loyalty import SEGMENTS
+from monitor.schemas import CLIENT_SORTS, ClientReportQuery, PerformanceQuery
+from monitor.services import Monitor
+
+bp = Blueprint(
+    "monitor_pages",
+    __name__,
+    url_prefix="/monitor",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+PAGE_ROLES = frozenset({Role.MANAGER})
+
+STATUS_LABELS = {
+    "new": _l("New"),
+    "on_hold": _l("On hold"),
+    "confirmed": _l("Confirmed"),
+    "cooking": _l("Cooking"),
+    "ready": _l("Ready"),
+    "in_delivery": _l("In delivery"),
+    "delivered": _l("Delivered"),
+    "failed": _l("Failed"),
+    "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
+}
+
+SEGMENT_LABELS = {
+    "champions": _l("Champions"),
+    "loyal": _l("Loyal"),
+    "new": _l("New"),
+    "potential": _l("Potential"),
+    "cannot_lose": _l("Cannot lose"),
+    "at_risk": _l("At risk"),
+    "hibernating": _l("Hibernating"),
+    "lost": _l("Lost"),
+}
+
+GROUP_LABELS = {
+    "day": _l("Day"),
+    "branch": _l("Branch"),
+    "courier": _l("Courier"),
+    "zone": _l("Zone"),
+}
+
+
+def _require_manager() -> None:
+    if not current_user.has_role(*PAGE_ROLES):
+        raise Forbidden(_("This page is for managers and admins."))
+
+
+def _monitor() -> Monitor:
+    return current_app.extensions["frontoffice"].services["monitor"]
+
+
+def _parse(model: type[BaseModel]) -> tuple[BaseModel, list[str]]:
+    """The query string as ``model``; on bad input the defaults and readable messages."""
+    data = {k: v for k, v in request.args.items() if v != "" and k in model.model_fields}
+    try:
+        return model.model_validate(data), []
+    except ValidationError as err:
+        messages = [f"{'.'.join(str(p) for p in e['loc']) or 'query'}: {e['msg']}" for e in err.errors()]
+        return model(), messages
+
+
+def monitor_strings() -> dict[str, str]:
+    """Texts the monitor script shows, translated for the current locale."""
+    return {
+        "live": _("Live"),
+        "connecting": _("Connecting…"),
+        "offline": _("Offline — reconnecting…"),
+        "stale": _("No update for a while — reconnecting…"),
+        "session_expired": _("The session has expired: log in again."),
+        "updated": _("Updated {time}"),
+        "na": _("n/a"),
+        "min": _("{n} min"),
+        "late_by": _("+{n} min"),
+        "no_late": _("Nothing is late."),
+        "no_clients": _("No deliveries in this period yet."),
+        "today": _("Today"),
+        "last_week": _("Same day last week"),
+        "orders": _("orders"),
+        "courier_free": _("free"),
+        "courier_busy": _("busy"),
+        "courier_no_signal": _("no signal"),
+        "no_courier": _("no courier"),
+        "branch": _("Branch"),
+        "order": _("Order"),
+        "late_orders": _("late orders"),
+        "of": _("of"),
+        "no_tiles": _("No map background configured: couriers, orders and zones on a blank map."),
+    }
+
+
+@bp.route("")
+@login_required
+def board():
+    """The live delivery monitor."""
+    _require_manager()
+    settings = current_app.extensions["frontoffice"].settings
+    branch = request.args.get("branch", type=int)
+    config: dict[str, Any] = {
+        "namespace": "/monitor",
+        "branch": branch,
+        "snapshot_url": url_for("monitor_api.snapshot"),
+        "loyalty_url": url_for("monitor_api.loyalty"),
+        "zones_url": "/api/v1/zones/geojson",
+        "tiles_url": settings.map_tiles_url,
+        "locale": str(get_locale() or "en"),
+        "currency": settings.currency,
+        "timezone": settings.timezone,
+        "statuses": {k: str(v) for k, v in STATUS_LABELS.items()},
+        "segments": {k: str(SEGMENT_LABELS[k]) for k in SEGMENTS},
+        "strings": monitor_strings(),
+        "stale_after_s": 75,
+    }
+    return render_template("monitor/board.html", config=config)
+
+
+@bp.route("/reports/clients")
+@login_required
+def clients_report():
+    """Deliveries by client: period, branch, sortable columns, CSV export."""
+    _require_manager()
+    query, errors = _parse(ClientReportQuery)
+    m = _monitor()
+    with m.db.reading() as s:
+        report = m.deliveries_by_client(
+            s,
+            query.date_from,
+            query.date_to,
+            branch_id=query.branch_id,
+            sort=query.sort,
+            order=query.order,
+            page=query.page,
+            per_page=query.per_page,
+        )
+        branches = m.snapshot_branches(s)
+    params = {
+        "date_from": report.date_from.isoformat(),
+        "date_to": report.date_to.isoformat(),
+        "branch_id": query.branch_id or "",
+    }
+    top = report.rows[:15]
+    chart = {
+        "labels": [r.name or r.phone for r in top],
+        "revenue": [float(r.revenue) for r in top],
+        "deliveries": [r.deliveries for r in top],
+    }
+    pages = max(1, -(-report.clients // report.per_page))
+    return render_template(
+        "monitor/clients_report.html",
+        report=report,
+        params=params,
+        sorts=CLIENT_SORTS,
+        branches=branches,
+        errors=errors,
+        chart=chart,
+        pages=pages,
+        currency=current_app.extensions["frontoffice"].settings.currency,
+        tz=ZoneInfo(current_app.extensions["frontoffice"].settings.timezone),
+    )
+
+
+@bp.route("/reports/clients.csv")
+@login_required
+def clients_csv():
+    """The deliveries-by-client report as CSV (every row, the page's sorting)."""
+    _require_manager()
+    query, errors = _parse(ClientReportQuery)
+    if errors:
+        return Response("; ".join(errors) + "\n", status=422, mimetype="text/plain")
+    m = _monitor()
+    with m.db.reading() as s:
+        report = m.deliveries_by_client(
+            s,
+            query.date_from,
+            query.date_to,
+            branch_id=query.branch_id,
+            sort=query.sort,
+            order=query.order,
+            page=None,
+        )
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(
+            [
+                "phone",
+                "name",
+                "deliveries",
+                "revenue",
+                "average_check",
+                "first_at",
+                "last_at",
+                "share_percent",
+            ]
+        )
+        for r in report.rows:
+            writer.writerow(
+                [
+                    r.phone,
+                    r.name,
+                    r.deliveries,
+                    r.revenue,
+                    r.average_check,
+                    r.first_at.isoformat(),
+                    r.last_at.isoformat(),
+                    r.share,
+                ]
+            )
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    name = f"deliveries-by-client_{report.date_from}_{report.date_to}.csv"
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/reports/performance")
+@login_required
+def performance_report():
+    """Delivery performance per courier, zone, branch or day, with charts."""
+    _require_manager()
+    query, errors = _parse(PerformanceQuery)
+    m = _monitor()
+    with m.db.reading() as s:
+        report = m.delivery_performance(
+            s, query.date_from, query.date_to, branch_id=query.branch_id, group=query.group
+        )
+        branches = m.snapshot_branches(s)
+    chart = {
+        "labels": [r.label for r in report.rows],
+        "delivered": [r.delivered for r in report.rows],
+        "failed": [r.failed for r in report.rows],
+        "average": [r.average_min for r in report.rows],
+        "p90": [r.p90_min for r in report.rows],
+        "on_time": [None if r.on_time_rate is None else round(r.on_time_rate * 100, 1) for r in report.rows],
+    }
+    params = {
+        "date_from": report.date_from.isoformat(),
+        "date_to": report.date_to.isoformat(),
+        "branch_id": query.branch_id or "",
+        "group": report.group,
+    }
+    return render_template(
+        "monitor/performance_report.html",
+        report=report,
+        params=params,
+        groups=GROUP_LABELS,
+        branches=branches,
+        errors=errors,
+        chart=chart,
+        currency=current_app.extensions["frontoffice"].settings.currency,
+    )

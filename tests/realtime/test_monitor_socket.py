@@ -1,0 +1,197 @@
+"""The /monitor namespace: a snapshot on connect, coalesced updates, rooms per branch, managers only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+import time
+
+import pytest
+import requests
+import socketio
+
+from frontoffice.db import utcnow
+from orders.events import CourierMoved, CourierShiftChanged, OrderStatusChanged
+from tests.conftest import load_demo_catalogue, make_users, order_body
+
+
+@pytest.fixture
+def staff(sqlite_app):
+    load_demo_catalogue(sqlite_app)
+    return make_users(sqlite_app)
+
+
+@pytest.fixture
+def hub(sqlite_app):
+    hub = sqlite_app.extensions["frontoffice"].services["monitor_hub"]
+    yield hub
+    hub.stop()
+
+
+def screen(app, token: str | None, branch: int | None = None):
+    kernel = app.extensions["frontoffice"]
+    auth = {"token": token} if token else None
+    if auth is not None and branch is not None:
+        auth["branch"] = branch
+    return kernel.socketio.test_client(app, namespace="/monitor", auth=auth)
+
+
+def received(client, name: str) -> list[dict]:
+    """The messages named ``name`` received so far (every other message is dropped)."""
+    return [m["args"][0] for m in client.get_received("/monitor") if m["name"] == name]
+
+
+def wait_for(client, name: str, timeout: float = 3.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    got: list[dict] = []
+    while time.monotonic() < deadline and not got:
+        got = received(client, name)
+        time.sleep(0.05)
+    return got
+
+
+def status_event(order_id: int, branch_id: int, to: str = "confirmed") -> OrderStatusChanged:
+    return OrderStatusChanged(
+        order_id=order_id,
+        branch_id=branch_id,
+        number=f"KZ{branch_id}-{order_id:03d}",
+        from_status="new",
+        to_status=to,
+        reason=None,
+        at=utcnow(),
+        actor_id=None,
+    )
+
+
+def test_a_manager_gets_the_snapshot_on_connect(sqlite_app, staff, hub):
+    client = screen(sqlite_app, staff["manager"].token)
+    assert client.is_connected("/monitor")
+    (snap,) = received(client, "snapshot")
+    assert snap["branch_id"] is None and snap["orders_today"] == 0
+    assert {b["code"] for b in snap["branches"]} == {"KZ1", "KZ2"}
+    assert hub.watchers == 1
+    client.disconnect("/monitor")
+    assert hub.watchers == 0
+
+
+@pytest.mark.parametrize("who", [None, "operator", "courier", "backoffice"])
+def test_connections_without_a_manager_are_refused(sqlite_app, staff, hub, who):
+    client = screen(sqlite_app, staff[who].token if who else None)
+    assert not client.is_connected("/monitor")
+    assert hub.watchers == 0
+
+
+def test_a_hundred_events_make_a_bounded_number_of_messages(sqlite_app, staff, hub):
+    client = screen(sqlite_app, staff["manager"].token)
+    received(client, "snapshot")
+    bus = sqlite_app.extensions["frontoffice"].bus
+    started = time.monotonic()
+    for i in range(100):
+        if i % 2:
+            bus.dispatch([status_event(1000 + i, 1 + i % 2)])
+        else:
+            bus.dispatch([CourierMoved(courier_id=i % 7, lat=55.79 + i / 1e4, lon=49.12, at=utcnow())])
+        time.sleep(0.01)  # 100 events over about a second
+    time.sleep(1.2)
+    elapsed = time.monotonic() - started
+    messages = client.get_received("/monitor")
+    updates = [m["args"][0] for m in messages if m["name"] == "metrics_updated"]
+    moves = [m["args"][0] for m in messages if m["name"] == "couriers_moved"]
+    # at most one update of each kind per half second (plus the one in flight), never one per event
+    bound = int(elapsed / hub.min_interval_s) + 2
+    assert 1 <= len(updates) <= bound, (len(updates), bound)
+    assert 1 <= len(moves) <= bound, (len(moves), bound)
+    assert len(updates) + len(moves) < 20
+    changed = {c["order_id"] for u in updates for c in u["changes"]}
+    assert changed == {1000 + i for i in range(1, 100, 2)}
+    latest = {c["id"]: c["lat"] for m in moves for c in m["couriers"]}
+    assert set(latest) == set(range(7)) and latest[0] == pytest.approx(55.79 + 98 / 1e4)
+    client.disconnect("/monitor")
+
+
+def test_a_branch_watcher_hears_only_its_branch(sqlite_app, staff, hub):
+    kz2 = screen(sqlite_app, staff["manager"].token, branch=2)
+    everyone = screen(sqlite_app, staff["manager"].token)
+    (snap,) = received(kz2, "snapshot")
+    assert snap["branch_id"] == 2
+    received(everyone, "snapshot")
+    bus = sqlite_app.extensions["frontoffice"].bus
+    bus.dispatch([status_event(501, 1)])
+    assert [c["order_id"] for u in wait_for(everyone, "metrics_updated") for c in u["changes"]] == [501]
+    time.sleep(hub.min_interval_s + 0.2)
+    assert received(kz2, "metrics_updated") == []
+    bus.dispatch([status_event(502, 2)])
+    updates = wait_for(kz2, "metrics_updated")
+    assert [c["order_id"] for u in updates for c in u["changes"]] == [502]
+    assert all(u["branch_id"] == 2 for u in updates)
+    kz2.disconnect("/monitor")
+    everyone.disconnect("/monitor")
+
+
+def test_a_shift_change_refreshes_the_couriers_of_its_branches(sqlite_app, staff, hub):
+    client = screen(sqlite_app, staff["manager"].token, branch=1)
+    received(client, "snapshot")
+    sqlite_app.extensions["frontoffice"].bus.dispatch(
+        [CourierShiftChanged(courier_id=3, on_shift=True, at=utcnow(), branch_ids=(1,))]
+    )
+    assert wait_for(client, "metrics_updated")
+    client.disconnect("/monitor")
+
+
+def test_a_quiet_screen_still_gets_a_heartbeat(sqlite_app, staff, hub):
+    hub.heartbeat_s = 0.4
+    client = screen(sqlite_app, staff["manager"].token)
+    received(client, "snapshot")
+    updates = wait_for(client, "metrics_updated", timeout=3)
+    assert updates and updates[0]["changes"] == []
+    client.disconnect("/monitor")
+
+
+def test_the_business_day_rolls_over_on_a_screen_left_open_overnight(sqlite_app, staff, hub):
+    client = screen(sqlite_app, staff["manager"].token)
+    (snap,) = received(client, "snapshot")
+    tomorrow = utcnow() + dt.timedelta(days=1)
+    hub.flush(heartbeat=True, now_fn=lambda: tomorrow)
+    (update,) = received(client, "metrics_updated")
+    assert dt.date.fromisoformat(update["business_date"]) == dt.date.fromisoformat(
+        snap["business_date"]
+    ) + dt.timedelta(days=1)
+    assert update["hourly"]["last_week_date"] == str(
+        dt.date.fromisoformat(update["business_date"]) - dt.timedelta(days=7)
+    )
+    client.disconnect("/monitor")
+
+
+def test_a_real_client_hears_an_order_within_a_second(live_server):
+    app = live_server.app
+    load_demo_catalogue(app)
+    users = make_users(app)
+    heard: queue.Queue = queue.Queue()
+    snapshots: queue.Queue = queue.Queue()
+    client = socketio.Client(reconnection=False)
+    client.on("snapshot", snapshots.put, namespace="/monitor")
+    client.on("metrics_updated", heard.put, namespace="/monitor")
+    client.connect(
+        live_server.url,
+        namespaces=["/monitor"],
+        transports=["websocket"],
+        auth={"token": users["manager"].token},
+        wait_timeout=5,
+    )
+    try:
+        assert snapshots.get(timeout=5)["orders_today"] == 0
+        posted = time.monotonic()
+        resp = requests.post(
+            f"{live_server.url}/api/v1/orders",
+            json=order_body(),
+            headers=users["operator"].headers,
+            timeout=10,
+        )
+        assert resp.status_code == 201
+        update = heard.get(timeout=5)
+        assert time.monotonic() - posted < 1.5
+        assert update["orders_today"] == 1
+        assert [c["number"] for c in update["changes"]] == [resp.json()["number"]]
+    finally:
+        client.disconnect()
+        app.extensions["frontoffice"].services["monitor_hub"].stop()
