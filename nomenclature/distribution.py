@@ -8,7 +8,10 @@ the newer condition.
 
 :class:`DistributionIndex` compiles the conditions once: for every group it keeps the
 candidates of its whole chain (the group, its ancestors, then "all") in precedence order,
-so resolving a line walks about the depth of the group tree, not the list of conditions.
+cut after the first candidate that applies to every sale, with equal chains and filters
+shared; every item gets its chain (its own conditions, then its group's chain) on first use.
+Resolving a line is one lookup and a walk of the first few candidates, and touches about
+the same memory however many conditions there are.
 """
 
 from __future__ import annotations
@@ -190,18 +193,46 @@ def would_make_cycle(parents: Mapping[int, int | None], group_id: int, new_paren
 # None filters match everything. Tuples keep the hot loop free of attribute lookups.
 _Compiled = tuple[int, int, frozenset | None, frozenset | None, frozenset | None, Condition]
 _MIN_DAY, _MAX_DAY = dt.date.min.toordinal(), dt.date.max.toordinal()
-_UNSET = object()
 
 
-def _compile(c: Condition) -> _Compiled:
-    return (
-        c.valid_from.toordinal() if c.valid_from else _MIN_DAY,
-        c.valid_to.toordinal() if c.valid_to else _MAX_DAY,
-        c.branch_ids or None,
-        c.order_kinds or None,
-        c.payment_kinds or None,
-        c,
-    )
+class _Compiler:
+    """Compiles conditions into candidates and chains, sharing equal parts.
+
+    Equal filters, day ordinals and chains become one object each, and a chain stops at its
+    first candidate that applies to every sale (nothing after it can win), so the compiled
+    index stays small and a line touches little memory however many conditions there are.
+    """
+
+    def __init__(self) -> None:
+        self._shared: dict[object, object] = {}
+
+    def share(self, value):
+        """The one stored object equal to ``value``."""
+        return self._shared.setdefault(value, value)
+
+    def candidate(self, c: Condition) -> _Compiled:
+        """The condition as a hot-loop tuple."""
+        return (
+            self.share(c.valid_from.toordinal()) if c.valid_from else _MIN_DAY,
+            self.share(c.valid_to.toordinal()) if c.valid_to else _MAX_DAY,
+            self.share(c.branch_ids) if c.branch_ids else None,
+            self.share(c.order_kinds) if c.order_kinds else None,
+            self.share(c.payment_kinds) if c.payment_kinds else None,
+            c,
+        )
+
+    def chain(self, candidates: Iterable[_Compiled]) -> tuple[_Compiled, ...]:
+        """The candidates up to the first that always applies, as one shared tuple."""
+        out: list[_Compiled] = []
+        for cand in candidates:
+            out.append(cand)
+            if cand[:5] == _ALWAYS:
+                break
+        chain = tuple(out)
+        return self._shared.setdefault(("chain", *(id(cand) for cand in chain)), chain)
+
+
+_ALWAYS = (_MIN_DAY, _MAX_DAY, None, None, None)
 
 
 @dataclass(frozen=True)
@@ -246,29 +277,33 @@ class DistributionIndex:
             elif c.scope is Scope.ALL:
                 self._all.append(c)
         ok = usable or (lambda _c: True)
+        self._compiler = compiler = _Compiler()
 
         def live(cs: Iterable[Condition]) -> tuple[_Compiled, ...]:
-            return tuple(_compile(c) for c in cs if c.active and ok(c))
+            return tuple(compiler.candidate(c) for c in cs if c.active and ok(c))
 
         self._live_items = {k: live(v) for k, v in self._by_item.items()}
         self._live_items = {k: v for k, v in self._live_items.items() if v}
         live_groups = {k: live(v) for k, v in self._by_group.items()}
         live_all = live(self._all)
-        self._root_chain = live_all
+        self._root_chain = compiler.chain(live_all)
         self._chains: dict[int, tuple[_Compiled, ...]] = {}
         for group, ancestors in tree.chains():
-            self._chains[group] = (
-                tuple(itertools.chain.from_iterable(live_groups.get(g, ()) for g in ancestors)) + live_all
+            self._chains[group] = compiler.chain(
+                itertools.chain(
+                    itertools.chain.from_iterable(live_groups.get(g, ()) for g in ancestors), live_all
+                )
             )
-        # An item with conditions of its own gets its own chain (its conditions, then its group's
-        # chain), made on first use for the group it is in then, so one loop serves every line.
-        self._own: dict[int, tuple[object, tuple[_Compiled, ...]]] = dict.fromkeys(
-            self._live_items, (_UNSET, ())
-        )
+        # Every item gets its chain (its own conditions, if any, then its group's chain) on first
+        # use, for the group it is in then: a line costs one lookup and a walk of a shared chain.
+        self._lines: dict[int, tuple[int | None, tuple[_Compiled, ...]]] = {}
 
-    def _own_chain(self, item_id: int, group_id: int | None) -> tuple[_Compiled, ...]:
-        chain = self._live_items[item_id] + self._group_chain(group_id)
-        self._own[item_id] = (group_id, chain)
+    def _line_chain(self, item_id: int, group_id: int | None) -> tuple[_Compiled, ...]:
+        own = self._live_items.get(item_id)
+        chain = self._group_chain(group_id)
+        if own is not None:
+            chain = self._compiler.chain(itertools.chain(own, chain))
+        self._lines[item_id] = (group_id, chain)
         return chain
 
     def _group_chain(self, group_id: int | None) -> tuple[_Compiled, ...]:
@@ -276,13 +311,11 @@ class DistributionIndex:
 
     def resolve(self, item_id: int, group_id: int | None, ctx: SaleContext) -> Condition | None:
         """The winning condition for an item of ``group_id`` sold in ``ctx``, or None."""
-        own = self._own.get(item_id)
-        if own is None:
-            chain = self._chains.get(group_id, self._root_chain) if group_id is not None else self._root_chain
-        elif own[0] == group_id:
-            chain = own[1]
+        entry = self._lines.get(item_id)
+        if entry is not None and entry[0] == group_id:
+            chain = entry[1]
         else:
-            chain = self._own_chain(item_id, group_id)
+            chain = self._line_chain(item_id, group_id)
         day = ctx.on.toordinal()
         branch, kind, payment = ctx.branch_id, ctx.order_kind, ctx.payment_kind
         for lo, hi, bs, ks, ps, c in chain:
