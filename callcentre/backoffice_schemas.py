@@ -22,7 +22,8 @@ from callcentre.bonus_services import ReportRow
 from callcentre.bonuses import OPERATION_TITLES, Operation, bp_to_percent
 from callcentre.sla import TicketKind, TicketStatus, is_overdue, minutes_left
 from frontoffice.money import from_minor
-from orders.schemas import Money, OrderOut, Strict
+from frontoffice.schemas import Money, Strict
+from orders.schemas import OrderOut
 
 Action = Literal["note", "flag", "hold", "reject"]
 Kind = Literal[

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -13,18 +12,8 @@ from callcentre import services
 from callcentre.models import Client, ClientAddress, ClientPhone, ClientStats, DeliveryZone
 from frontoffice.money import from_minor
 from frontoffice.phones import display_phone
-from orders.schemas import ModifierOut, Money, Strict
-
-
-def _money(minor: int | None) -> Decimal | None:
-    return None if minor is None else from_minor(minor)
-
-
-def _finite(v: float | None) -> float | None:
-    if v is not None and not math.isfinite(v):
-        raise ValueError("must be a finite number")
-    return v
-
+from frontoffice.schemas import Money, Strict, finite, money
+from orders.schemas import ModifierOut
 
 # --- clients ----------------------------------------------------------------------------------
 
@@ -122,7 +111,7 @@ class AddressFields(Strict):
     @field_validator("lat", "lon")
     @classmethod
     def _finite_coordinates(cls, v: float | None) -> float | None:
-        return _finite(v)
+        return finite(v)
 
     @model_validator(mode="after")
     def _both_coordinates(self) -> AddressFields:
@@ -154,7 +143,7 @@ class AddressPatch(Strict):
     @field_validator("lat", "lon")
     @classmethod
     def _finite_coordinates(cls, v: float | None) -> float | None:
-        return _finite(v)
+        return finite(v)
 
 
 class AddressOut(BaseModel):
@@ -409,7 +398,7 @@ class ZoneOut(BaseModel):
             branch_id=z.branch_id,
             name=z.name,
             delivery_fee=from_minor(z.delivery_fee),
-            free_delivery_from=_money(z.free_delivery_from),
+            free_delivery_from=money(z.free_delivery_from),
             min_order=from_minor(z.min_order),
             delivery_minutes=z.delivery_minutes,
             opening_hours=z.opening_hours,
@@ -554,7 +543,7 @@ class QuoteAddressIn(Strict):
     @field_validator("lat", "lon")
     @classmethod
     def _finite_coordinates(cls, v: float | None) -> float | None:
-        return _finite(v)
+        return finite(v)
 
     @model_validator(mode="after")
     def _text_or_id(self) -> QuoteAddressIn:
@@ -701,7 +690,7 @@ class QuoteOut(BaseModel):
             lines=[QuoteLineOut.of(ln) for ln in q.lines],
             items_total=from_minor(q.items_total),
             delivery_fee=from_minor(q.delivery_fee),
-            free_delivery_from=_money(q.free_delivery_from),
+            free_delivery_from=money(q.free_delivery_from),
             min_order=from_minor(q.min_order),
             meets_minimum=q.meets_minimum,
             eta_minutes=q.eta_minutes,

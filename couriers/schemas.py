@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from couriers import services
 from couriers.models import Courier, CourierShift
 from frontoffice.money import from_minor
+from frontoffice.schemas import Money, Strict
 from orders.models import Order
-from orders.schemas import Money, Strict
 
 
 class SessionIn(Strict):

@@ -6,15 +6,11 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from frontoffice.schemas import Strict
 
 PERIODS = ("month", "year", "all")
-
-
-class Strict(BaseModel):
-    """Base of query models: unknown parameters are an error."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 # --- the snapshot -------------------------------------------------------------------------------

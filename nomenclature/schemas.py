@@ -4,41 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from frontoffice.money import from_minor, to_minor
+from frontoffice.money import from_minor
+from frontoffice.schemas import BigMoney, Money, SignedMoney, Strict, money
 from nomenclature.distribution import ORDER_KINDS, PAYMENT_KINDS
 from nomenclature.models import DistributionCondition, Item, ItemGroup, ModifierGroup, Organization
 from nomenclature.taxes import TaxSystem, VatRate
 
-MAX_MONEY = Decimal("1000000")
-
-
-def _whole_kopecks(value: Decimal) -> Decimal:
-    try:
-        to_minor(value)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
-    return value
-
-
-Money = Annotated[
-    Decimal,
-    Field(ge=0, le=MAX_MONEY, description='Decimal string in major units, e.g. "549.00"'),
-    AfterValidator(_whole_kopecks),
-]
-SignedMoney = Annotated[
-    Decimal,
-    Field(ge=-MAX_MONEY, le=MAX_MONEY, description='Decimal string, may be negative, e.g. "-100.00"'),
-    AfterValidator(_whole_kopecks),
-]
-BigMoney = Annotated[
-    Decimal,
-    Field(gt=0, le=Decimal("100000000000"), description='Decimal string in major units, e.g. "20000000.00"'),
-    AfterValidator(_whole_kopecks),
-]
 OrderKind = Literal["delivery", "pickup"]
 PaymentKind = Literal["cash", "card_on_delivery", "prepaid"]
 assert set(ORDER_KINDS) == {"delivery", "pickup"} and set(PAYMENT_KINDS) == {
@@ -46,17 +21,6 @@ assert set(ORDER_KINDS) == {"delivery", "pickup"} and set(PAYMENT_KINDS) == {
     "card_on_delivery",
     "prepaid",
 }
-
-
-def money(minor: int | None) -> Decimal | None:
-    """Minor units to a two-place Decimal (None stays None)."""
-    return None if minor is None else from_minor(minor)
-
-
-class Strict(BaseModel):
-    """Base of request models: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 # --- menu ---------------------------------------------------------------------------------------

@@ -3,39 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from frontoffice.money import from_minor, to_minor
+from frontoffice.money import from_minor
+from frontoffice.schemas import Money, Strict, finite
 from nomenclature.schemas import ConditionIn, ExplainOut, ReceiptOut
 from orders.models import Order, OrderLine
 from orders.states import OrderStatus
-
-MAX_MONEY = Decimal("10000000")
-
-
-def _money_ok(value: Decimal) -> Decimal:
-    try:
-        to_minor(value)
-    except ValueError as exc:
-        raise ValueError(str(exc)) from None
-    return value
-
-
-Money = Annotated[
-    Decimal,
-    Field(ge=0, le=MAX_MONEY, description='Decimal string in major units, e.g. "250.00"'),
-    AfterValidator(_money_ok),
-]
-
-
-class Strict(BaseModel):
-    """Base of request models: unknown fields are an error, not silently dropped."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class LineIn(Strict):
@@ -75,9 +52,7 @@ class AddressIn(Strict):
     @field_validator("lat", "lon")
     @classmethod
     def _finite(cls, v: float | None) -> float | None:
-        if v is not None and not math.isfinite(v):
-            raise ValueError("must be a finite number")
-        return v
+        return finite(v)
 
 
 class PaymentIn(Strict):

@@ -1,0 +1,56 @@
+"""Building blocks shared by every package's request and response models."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from frontoffice.money import from_minor, to_minor
+
+MAX_MONEY = Decimal("10000000")
+
+
+def _whole_minor_units(value: Decimal) -> Decimal:
+    try:
+        to_minor(value)
+    except ValueError as exc:
+        raise ValueError(str(exc)) from None
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_MONEY, description='Decimal string in major units, e.g. "549.00"'),
+    AfterValidator(_whole_minor_units),
+]
+SignedMoney = Annotated[
+    Decimal,
+    Field(ge=-MAX_MONEY, le=MAX_MONEY, description='Decimal string, may be negative, e.g. "-100.00"'),
+    AfterValidator(_whole_minor_units),
+]
+BigMoney = Annotated[
+    Decimal,
+    Field(gt=0, le=Decimal("100000000000"), description='Decimal string in major units, e.g. "20000000.00"'),
+    AfterValidator(_whole_minor_units),
+]
+
+
+def money(minor: int | None) -> Decimal | None:
+    """Minor units to a two-place Decimal (None stays None)."""
+    return None if minor is None else from_minor(minor)
+
+
+def finite(value: float | None) -> float | None:
+    """Refuse NaN and infinities (for coordinates and other floats)."""
+    if value is not None and not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+class Strict(BaseModel):
+    """Base of request models: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
