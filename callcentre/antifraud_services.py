@@ -520,11 +520,21 @@ def placement_policy(
     return antifraud_policy
 
 
+# Built once: they run after every placed order.
+_PLACED_ORDER = select(Order.kind, Order.address_text, Order.created_at).where(
+    Order.id == bindparam("order_id")
+)
+_CREATED_PAYLOAD = (
+    select(OrderEvent.payload)
+    .where(OrderEvent.order_id == bindparam("order_id"), OrderEvent.kind == "created")
+    .order_by(OrderEvent.id)
+    .limit(1)
+)
+
+
 def record_placement(session: Session, order_id: int) -> None:
     """After an order is placed: index its address and keep its verdict (idempotent)."""
-    row = session.execute(
-        select(Order.kind, Order.address_text, Order.created_at).where(Order.id == order_id)
-    ).first()
+    row = session.execute(_PLACED_ORDER, {"order_id": order_id}).first()
     if row is None:
         return
     kind, address_text, created_at = row
@@ -538,12 +548,7 @@ def record_placement(session: Session, order_id: int) -> None:
                 ["order_id"],
             )
         )
-    payload = session.scalar(
-        select(OrderEvent.payload)
-        .where(OrderEvent.order_id == order_id, OrderEvent.kind == "created")
-        .order_by(OrderEvent.id)
-        .limit(1)
-    )
+    payload = session.scalar(_CREATED_PAYLOAD, {"order_id": order_id})
     verdict = (payload or {}).get("antifraud")
     if verdict and verdict.get("hits"):
         session.execute(

@@ -88,28 +88,24 @@ def register(app: Flask, kernel: Any) -> None:
     kernel.services["tickets.sla_minutes"] = sla_overrides(app.config)
     kernel.placement_policies.append(antifraud_services.placement_policy(rulebook, device_of_request))
 
-    db = kernel.db
+    def after_placed(session: Any, event: OrderPlaced) -> None:
+        antifraud_services.record_placement(session, event.order_id)
 
-    def after_placed(event: OrderPlaced) -> None:
-        with db.unit_of_work() as s:
-            antifraud_services.record_placement(s, event.order_id)
+    def pay_placed(session: Any, event: OrderPlaced) -> None:
+        bonus_services.on_order_placed(session, event)
 
-    def pay_placed(event: OrderPlaced) -> None:
-        with db.unit_of_work() as s:
-            bonus_services.on_order_placed(s, event)
+    def pay_status(session: Any, event: OrderStatusChanged) -> None:
+        bonus_services.on_status_changed(session, event)
 
-    def pay_status(event: OrderStatusChanged) -> None:
-        with db.unit_of_work() as s:
-            bonus_services.on_status_changed(s, event)
+    def pay_ticket(session: Any, event: TicketResolved) -> None:
+        bonus_services.on_ticket_resolved(session, event)
 
-    def pay_ticket(event: TicketResolved) -> None:
-        with db.unit_of_work() as s:
-            bonus_services.on_ticket_resolved(s, event)
-
-    kernel.bus.subscribe(OrderPlaced, after_placed)
-    kernel.bus.subscribe(OrderPlaced, pay_placed)
-    kernel.bus.subscribe(OrderStatusChanged, pay_status)
-    kernel.bus.subscribe(TicketResolved, pay_ticket)
+    # Bookkeeping projectors: the bus runs them with the other projectors of the same
+    # commit in one write transaction.
+    kernel.bus.project(OrderPlaced, after_placed)
+    kernel.bus.project(OrderPlaced, pay_placed)
+    kernel.bus.project(OrderStatusChanged, pay_status)
+    kernel.bus.project(TicketResolved, pay_ticket)
 
     def warnings_section(session: Any, client: Any, phone: str) -> dict[str, Any]:
         verdict = antifraud_services.screen_contact(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -90,20 +90,35 @@ def save_rule(
     return rule
 
 
-def _active_rule(session: Session, operation: Operation) -> BonusRuleSpec | None:
-    rule = session.scalar(
-        select(BonusRule).where(BonusRule.operation == operation, BonusRule.active.is_(True))
-    )
-    if rule is None:
-        return None
+# Built once: they run after every placed order.
+_ACTIVE_RULES = select(BonusRule).where(
+    BonusRule.operation.in_(bindparam("operations", expanding=True)), BonusRule.active.is_(True)
+)
+_USER_ROLE = select(User.role).where(User.id == bindparam("user_id"))
+_ORDER_LINES = select(OrderLine.sku, OrderLine.total).where(OrderLine.order_id == bindparam("order_id"))
+_PLACED_OPERATIONS = [Operation.ORDER_TAKEN, Operation.PREORDER_TAKEN, Operation.UPSELL]
+
+
+def _spec(rule: BonusRule) -> BonusRuleSpec:
     return BonusRuleSpec(
         rule.id, rule.operation, rule.method, rule.amount, rule.percent_bp, rule.params or {}
     )
 
 
+def _active_rules(session: Session, operations: list[Operation]) -> dict[str, BonusRuleSpec]:
+    """The active rule of each of ``operations`` that has one, read in one query."""
+    rules = session.scalars(_ACTIVE_RULES, {"operations": [str(op) for op in operations]})
+    return {str(rule.operation): _spec(rule) for rule in rules}
+
+
+def _active_rule(session: Session, operation: Operation) -> BonusRuleSpec | None:
+    return _active_rules(session, [operation]).get(str(operation))
+
+
 # --- the ledger -----------------------------------------------------------------------------
 
 _ledger = BonusEntry.__table__
+_UNKNOWN: Any = object()
 
 
 def award(
@@ -117,11 +132,16 @@ def award(
     order_id: int | None = None,
     ticket_id: int | None = None,
     note: str = "",
+    role: Any = _UNKNOWN,
 ) -> int | None:
-    """Write one ledger line unless it exists; the new line's id, or None when nothing was written."""
+    """Write one ledger line unless it exists; the new line's id, or None when nothing was written.
+
+    ``role`` is the earner's role when the caller has already read it.
+    """
     if user_id is None:
         return None
-    role = session.scalar(select(User.role).where(User.id == user_id))
+    if role is _UNKNOWN:
+        role = session.scalar(_USER_ROLE, {"user_id": user_id})
     if role not in EARNER_ROLES:
         return None
     amount = bonuses.amount_for(rule, base)
@@ -156,8 +176,15 @@ def on_order_placed(session: Session, event: OrderPlaced) -> list[int]:
     if event.actor_id is None:
         return written
 
+    rules = _active_rules(session, _PLACED_OPERATIONS)
+    if not rules:
+        return written
+    role = session.scalar(_USER_ROLE, {"user_id": event.actor_id})
+    if role not in EARNER_ROLES:
+        return written
+
     def pay(operation: Operation, base: int, note: str = "") -> None:
-        rule = _active_rule(session, operation)
+        rule = rules.get(str(operation))
         if rule is None:
             return
         if operation is Operation.PREORDER_TAKEN and not bonuses.is_preorder(
@@ -165,9 +192,7 @@ def on_order_placed(session: Session, event: OrderPlaced) -> list[int]:
         ):
             return
         if operation is Operation.UPSELL:
-            lines = session.execute(
-                select(OrderLine.sku, OrderLine.total).where(OrderLine.order_id == event.order_id)
-            ).all()
+            lines = session.execute(_ORDER_LINES, {"order_id": event.order_id}).all()
             upsell = bonuses.upsell_base(
                 ((sku, total) for sku, total in lines), (rule.params or {}).get("skus", [])
             )
@@ -183,6 +208,7 @@ def on_order_placed(session: Session, event: OrderPlaced) -> list[int]:
             earned_at=event.created_at,
             order_id=event.order_id,
             note=note or event.number,
+            role=role,
         )
         if entry is not None:
             written.append(entry)

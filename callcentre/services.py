@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from geopy.distance import geodesic
-from sqlalchemy import bindparam, case, func, literal, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from callcentre import promising
@@ -548,24 +548,38 @@ def _record_fact(session: Session, order: Any, client_id: int, fact: str, now: d
     if inserted is None:
         return False
     session.execute(upsert(session, ClientStats.__table__, {"client_id": client_id}, ["client_id"]))
+    params = {"p_client": client_id, "p_at": order.created_at, "p_total": order.total}
+    session.execute(_COUNT_FACT[fact], params)
+    return True
+
+
+def _count_fact_statements() -> dict[str, Any]:
+    """The UPDATE of a client's statistics for each fact, built once (parameters p_client, p_at, p_total)."""
     s = ClientStats
-    if fact == "placed":
-        at = literal(order.created_at, UTCDateTime())
-        values: dict[str, Any] = {
-            "orders_count": s.orders_count + 1,
-            "first_order_at": case(
+    at = bindparam("p_at", type_=UTCDateTime())
+    by_client = update(ClientStats).where(ClientStats.client_id == bindparam("p_client"))
+    return {
+        "placed": by_client.values(
+            orders_count=s.orders_count + 1,
+            first_order_at=case(
                 (s.first_order_at.is_(None) | (s.first_order_at > at), at), else_=s.first_order_at
             ),
-            "last_order_at": case(
+            last_order_at=case(
                 (s.last_order_at.is_(None) | (s.last_order_at < at), at), else_=s.last_order_at
             ),
-        }
-    elif fact == "delivered":
-        values = {"delivered_count": s.delivered_count + 1, "total_spent": s.total_spent + order.total}
-    else:
-        values = {"cancelled_count": s.cancelled_count + 1}
-    session.execute(update(ClientStats).where(ClientStats.client_id == client_id).values(**values))
-    return True
+        ),
+        "delivered": by_client.values(
+            delivered_count=s.delivered_count + 1,
+            total_spent=s.total_spent + bindparam("p_total", type_=s.total_spent.type),
+        ),
+        "cancelled": by_client.values(cancelled_count=s.cancelled_count + 1),
+    }
+
+
+_COUNT_FACT = _count_fact_statements()
+_ORDER_FOR_FACT = select(
+    Order.id, Order.client_phone, Order.client_name, Order.total, Order.created_at
+).where(Order.id == bindparam("order_id"))
 
 
 def record_order_fact(
@@ -581,11 +595,7 @@ def record_order_fact(
     fact = "placed" if status == "placed" else STATUS_FACTS.get(status)
     if fact is None:
         return False
-    order = session.execute(
-        select(Order.id, Order.client_phone, Order.client_name, Order.total, Order.created_at).where(
-            Order.id == order_id
-        )
-    ).first()
+    order = session.execute(_ORDER_FOR_FACT, {"order_id": order_id}).first()
     if order is None:
         return False
     client = ensure_client(session, order.client_phone, order.client_name, now)

@@ -49,14 +49,12 @@ def register_clients_and_zones(app: Flask, kernel: Any) -> None:
     kernel.services.setdefault(api.CONTRIBUTORS, [])
     kernel.placement_policies.append(services.ZonePolicy(zones, kernel.settings.currency))
 
-    def count_placed(event: OrderPlaced) -> None:
-        with kernel.db.unit_of_work() as s:
-            services.record_order_fact(s, event.order_id, "placed")
+    def count_placed(session: Any, event: OrderPlaced) -> None:
+        services.record_order_fact(session, event.order_id, "placed")
 
-    def count_status(event: OrderStatusChanged) -> None:
+    def count_status(session: Any, event: OrderStatusChanged) -> None:
         if event.to_status in services.STATUS_FACTS:
-            with kernel.db.unit_of_work() as s:
-                services.record_order_fact(s, event.order_id, event.to_status)
+            services.record_order_fact(session, event.order_id, event.to_status)
 
-    kernel.bus.subscribe(OrderPlaced, count_placed)
-    kernel.bus.subscribe(OrderStatusChanged, count_status)
+    kernel.bus.project(OrderPlaced, count_placed)
+    kernel.bus.project(OrderStatusChanged, count_status)

@@ -4,6 +4,17 @@ Services queue events with :func:`frontoffice.db.publish`; the database calls
 :meth:`EventBus.dispatch` once the transaction commits, so nobody hears of a change
 that was rolled back. A failing subscriber is logged and never undoes the commit or
 stops the other subscribers.
+
+Two kinds of subscriber:
+
+* handlers (:meth:`EventBus.subscribe`) get ``handler(event)`` and do what they like
+  (relay to sockets, wake a thread, open their own transaction);
+* projectors (:meth:`EventBus.project`) keep bookkeeping tables in step with the events:
+  they get ``projector(session, event)`` and write through that session. Every projector
+  of one commit's events runs in ONE write transaction opened by the bus, instead of one
+  transaction each. Projectors must only touch the database and be idempotent per event:
+  if any of them fails, that shared transaction is rolled back and every projector is run
+  again in a transaction of its own, so the failure is logged and the others still land.
 """
 
 from __future__ import annotations
@@ -11,22 +22,37 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any], None]
+Projector = Callable[[Any, Any], None]
+UnitOfWork = Callable[[], AbstractContextManager[Any]]
 
 
 class EventBus:
-    """Maps event classes to their subscribers."""
+    """Maps event classes to their subscribers (handlers and projectors)."""
 
-    def __init__(self) -> None:
+    def __init__(self, unit_of_work: UnitOfWork | None = None) -> None:
         self._handlers: dict[type, list[Handler]] = defaultdict(list)
+        self._projectors: dict[type, list[Projector]] = defaultdict(list)
+        self._unit_of_work = unit_of_work
 
     def subscribe(self, event_type: type, handler: Handler) -> None:
         """Call ``handler(event)`` for every committed event of ``event_type`` (or a subclass)."""
         self._handlers[event_type].append(handler)
+
+    def project(self, event_type: type, projector: Projector) -> None:
+        """Call ``projector(session, event)`` for every committed event of ``event_type``.
+
+        The session is a write transaction shared by all projectors of the same commit;
+        it commits after the last of them. Needs a bus built with a ``unit_of_work``.
+        """
+        if self._unit_of_work is None:
+            raise RuntimeError("this EventBus has no unit_of_work: projectors cannot run")
+        self._projectors[event_type].append(projector)
 
     def handlers_for(self, event_type: type) -> list[Handler]:
         """Every handler that hears ``event_type``, most general class last."""
@@ -35,11 +61,37 @@ class EventBus:
             out.extend(self._handlers.get(klass, ()))
         return out
 
+    def projectors_for(self, event_type: type) -> list[Projector]:
+        """Every projector that hears ``event_type``, most general class last."""
+        out: list[Projector] = []
+        for klass in event_type.__mro__:
+            out.extend(self._projectors.get(klass, ()))
+        return out
+
     def dispatch(self, events: list[Any]) -> None:
-        """Deliver committed events in order."""
+        """Deliver committed events in order: first the projectors' bookkeeping, then the handlers."""
+        self._project(events)
         for ev in events:
             for handler in self.handlers_for(type(ev)):
                 try:
                     handler(ev)
                 except Exception:  # a subscriber's failure must not affect the caller
                     log.exception("subscriber %r failed on %r", handler, ev)
+
+    def _project(self, events: list[Any]) -> None:
+        work = [(projector, ev) for ev in events for projector in self.projectors_for(type(ev))]
+        if not work or self._unit_of_work is None:
+            return
+        try:
+            with self._unit_of_work() as session:
+                for projector, ev in work:
+                    projector(session, ev)
+            return
+        except Exception:  # rolled back as a whole: retry one by one so the others still land
+            log.warning("shared projector transaction failed; running projectors one by one", exc_info=True)
+        for projector, ev in work:
+            try:
+                with self._unit_of_work() as session:
+                    projector(session, ev)
+            except Exception:
+                log.exception("projector %r failed on %r", projector, ev)
