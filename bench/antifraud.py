@@ -45,6 +45,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from bench_support import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -361,12 +362,6 @@ def drafts(n: int, now: dt.datetime, seed: int, branch) -> list:
             )
         )
     return out
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (nearest rank) of a list of numbers."""
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))]
 
 
 def main() -> None:

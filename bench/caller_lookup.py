@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench_support import percentile  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 MSK = dt.timezone(dt.timedelta(hours=3))
@@ -386,12 +387,6 @@ def typed(phone: str, rng: random.Random) -> str:
     return rng.choice(
         (phone, f"8 ({d[:3]}) {d[3:6]}-{d[6:8]}-{d[8:]}", f"{d[:3]} {d[3:6]} {d[6:8]} {d[8:]}", f"+7-{d}")
     )
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) of ``values``."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:

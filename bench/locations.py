@@ -28,10 +28,7 @@ import multiprocessing as mp
 import os
 import random
 import shutil
-import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,57 +36,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import requests
+from bench_support import HOST, ServerProcess
 
-HOST = "127.0.0.1"
 KAZAN = (55.7887, 49.1221)
 
 
 # --- servers ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A server process logging to a file; stopped with SIGTERM."""
-
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], cwd: Path):
-        self.name = name
-        self.port = free_port()
-        self.url = f"http://{HOST}:{self.port}"
-        self.log_path = cwd / f"{name}.log"
-        self._log = self.log_path.open("wb")
-        argv = [a.replace("{port}", str(self.port)) for a in argv]
-        self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        """Block until ``/healthz`` answers 200."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not come up in {timeout} s")
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it lingers."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
 
 
 def serve_baseline(database_url: str, port: int, threads: int) -> None:
@@ -329,10 +281,10 @@ def main(argv: list[str] | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTOFFICE_")}
     env.update(FRONTOFFICE_INSTANCE_PATH=str(instance), FRONTOFFICE_SECRET_KEY="bench")
     rng = random.Random(6)
-    servers: list[Server] = []
+    servers: list[ServerProcess] = []
     try:
         phones = prepare(database_url, args.couriers)
-        ours = Server(
+        ours = ServerProcess(
             "frontoffice",
             [
                 sys.executable,
@@ -349,7 +301,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
         servers.append(ours)
         bare_db = f"sqlite:///{workdir / 'bare.sqlite3'}"
-        bare = Server(
+        bare = ServerProcess(
             "baseline",
             [
                 sys.executable,

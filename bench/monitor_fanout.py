@@ -31,7 +31,6 @@ import json
 import os
 import selectors
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,22 +42,10 @@ from pathlib import Path
 import requests
 import socketio
 import websocket
+from bench_support import free_port, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-c", "from frontoffice.cli import main; main()"]
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 def rss_mb(pid: int) -> float:

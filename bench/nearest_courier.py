@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench_support import percentile
 from geopy.distance import geodesic  # noqa: E402
 
 from couriers.spatial import GridIndex, nearest_ranked  # noqa: E402
@@ -42,12 +43,6 @@ def scatter(rng: random.Random, count: int) -> list[tuple[float, float]]:
         lon = min(49.40, max(48.85, rng.gauss(KAZAN[1], SPREAD_DEG[1])))
         out.append((lat, lon))
     return out
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) of ``values``."""
-    data = sorted(values)
-    return data[min(len(data) - 1, max(0, round(q / 100 * len(data)) - 1))]
 
 
 def main(argv: list[str] | None = None) -> dict:

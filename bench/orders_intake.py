@@ -21,8 +21,6 @@ import json
 import multiprocessing as mp
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,82 +30,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from bench_support import HOST, ServerProcess, free_port, frontoffice_command
 
 HERE = Path(__file__).resolve().parent
-HOST = "127.0.0.1"
 
 
 # --- servers ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def frontoffice_command() -> list[str]:
-    """The ``frontoffice`` console script of this interpreter (or ``python -m frontoffice.cli``)."""
-    script = Path(sys.executable).with_name("frontoffice")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "frontoffice.cli"]
-
-
-class Server:
-    """A server process whose output goes to a log file; stopped with SIGTERM."""
-
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], cwd: Path, port: int):
-        self.name = name
-        self.port = port
-        self.url = f"http://{HOST}:{port}"
-        self.log_path = cwd / f"{name}.log"
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        """Block until ``/healthz`` answers 200."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log_tail()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.name} did not come up in {timeout} s:\n{self.log_tail()}")
-
-    def cpu_seconds(self) -> float | None:
-        """CPU time used so far by the server and its gunicorn worker (Linux /proc), or None."""
-        ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-        pids = [self.proc.pid]
-        try:
-            for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-                pids += [int(p) for p in (task / "children").read_text().split()]
-            total = 0
-            for pid in pids:
-                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime
-        except (OSError, ValueError):
-            return None
-        return total / ticks
-
-    def log_tail(self, lines: int = 30) -> str:
-        """The end of the server's output."""
-        self._log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it lingers."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-        self._log.close()
 
 
 # --- load generator (runs in its own process) ------------------------------------------------
@@ -221,7 +149,9 @@ def load_worker(
         events.put(exc)
 
 
-def measure(server: Server, requests_: list[bytes], expect: int, args: argparse.Namespace) -> PhaseResult:
+def measure(
+    server: ServerProcess, requests_: list[bytes], expect: int, args: argparse.Namespace
+) -> PhaseResult:
     """Run the load generator in a separate process against one server; note the server's CPU use."""
     ctx = mp.get_context("spawn")
     events = ctx.Queue()
@@ -247,7 +177,7 @@ def measure(server: Server, requests_: list[bytes], expect: int, args: argparse.
 # --- the run -----------------------------------------------------------------------------------
 
 
-def _start_py_spy(server: Server, args: argparse.Namespace) -> subprocess.Popen:
+def _start_py_spy(server: ServerProcess, args: argparse.Namespace) -> subprocess.Popen:
     """py-spy sampling the server's gunicorn worker over warm-up and measurement."""
     exe = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     out = Path(args.profile).resolve()
@@ -320,7 +250,7 @@ def main(argv: list[str] | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTOFFICE_")}
     env.update(FRONTOFFICE_INSTANCE_PATH=str(workdir / "instance"), FRONTOFFICE_SECRET_KEY="bench")
     database_url = f"sqlite:///{workdir / 'instance' / 'frontoffice.sqlite3'}"
-    servers: list[Server] = []
+    servers: list[ServerProcess] = []
     try:
         loaded = subprocess.run(
             [*frontoffice_command(), "demo", "--no-serve"],
@@ -332,7 +262,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
         if loaded.returncode != 0:
             raise RuntimeError(f"frontoffice demo --no-serve failed:\n{loaded.stdout}")
-        ours = Server(
+        ours = ServerProcess(
             "frontoffice",
             [
                 *frontoffice_command(),
@@ -347,7 +277,7 @@ def main(argv: list[str] | None = None) -> dict:
             port,
         )
         servers.append(ours)
-        base = Server(
+        base = ServerProcess(
             "baseline",
             [
                 sys.executable,
