@@ -13,6 +13,7 @@ import base64
 import binascii
 import datetime as dt
 import enum
+import functools
 import hashlib
 import threading
 import time
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -45,7 +45,7 @@ from couriers.spatial import (
 )
 from couriers.tracking import TrackPoint, point_problems
 from frontoffice.auth import authenticate, issue_token
-from frontoffice.db import publish, utcnow
+from frontoffice.db import publish, upsert, utcnow
 from frontoffice.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from frontoffice.models import Role, User
 from frontoffice.phones import InvalidPhone, normalize_phone
@@ -87,10 +87,6 @@ class CourierState(enum.StrEnum):
 
 def _field_error(name: str, message: str) -> dict[str, str]:
     return {"field": name, "message": message, "type": "value_error"}
-
-
-def _dialect_insert(session: Session):
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 # --- the register ---------------------------------------------------------------------------
@@ -414,7 +410,6 @@ _POSITION_COLUMNS = (
     "battery",
 )
 _HISTORY_COLUMNS = ("courier_id", *_POSITION_COLUMNS, "source")
-_MOVE_STATEMENTS: dict[str, Any] = {}
 
 
 def _insert_history(
@@ -470,23 +465,18 @@ def _insert_history(
         cursor.close()
 
 
+@functools.cache
 def _move_statement(dialect: str) -> Any:
     """The upsert of the current position that only moves forward in time (built once per dialect)."""
-    cached = _MOVE_STATEMENTS.get(dialect)
-    if cached is not None:
-        return cached
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = CourierPosition.__table__
-    ins = insert(table).values(
-        {c: bindparam(c, type_=table.c[c].type) for c in ("courier_id", *_POSITION_COLUMNS)}
-    )
-    move_to = ins.on_conflict_do_update(
-        index_elements=["courier_id"],
-        set_={c: ins.excluded[c] for c in _POSITION_COLUMNS},
-        where=table.c.recorded_at < ins.excluded.recorded_at,
+    return upsert(
+        dialect,
+        table,
+        {c: bindparam(c, type_=table.c[c].type) for c in ("courier_id", *_POSITION_COLUMNS)},
+        ["courier_id"],
+        update={c: (lambda st, c=c: st.excluded[c]) for c in _POSITION_COLUMNS},
+        where=lambda st: table.c.recorded_at < st.excluded.recorded_at,
     ).returning(table.c.courier_id)
-    _MOVE_STATEMENTS[dialect] = move_to
-    return move_to
 
 
 def current_position(session: Session, courier_id: int) -> TrackPoint | None:

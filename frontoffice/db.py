@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, inspect
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import (
     MANYTOONE,
@@ -284,25 +284,37 @@ def publish(session: Session, event_obj: Any) -> None:
     session.info.setdefault("pending_events", []).append(event_obj)
 
 
+def dialect_of(bind: Session | Connection | str) -> str:
+    """The dialect name (``sqlite``, ``postgresql``) of a session, a connection, or a name itself."""
+    if isinstance(bind, str):
+        return bind
+    if isinstance(bind, Session):
+        return bind.get_bind().dialect.name
+    return bind.dialect.name
+
+
 def upsert(
-    session: Session,
+    bind: Session | Connection | str,
     table: Any,
     values: dict[str, Any] | list[dict[str, Any]],
     index_elements: list[str],
     update: dict[str, Any] | None = None,
+    where: Any = None,
 ):
     """Dialect-portable ``INSERT … ON CONFLICT`` (SQLite and PostgreSQL); returns the statement.
 
-    ``update`` maps columns to new values (use ``stmt.excluded`` through a callable
-    receiving the statement) or None for DO NOTHING.
+    ``bind`` names the dialect (a session, a connection or the dialect's name, so hot paths can
+    build the statement once per dialect with ``functools.cache``). ``update`` maps columns to
+    new values, or is None for DO NOTHING; a value (and ``where``) may be a callable receiving
+    the statement, to use ``stmt.excluded``.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = postgresql.insert if dialect_of(bind) == "postgresql" else sqlite.insert
     stmt = insert(table).values(values)
     if update is None:
         return stmt.on_conflict_do_nothing(index_elements=index_elements)
     resolved = {k: (v(stmt) if callable(v) else v) for k, v in update.items()}
-    return stmt.on_conflict_do_update(index_elements=index_elements, set_=resolved)
+    condition = where(stmt) if callable(where) else where
+    return stmt.on_conflict_do_update(index_elements=index_elements, set_=resolved, where=condition)
 
 
 # --- fast insert of a new aggregate -----------------------------------------------------------

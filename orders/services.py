@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -14,7 +15,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from frontoffice.db import insert_new, publish, upsert, utcnow
+from frontoffice.db import dialect_of, insert_new, publish, upsert, utcnow
 from frontoffice.errors import Conflict, InvalidInput, NotFound
 from frontoffice.phones import InvalidPhone, normalize_phone
 from nomenclature import distribution as dist
@@ -213,27 +214,21 @@ def revenue_from_receipts(
     return {org: int(total or 0) for org, total in rows}
 
 
-_ADD_REVENUE: dict[str, Any] = {}
-
-
-def _add_revenue_statement(session: Session) -> Any:
+@functools.cache
+def _add_revenue_statement(dialect: str) -> Any:
     """The revenue upsert, built once per dialect (it runs for every order taken)."""
-    dialect = session.get_bind().dialect.name
-    stmt = _ADD_REVENUE.get(dialect)
-    if stmt is None:
-        table = OrganizationRevenue.__table__
-        stmt = _ADD_REVENUE[dialect] = upsert(
-            session,
-            table,
-            {
-                "organization_id": bindparam("revenue_org"),
-                "year": bindparam("revenue_year"),
-                "total": bindparam("revenue_amount"),
-            },
-            ["organization_id", "year"],
-            update={"total": lambda st: table.c.total + st.excluded.total},
-        )
-    return stmt
+    table = OrganizationRevenue.__table__
+    return upsert(
+        dialect,
+        table,
+        {
+            "organization_id": bindparam("revenue_org"),
+            "year": bindparam("revenue_year"),
+            "total": bindparam("revenue_amount"),
+        },
+        ["organization_id", "year"],
+        update={"total": lambda st: table.c.total + st.excluded.total},
+    )
 
 
 def _add_revenue(session: Session, year: int, amounts: Mapping[int, int]) -> None:
@@ -241,7 +236,7 @@ def _add_revenue(session: Session, year: int, amounts: Mapping[int, int]) -> Non
     if not amounts:
         return
     session.execute(
-        _add_revenue_statement(session),
+        _add_revenue_statement(dialect_of(session)),
         [
             {"revenue_org": org, "revenue_year": year, "revenue_amount": amount}
             for org, amount in sorted(amounts.items())
@@ -595,32 +590,26 @@ def _validate(session: Session, cmd: PlaceOrder, region: str) -> tuple[Branch | 
     return branch, phone, errors
 
 
-_NEXT_NUMBER: dict[str, Any] = {}
-
-
-def _next_number_statement(session: Session) -> Any:
+@functools.cache
+def _next_number_statement(dialect: str) -> Any:
     """The counter upsert, built once per dialect (it runs for every order taken)."""
-    dialect = session.get_bind().dialect.name
-    stmt = _NEXT_NUMBER.get(dialect)
-    if stmt is None:
-        table = OrderCounter.__table__
-        stmt = _NEXT_NUMBER[dialect] = upsert(
-            session,
-            table,
-            {
-                "branch_id": bindparam("counter_branch"),
-                "business_date": bindparam("counter_day"),
-                "last_seq": 1,
-            },
-            ["branch_id", "business_date"],
-            update={"last_seq": lambda st: table.c.last_seq + 1},
-        ).returning(table.c.last_seq)
-    return stmt
+    table = OrderCounter.__table__
+    return upsert(
+        dialect,
+        table,
+        {
+            "branch_id": bindparam("counter_branch"),
+            "business_date": bindparam("counter_day"),
+            "last_seq": 1,
+        },
+        ["branch_id", "business_date"],
+        update={"last_seq": lambda st: table.c.last_seq + 1},
+    ).returning(table.c.last_seq)
 
 
 def next_number(session: Session, branch: Branch, day: dt.date) -> tuple[int, str]:
     """Take the next order number of a branch's business day, atomically."""
-    stmt = _next_number_statement(session)
+    stmt = _next_number_statement(dialect_of(session))
     seq = session.connection().execute(stmt, {"counter_branch": branch.id, "counter_day": day}).scalar_one()
     return seq, f"{branch.code}-{seq:03d}"
 
