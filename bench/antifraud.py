@@ -400,7 +400,9 @@ def main() -> None:
         kernel.db.dispose()
         setup_s = time.monotonic() - t0
 
-        rulebook = kernel.services["antifraud.rulebook"]
+        from callcentre.backoffice_ports import RULEBOOK
+
+        rulebook = kernel.extensions.get(RULEBOOK)
         policy = placement_policy(rulebook)
         with kernel.db.reading() as s:
             branch = s.scalar(select(Branch).order_by(Branch.id))

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app
 
 from callcentre import services
 from callcentre.geocoding import GeocoderUnavailable, Geocoding, cache_key
+from callcentre.ports import DOSSIER_SECTIONS, GEOCODING, ZONES
 from callcentre.schemas import (
     AddressCreate,
     AddressOut,
@@ -37,6 +38,7 @@ from frontoffice.api import endpoint
 from frontoffice.errors import DomainError, InvalidInput
 from frontoffice.models import Role, User
 from frontoffice.money import to_minor
+from orders.ports import PLACEMENT_POLICIES
 from orders.schemas import OrderOut
 
 bp = Blueprint("callcentre_api", __name__, url_prefix="/api/v1")
@@ -44,9 +46,6 @@ bp = Blueprint("callcentre_api", __name__, url_prefix="/api/v1")
 READ = {Role.OPERATOR, Role.MANAGER, Role.BACKOFFICE}
 TAKE = {Role.OPERATOR, Role.MANAGER}
 ZONE_ADMIN = {Role.MANAGER}
-CONTRIBUTORS = "dossier.contributors"
-ZONES = "callcentre.zones"
-GEOCODING = "callcentre.geocoding"
 
 
 class GeocoderDown(DomainError):
@@ -61,7 +60,7 @@ def _kernel() -> Any:
 
 
 def _zones(session: Any) -> Any:
-    return _kernel().services[ZONES].index(session)
+    return _kernel().extensions.get(ZONES).index(session)
 
 
 def _client_out(session: Any, client: Any) -> ClientOut:
@@ -97,7 +96,7 @@ def lookup(query: LookupQuery) -> DossierOut:
     k = _kernel()
     with k.db.reading() as s:
         found = services.dossier(
-            s, query.phone, region=k.settings.phone_region, contributors=k.services.get(CONTRIBUTORS, ())
+            s, query.phone, region=k.settings.phone_region, contributors=k.extensions.all(DOSSIER_SECTIONS)
         )
         return DossierOut.of(found)
 
@@ -328,7 +327,7 @@ def import_geojson(body: ZoneCollectionIn, query: ZoneImportQuery) -> ZoneImport
             deleted=len(result.deleted),
             zones=[ZoneOut.of(z) for z in services.list_zones(s)],
         )
-    k.services[ZONES].invalidate()
+    k.extensions.get(ZONES).invalidate()
     return out
 
 
@@ -352,7 +351,7 @@ def import_geojson(body: ZoneCollectionIn, query: ZoneImportQuery) -> ZoneImport
 def geocode(query: GeocodeQuery) -> GeocodeOut:
     """Look an address up."""
     k = _kernel()
-    geocoding: Geocoding = k.services[GEOCODING]
+    geocoding: Geocoding = k.extensions.get(GEOCODING)
     key = cache_key(query.q)
     if len(key) < 2:
         raise InvalidInput(
@@ -455,7 +454,7 @@ def take_order(body: TakeOrderIn, actor: User) -> OrderOut:
                 promised_at=body.promised_at,
             ),
             zones=_zones(s),
-            policies=k.placement_policies,
+            policies=k.extensions.all(PLACEMENT_POLICIES),
             actor_id=actor.id,
             region=k.settings.phone_region,
             currency=k.settings.currency,

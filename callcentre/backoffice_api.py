@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app
 from sqlalchemy import select
 
 from callcentre import antifraud, antifraud_services, bonus_services, ticket_services
+from callcentre.backoffice_ports import RULEBOOK, TICKET_SLA_MINUTES
 from callcentre.backoffice_schemas import (
     AntifraudBacktestIn,
     AntifraudBacktestOut,
@@ -66,7 +67,7 @@ def _kernel() -> Any:
 
 def rulebook() -> antifraud_services.RuleBook:
     """The app's cached rule book."""
-    return _kernel().services["antifraud.rulebook"]
+    return _kernel().extensions.get(RULEBOOK)
 
 
 def _phone(raw: str, field: str) -> str:
@@ -448,7 +449,7 @@ def open_ticket(body: TicketIn, actor: User) -> TicketOut:
             order_id=body.order_id,
             actor_id=actor.id,
             region=k.settings.phone_region,
-            sla_minutes=k.services.get("tickets.sla_minutes"),
+            sla_minutes=k.extensions.get(TICKET_SLA_MINUTES),
         )
         return _ticket_out(s, ticket, with_events=True)
 

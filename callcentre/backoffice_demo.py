@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from callcentre import antifraud_services, bonus_services, ticket_services
 from callcentre.backoffice_models import AntifraudRule, BlacklistEntry, BonusRule, Ticket
+from callcentre.backoffice_ports import TICKET_SLA_MINUTES
 from frontoffice.db import utcnow
 from frontoffice.models import User
 
@@ -148,7 +149,7 @@ def load_backoffice_demo(session: Session, kernel: Any) -> None:
                 client_phone=phone,
                 actor_id=operator,
                 region=region,
-                sla_minutes=kernel.services.get("tickets.sla_minutes"),
+                sla_minutes=kernel.extensions.get(TICKET_SLA_MINUTES),
                 now=now - dt.timedelta(hours=hours_ago),
             )
             if i == 1 and backoffice is not None:

@@ -17,6 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from callcentre import antifraud, antifraud_services, bonus_services, sla, ticket_services
 from callcentre.backoffice_api import user_names
+from callcentre.backoffice_ports import TICKET_SLA_MINUTES
 from callcentre.bonuses import OPERATION_TITLES, Operation, bp_to_percent, percent_to_bp
 from frontoffice.db import utcnow
 from frontoffice.errors import DomainError, Forbidden, InvalidInput
@@ -408,7 +409,7 @@ def tickets_queue():
                     order_id=order_id,
                     actor_id=current_user.id,
                     region=k.settings.phone_region,
-                    sla_minutes=k.services.get("tickets.sla_minutes"),
+                    sla_minutes=k.extensions.get(TICKET_SLA_MINUTES),
                 )
                 ticket_id, due = ticket.id, ticket.due_at
             flash(_("Ticket #%(id)s opened; due %(due)s.", id=ticket_id, due=bo_time(due)))
@@ -450,8 +451,7 @@ def tickets_queue():
         now=now,
         kinds=[kd.value for kd in sla.TicketKind],
         sla_minutes={
-            kd.value: sla.sla_minutes(kd.value, k.services.get("tickets.sla_minutes"))
-            for kd in sla.TicketKind
+            kd.value: sla.sla_minutes(kd.value, k.extensions.get(TICKET_SLA_MINUTES)) for kd in sla.TicketKind
         },
         is_overdue=sla.is_overdue,
         minutes_left=sla.minutes_left,

@@ -1,7 +1,7 @@
 """Registers the call-centre back office: antifraud policy and subscribers, dossier sections,
 ticket and bonus subscribers, the JSON API and the pages.
 
-Dossier sections contributed to the lookup (``kernel.services["dossier.contributors"]``):
+Dossier sections contributed to the lookup (``callcentre.ports.DOSSIER_SECTIONS``):
 
 - ``warnings``: the antifraud verdict at first contact — ``{"action": "none" | "note" | "flag" |
   "hold" | "reject", "score": int, "items": [{"rule", "rule_id", "version", "version_id", "kind",
@@ -22,10 +22,14 @@ from flask import Flask, has_request_context, request
 
 from callcentre import antifraud_services, bonus_services, sla, ticket_services
 from callcentre.backoffice_api import bp as api_bp
+from callcentre.backoffice_ports import RULEBOOK, TICKET_SLA_MINUTES
 from callcentre.backoffice_views import register_pages
+from callcentre.ports import DOSSIER_SECTIONS
 from callcentre.ticket_services import TicketResolved
 from frontoffice.db import utcnow
+from frontoffice.kernel import Kernel
 from orders.events import OrderPlaced, OrderStatusChanged
+from orders.ports import PLACEMENT_POLICIES, PolicyOrder
 
 #: The header an ordering app sends its device id in (checked against the device blacklist).
 DEVICE_HEADER = "X-Device-Id"
@@ -81,12 +85,17 @@ def ticket_entry(ticket: Any, now: dt.datetime) -> dict[str, Any]:
     }
 
 
-def register(app: Flask, kernel: Any) -> None:
+def register(app: Flask, kernel: Kernel) -> None:
     """Wire the back office into the app."""
     rulebook = antifraud_services.RuleBook()
-    kernel.services["antifraud.rulebook"] = rulebook
-    kernel.services["tickets.sla_minutes"] = sla_overrides(app.config)
-    kernel.placement_policies.append(antifraud_services.placement_policy(rulebook, device_of_request))
+    kernel.extensions.provide(RULEBOOK, rulebook)
+    kernel.extensions.provide(TICKET_SLA_MINUTES, sla_overrides(app.config))
+    kernel.extensions.add(
+        PLACEMENT_POLICIES,
+        "antifraud",
+        antifraud_services.placement_policy(rulebook, device_of_request),
+        order=PolicyOrder.SCREENING,
+    )
 
     def after_placed(session: Any, event: OrderPlaced) -> None:
         antifraud_services.record_placement(session, event.order_id)
@@ -123,8 +132,8 @@ def register(app: Flask, kernel: Any) -> None:
         now = utcnow()
         return {"tickets": [ticket_entry(t, now) for t in ticket_services.tickets_of_client(session, phone)]}
 
-    contributors = kernel.services.setdefault("dossier.contributors", [])
-    contributors.extend([warnings_section, tickets_section])
+    kernel.extensions.add(DOSSIER_SECTIONS, "warnings", warnings_section, order=10)
+    kernel.extensions.add(DOSSIER_SECTIONS, "tickets", tickets_section, order=20)
 
     app.register_blueprint(api_bp)
     register_pages(app, kernel)

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from callcentre import services
 from callcentre.models import Client, DeliveryZone
+from callcentre.ports import ZONES as ZONE_CACHE
 from orders.models import Branch
+from orders.ports import PLACEMENT_POLICIES
 from orders.services import change_status
 from orders.states import OrderStatus
 
@@ -229,7 +231,7 @@ def load_zones(session: Session) -> None:
 
 def load_clients(session: Session, kernel: Any) -> None:
     """Create the regular callers that do not exist yet, each with past orders taken the operator's way."""
-    cache = kernel.services.get("callcentre.zones") or services.ZoneCache()
+    cache = kernel.extensions.find(ZONE_CACHE) or services.ZoneCache()
     region = kernel.settings.phone_region
     for spec in CLIENTS:
         if session.scalar(select(Client.id).where(Client.phone == spec["phone"])) is not None:
@@ -272,7 +274,7 @@ def _past_order(
             payment_kind="card_on_delivery",
         ),
         zones=cache.index(session),
-        policies=kernel.placement_policies,
+        policies=kernel.extensions.all(PLACEMENT_POLICIES),
         region=kernel.settings.phone_region,
         currency=kernel.settings.currency,
         now=at,

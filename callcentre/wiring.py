@@ -6,9 +6,14 @@ from typing import Any
 
 from flask import Flask
 
+from callcentre import demo
+from callcentre.ports import GEOCODING, ZONES
 from callcentre.sockets import NAMESPACE, CallcentreNamespace
+from frontoffice.kernel import Kernel
+from frontoffice.packages import DomainPackage
 from frontoffice.realtime import emit_to_branch, event_payload
 from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
+from orders.ports import PLACEMENT_POLICIES, PolicyOrder
 
 EVENT_NAMES = {
     OrderPlaced: "order_placed",
@@ -17,7 +22,7 @@ EVENT_NAMES = {
 }
 
 
-def register(app: Flask, kernel: Any) -> None:
+def register(app: Flask, kernel: Kernel) -> None:
     """The operators' live board namespace and its subscribers."""
     kernel.socketio.on_namespace(CallcentreNamespace(NAMESPACE))
     register_clients_and_zones(app, kernel)
@@ -37,17 +42,21 @@ def register(app: Flask, kernel: Any) -> None:
         kernel.bus.subscribe(event_type, relay)
 
 
-def register_clients_and_zones(app: Flask, kernel: Any) -> None:
+def register_clients_and_zones(app: Flask, kernel: Kernel) -> None:
     """Clients, dossier, zones, geocoding and order entry: API, caches, the zone policy, the stats subscriber."""
     from callcentre import api, services
     from callcentre.geocoding import Geocoding, config_from
 
     app.register_blueprint(api.bp)
     zones = services.ZoneCache()
-    kernel.services[api.ZONES] = zones
-    kernel.services[api.GEOCODING] = Geocoding(config_from(kernel.settings, dict(app.config)))
-    kernel.services.setdefault(api.CONTRIBUTORS, [])
-    kernel.placement_policies.append(services.ZonePolicy(zones, kernel.settings.currency))
+    kernel.extensions.provide(ZONES, zones)
+    kernel.extensions.provide(GEOCODING, Geocoding(config_from(kernel.settings, dict(app.config))))
+    kernel.extensions.add(
+        PLACEMENT_POLICIES,
+        "delivery_zone",
+        services.ZonePolicy(zones, kernel.settings.currency),
+        order=PolicyOrder.LOCATION,
+    )
 
     def count_placed(session: Any, event: OrderPlaced) -> None:
         services.record_order_fact(session, event.order_id, "placed")
@@ -58,3 +67,6 @@ def register_clients_and_zones(app: Flask, kernel: Any) -> None:
 
     kernel.bus.project(OrderPlaced, count_placed)
     kernel.bus.project(OrderStatusChanged, count_status)
+
+
+PACKAGE = DomainPackage("callcentre", register, demo=demo.load)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from couriers import schemas as sc
 from couriers import services
+from couriers.ports import COURIER_DIRECTORY
 from couriers.tracking import TrackPoint
 from frontoffice.api import endpoint
 from frontoffice.auth import bearer_token, revoke_token
@@ -39,7 +40,7 @@ def _timeout() -> int:
 
 
 def _invalidate_directory() -> None:
-    directory = _kernel().services.get("couriers.directory")
+    directory = _kernel().extensions.find(COURIER_DIRECTORY)
     if directory is not None:
         directory.invalidate()
 

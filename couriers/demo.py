@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from couriers import services
 from couriers.models import Courier
+from couriers.ports import COURIER_DIRECTORY
 from couriers.tracking import TrackPoint
 from frontoffice.db import utcnow
 from frontoffice.models import User
@@ -84,6 +85,6 @@ def load(session: Session, kernel: Any) -> None:
         )
         created = True
     if created and kernel is not None:
-        directory = kernel.services.get("couriers.directory")
+        directory = kernel.extensions.find(COURIER_DIRECTORY)
         if directory is not None:
             directory.invalidate()

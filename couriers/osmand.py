@@ -27,6 +27,7 @@ from flask import Blueprint, Response, current_app, request
 from werkzeug.wrappers import Request
 
 from couriers import services
+from couriers.ports import COURIER_DIRECTORY
 from couriers.tracking import OsmandError, TrackPoint, parse_osmand_params, parse_traccar_json, point_problems
 from frontoffice.api import endpoint
 from frontoffice.db import utcnow
@@ -93,7 +94,7 @@ def handle(
         )
 
     db = kernel.db
-    directory: services.CourierDirectory = kernel.services["couriers.directory"]
+    directory: services.CourierDirectory = kernel.extensions.get(COURIER_DIRECTORY)
 
     def load() -> services.DeviceEntry | None:
         with db.reading() as s:

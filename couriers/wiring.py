@@ -10,11 +10,13 @@ from typing import Any
 
 from flask import Flask
 
-from couriers import services
+from couriers import demo, services
 from couriers.api import courier_bp, couriers_bp, dispatch_bp
-from couriers.osmand import OsmandMiddleware
 from couriers.osmand import bp as osmand_bp
+from couriers.ports import AUTO_DISPATCHER, COURIER_DIRECTORY
 from couriers.sockets import NAMESPACE, CourierNamespace, PoolRelay
+from frontoffice.kernel import Kernel
+from frontoffice.packages import DomainPackage
 from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
 
 log = logging.getLogger(__name__)
@@ -23,13 +25,11 @@ AUTO_DISPATCH_KEY = "COURIER_AUTO_DISPATCH_MINUTES"
 AUTO_DISPATCH_INTERVAL_KEY = "COURIER_AUTO_DISPATCH_INTERVAL_S"
 
 
-def register(app: Flask, kernel: Any) -> None:
+def register(app: Flask, kernel: Kernel) -> None:
     """APIs, namespace, subscribers; auto-dispatch only when a number of minutes is configured."""
-    kernel.services["couriers.directory"] = services.CourierDirectory()
+    kernel.extensions.provide(COURIER_DIRECTORY, services.CourierDirectory())
     for bp in (courier_bp, couriers_bp, dispatch_bp, osmand_bp):
         app.register_blueprint(bp)
-    # Location pings are the hottest path: served in front of Flask (see couriers.osmand).
-    app.wsgi_app = OsmandMiddleware(app.wsgi_app, kernel)  # type: ignore[method-assign]
 
     kernel.socketio.on_namespace(CourierNamespace(NAMESPACE))
     relay = PoolRelay(kernel.socketio, kernel.db)
@@ -40,7 +40,7 @@ def register(app: Flask, kernel: Any) -> None:
     minutes = _setting(app, AUTO_DISPATCH_KEY)
     if minutes is not None and minutes > 0:
         interval = _setting(app, AUTO_DISPATCH_INTERVAL_KEY) or 30.0
-        kernel.services["couriers.auto_dispatch"] = AutoDispatcher(kernel, minutes, interval).start()
+        kernel.extensions.provide(AUTO_DISPATCHER, AutoDispatcher(kernel, minutes, interval).start())
 
 
 def _setting(app: Flask, key: str) -> float | None:
@@ -102,3 +102,6 @@ class AutoDispatcher:
                 continue
             for order_id, courier_id in done:
                 log.info("auto-dispatch: order %s → courier %s", order_id, courier_id)
+
+
+PACKAGE = DomainPackage("couriers", register, demo=demo.load)

@@ -1,67 +1,58 @@
-"""The composition root: ``create_app`` wires settings, database, auth, events, sockets and
-every domain package's blueprints, namespaces and subscribers."""
+"""The composition root: ``create_app`` builds the kernel (settings, database, auth, events,
+sockets) and wires every domain package into it.
+
+This is the one module of the kernel that names the domain packages (the import contract in
+``pyproject.toml`` allows exactly these imports); every other kernel module knows none of them.
+"""
 
 from __future__ import annotations
 
-import importlib
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
-from flask_socketio import SocketIO
 
+import callcentre.wiring
+import couriers.wiring
+import monitor.wiring
+import nomenclature.wiring
+import orders.wiring
+from couriers.osmand import OsmandMiddleware
 from frontoffice.auth import init_auth
 from frontoffice.db import Database, make_engine
 from frontoffice.errors import register_error_handlers
 from frontoffice.events import EventBus
+from frontoffice.i18n import LANGUAGES
+from frontoffice.kernel import EXTENSION_KEY, Kernel, kernel_of
 from frontoffice.metrics import init_metrics
-from frontoffice.migrate import DOMAIN_PACKAGES
+from frontoffice.packages import DomainPackage
 from frontoffice.realtime import make_socketio
 from frontoffice.settings import Settings
 
-LANGUAGES = ("en", "ru")
+__all__ = ["PACKAGES", "Kernel", "create_app", "kernel_of", "load_all_models", "package_names"]
+
+#: Every domain package, in the order they are wired: a package comes after those it imports.
+PACKAGES: tuple[DomainPackage, ...] = (
+    nomenclature.wiring.PACKAGE,
+    orders.wiring.PACKAGE,
+    callcentre.wiring.PACKAGE,
+    couriers.wiring.PACKAGE,
+    monitor.wiring.PACKAGE,
+)
 
 
-@dataclass
-class NavLink:
-    """A link in the top bar, shown to the roles that may open it."""
-
-    title: str
-    endpoint: str
-    roles: frozenset[str]
-    order: int = 100
-
-
-@dataclass
-class Kernel:
-    """What every package's wiring receives: the shared services of one app."""
-
-    settings: Settings
-    db: Database
-    bus: EventBus
-    socketio: SocketIO
-    nav: list[NavLink] = field(default_factory=list)
-    # Checks/adjusters orders.services.place_order runs on a draft (zones, antifraud, …).
-    placement_policies: list[Any] = field(default_factory=list)
-    services: dict[str, Any] = field(default_factory=dict)
-
-    def add_nav(self, title: str, endpoint: str, roles: set[str] | frozenset[str], order: int = 100) -> None:
-        """Show a page in the top bar to ``roles``."""
-        self.nav.append(NavLink(title, endpoint, frozenset(roles), order))
-        self.nav.sort(key=lambda n: n.order)
+def package_names() -> tuple[str, ...]:
+    """The names of the domain packages (their Alembic branches too)."""
+    return tuple(p.name for p in PACKAGES)
 
 
 def load_all_models() -> None:
     """Import every package's models so the metadata knows all tables."""
-    importlib.import_module("frontoffice.models")
-    for name in DOMAIN_PACKAGES:
-        try:
-            importlib.import_module(f"{name}.models")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{name}.models":
-                raise
+    import frontoffice.models  # noqa: F401
+
+    for package in PACKAGES:
+        package.import_models()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -86,12 +77,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.on_commit(bus.dispatch)
     socketio = make_socketio(app, settings.redis_url, settings.socketio_channel)
     kernel = Kernel(settings=settings, db=db, bus=bus, socketio=socketio)
-    app.extensions["frontoffice"] = kernel
+    app.extensions[EXTENSION_KEY] = kernel
 
     Babel(app, locale_selector=_select_locale)
     register_error_handlers(app)
     init_auth(app)
-    init_metrics(app, kernel)
+    kernel.metrics = init_metrics(app, kernel)
 
     from frontoffice import apidocs, home, tokens_api
 
@@ -108,22 +99,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             "get_locale": get_locale,
         }
 
-    for name in DOMAIN_PACKAGES:
-        wiring = importlib.import_module(f"{name}.wiring")
-        wiring.register(app, kernel)
+    for package in PACKAGES:
+        package.register(app, kernel)
+
+    # What wraps the whole app is installed here, where it can be seen: location pings are the
+    # hottest path and are answered in front of Flask (see couriers.osmand).
+    app.wsgi_app = OsmandMiddleware(app.wsgi_app, kernel)  # type: ignore[method-assign]
     return app
 
 
 def _select_locale() -> str:
-    from flask import current_app
-
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
     best = request.accept_languages.best_match(LANGUAGES)
-    return best or current_app.extensions["frontoffice"].settings.locale
-
-
-def kernel_of(app: Flask) -> Kernel:
-    """The kernel of an app."""
-    return app.extensions["frontoffice"]
+    return best or kernel_of(current_app).settings.locale

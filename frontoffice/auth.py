@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
-from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_babel import gettext
+from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -155,6 +159,34 @@ def require_roles(roles: frozenset[str] | set[str] | tuple[str, ...]) -> User:
 
 
 # --- browser pages ---------------------------------------------------------------------------
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def page(roles: Iterable[str]) -> Callable[[F], F]:
+    """Declare a browser page and the roles that may open it (the page twin of ``endpoint``).
+
+    Anonymous visitors are sent to the login page; a logged-in user without one of ``roles``
+    gets a readable 403 page. The roles are kept on the view as ``page_roles`` for the
+    role-matrix test.
+    """
+    allowed = frozenset(str(r) for r in roles)
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.has_role(*allowed):
+                raise Forbidden(
+                    gettext("This page is for the roles: %(roles)s.", roles=", ".join(sorted(allowed)))
+                )
+            return view(*args, **kwargs)
+
+        wrapped = login_required(guarded)
+        wrapped.page_roles = allowed  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorate
+
 
 bp = Blueprint("auth", __name__)
 csrf = CSRFProtect()

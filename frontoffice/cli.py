@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from typing import Any
 
 import click
 
-from frontoffice.migrate import DOMAIN_PACKAGES
+from frontoffice.kernel import kernel_of
+from frontoffice.ports import LIVE_DAY
 
 DEMO_USERS = (
     ("admin", "admin", "admin", "Anna Admin"),
@@ -29,7 +29,7 @@ def _app(**overrides: Any):
 def _upgrade(app) -> None:
     from frontoffice.migrate import upgrade
 
-    kernel = app.extensions["frontoffice"]
+    kernel = kernel_of(app)
     upgrade(kernel.settings.database_url)
 
 
@@ -96,20 +96,18 @@ def load_demo(app) -> list[tuple[str, str, str]]:
     from frontoffice.auth import create_user
     from frontoffice.models import User
 
-    kernel = app.extensions["frontoffice"]
+    kernel = kernel_of(app)
     with kernel.db.unit_of_work() as s:
         for username, password, role, name in DEMO_USERS:
             if s.scalar(select(User.id).where(User.username == username)) is None:
                 create_user(s, username, password, role, name)
-    for name in DOMAIN_PACKAGES:
-        try:
-            module = importlib.import_module(f"{name}.demo")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{name}.demo":
-                raise
+    from frontoffice.app import PACKAGES
+
+    for package in PACKAGES:
+        if package.demo is None:
             continue
         with app.app_context(), kernel.db.unit_of_work() as s:
-            module.load(s, kernel)
+            package.demo(s, kernel)
     return [(u, p, r) for u, p, r, _ in DEMO_USERS]
 
 
@@ -141,96 +139,8 @@ def demo(host: str, port: int, threads: int, no_serve: bool, simulate_rate: str 
     if not no_serve:
         if simulate_rate:
             local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-            _simulate_in_background(f"http://{local}:{port}", simulate_rate)
+            kernel_of(app).extensions.get(LIVE_DAY)(f"http://{local}:{port}", simulate_rate)
         _serve(app, host, port, threads)
-
-
-def _simulate_in_background(url: str, rate: str) -> None:
-    """Start the simulator in a thread of this (gunicorn master) process once the server answers."""
-    import threading
-
-    def play() -> None:
-        import time
-
-        import requests
-
-        from monitor.simulator import Simulator, SimulatorError, config_from
-
-        for _ in range(240):
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).ok:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
-        try:
-            config = config_from(url=url, rate=rate, duration="24h", verbose=False)
-            click.echo(f"Simulating a live day on {url} at {rate} (monitor: {url}/monitor)")
-            Simulator(config, out=click.echo).run()
-        except (SimulatorError, ValueError) as exc:
-            click.echo(f"simulator: {exc}", err=True)
-
-    threading.Thread(target=play, name="simulator", daemon=True).start()
-
-
-@main.command()
-@click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The running instance.")
-@click.option("--rate", default="2/min", show_default=True, help="Orders arriving: 2/min, 30/h, 0.5/s.")
-@click.option("--duration", default="10m", show_default=True, help="How long to play: 90s, 10m, 2h.")
-@click.option(
-    "--time-scale",
-    default=10.0,
-    type=click.FloatRange(min=1.0),
-    show_default=True,
-    help="How much faster kitchens, roads and promises run than the clock.",
-)
-@click.option("--seed", type=int, default=None, help="Repeat the same day.")
-@click.option("--manager", default="manager:manager", show_default=True, help="Kitchen and dispatch login.")
-@click.option("--operator", default="operator:operator", show_default=True, help="Order-taking login.")
-@click.option(
-    "--courier",
-    "couriers",
-    multiple=True,
-    default=("courier:courier",),
-    show_default=True,
-    help="A courier app login (login:password); repeat for more.",
-)
-@click.option("--quiet", is_flag=True, help="Print only the summary.")
-def simulate(
-    url: str,
-    rate: str,
-    duration: str,
-    time_scale: float,
-    seed: int | None,
-    manager: str,
-    operator: str,
-    couriers: tuple[str, ...],
-    quiet: bool,
-) -> None:
-    """Play a live delivery day on a running instance through its HTTP APIs."""
-    from monitor.simulator import Simulator, SimulatorError, config_from
-
-    try:
-        config = config_from(
-            url=url,
-            rate=rate,
-            duration=duration,
-            time_scale=time_scale,
-            seed=seed,
-            manager=manager,
-            operator=operator,
-            couriers=couriers,
-            verbose=not quiet,
-        )
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-    try:
-        report = Simulator(config, out=click.echo).run()
-    except SimulatorError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    if quiet:
-        click.echo(report.as_dict())
 
 
 @main.group()
@@ -243,20 +153,22 @@ def db_upgrade() -> None:
     """Create or migrate the database to the newest schema."""
     app = _app()
     _upgrade(app)
-    click.echo(f"Database is up to date: {app.extensions['frontoffice'].db.engine.url.render_as_string()}")
+    click.echo(f"Database is up to date: {kernel_of(app).db.engine.url.render_as_string()}")
 
 
 @db.command("revision")
 @click.option("-m", "--message", required=True)
-@click.option("--branch", required=True, type=click.Choice(("frontoffice", *DOMAIN_PACKAGES)))
+@click.option("--branch", required=True, help="frontoffice or a domain package's name")
 @click.option("--empty", is_flag=True, help="Do not autogenerate.")
 def db_revision(message: str, branch: str, empty: bool) -> None:
     """Write a new migration on a package's branch (for developers)."""
-    from frontoffice.migrate import revision
+    from frontoffice.migrate import domain_packages, revision
 
+    if branch not in ("frontoffice", *domain_packages()):
+        raise click.BadParameter(f"unknown package {branch!r}", param_hint="--branch")
     app = _app()
     _upgrade(app)
-    revision(app.extensions["frontoffice"].settings.database_url, message, branch, autogenerate=not empty)
+    revision(kernel_of(app).settings.database_url, message, branch, autogenerate=not empty)
 
 
 @main.command("create-user")
@@ -274,13 +186,23 @@ def create_user_cmd(username: str, role: str, name: str, password: str) -> None:
     app = _app()
     _upgrade(app)
     try:
-        with app.extensions["frontoffice"].db.unit_of_work() as s:
+        with kernel_of(app).db.unit_of_work() as s:
             create_user(s, username, password, role, name)
     except DomainError as exc:
         click.echo(f"error: {exc.detail}", err=True)
         sys.exit(1)
     click.echo(f"Created {role} {username}.")
 
+
+def _add_package_commands() -> None:
+    from frontoffice.app import PACKAGES
+
+    for package in PACKAGES:
+        for command in package.commands:
+            main.add_command(command)
+
+
+_add_package_commands()
 
 if __name__ == "__main__":
     main()

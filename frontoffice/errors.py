@@ -8,7 +8,7 @@ stack trace. Pages get a readable HTML page instead.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from flask import Flask, Request, Response, json, render_template, request
 from sqlalchemy.orm.exc import StaleDataError
@@ -17,6 +17,23 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 PROBLEM_MIME = "application/problem+json"
+
+
+class FieldError(TypedDict):
+    """One entry of a 422's ``errors``: which field, what is wrong, a machine-readable type."""
+
+    field: str
+    message: str
+    type: str
+    params: NotRequired[dict[str, Any]]
+
+
+def field_error(field: str, message: str, type: str = "value_error", **params: Any) -> FieldError:
+    """A :class:`FieldError` (``params`` carry values a page may show next to the field)."""
+    out = FieldError(field=field, message=message, type=type)
+    if params:
+        out["params"] = params
+    return out
 
 
 class DomainError(Exception):

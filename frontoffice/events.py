@@ -68,6 +68,16 @@ class EventBus:
             out.extend(self._projectors.get(klass, ()))
         return out
 
+    def table(self) -> list[tuple[str, str, str]]:
+        """Who hears which event: ``(event class, "projector" | "handler", subscriber)`` rows, sorted
+        by event; the source of the event table in docs/architecture.md."""
+        rows: list[tuple[str, str, str]] = []
+        for kind, registry in (("projector", self._projectors), ("handler", self._handlers)):
+            for event_type, subscribers in registry.items():
+                for sub in subscribers:
+                    rows.append((f"{event_type.__module__}.{event_type.__qualname__}", kind, _name(sub)))
+        return sorted(rows, key=lambda r: (r[0], r[1] != "projector"))
+
     def dispatch(self, events: list[Any]) -> None:
         """Deliver committed events in order: first the projectors' bookkeeping, then the handlers."""
         self._project(events)
@@ -95,3 +105,11 @@ class EventBus:
                     projector(session, ev)
             except Exception:
                 log.exception("projector %r failed on %r", projector, ev)
+
+
+def _name(subscriber: Any) -> str:
+    """A subscriber's dotted name, bound methods as ``Class.method``."""
+    target = getattr(subscriber, "__func__", subscriber)
+    module = getattr(target, "__module__", type(subscriber).__module__)
+    name = getattr(target, "__qualname__", type(subscriber).__qualname__)
+    return f"{module}.{name}".replace(".<locals>", "")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
 from frontoffice.errors import problem
+from frontoffice.i18n import LANGUAGES
+from frontoffice.kernel import current_kernel
 
 bp = Blueprint("home", __name__)
 
@@ -15,7 +17,7 @@ bp = Blueprint("home", __name__)
 @login_required
 def index():
     """Start page: the pages this user may open."""
-    kernel = current_app.extensions["frontoffice"]
+    kernel = current_kernel()
     links = [n for n in kernel.nav if current_user.has_role(*n.roles)]
     if len(links) == 1:
         return redirect(url_for(links[0].endpoint))
@@ -25,8 +27,6 @@ def index():
 @bp.route("/lang/<code>", methods=["POST", "GET"])
 def set_language(code: str):
     """Switch the interface language (en, ru)."""
-    from frontoffice.app import LANGUAGES
-
     if code in LANGUAGES:
         session["lang"] = code
     target = request.referrer or url_for("home.index")
@@ -36,7 +36,7 @@ def set_language(code: str):
 @bp.route("/healthz")
 def healthz():
     """Liveness and database check, for load balancers."""
-    db = current_app.extensions["frontoffice"].db
+    db = current_kernel().db
     try:
         with db.reading() as s:
             s.execute(text("SELECT 1"))

@@ -8,6 +8,9 @@ builds from ``_()``, ``N_()`` and ``add_nav()`` calls (see docs/translations.md)
 
 from __future__ import annotations
 
+#: The interface languages.
+LANGUAGES = ("en", "ru")
+
 
 def N_(message: str) -> str:
     """Mark ``message`` for extraction and return it untranslated."""

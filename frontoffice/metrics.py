@@ -102,9 +102,8 @@ def socket_connections(socketio: Any) -> Collect:
 
 
 def init_metrics(app: Flask, kernel: Any) -> Metrics:
-    """Measure every request, count sockets, serve ``/metrics``; packages find it in ``kernel.services``."""
+    """Measure every request, count sockets, serve ``/metrics``; packages find it as ``kernel.metrics``."""
     metrics = Metrics()
-    kernel.services["metrics"] = metrics
     metrics.add_collector(socket_connections(kernel.socketio))
 
     @app.before_request

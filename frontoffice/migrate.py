@@ -8,20 +8,26 @@ Every package keeps its revisions in ``<package>/migrations`` on its own branch
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-DOMAIN_PACKAGES = ("nomenclature", "orders", "callcentre", "couriers", "monitor")
+
+def domain_packages() -> tuple[str, ...]:
+    """The domain packages' names, as the composition root lists them."""
+    from frontoffice.app import package_names
+
+    return package_names()
 
 
-def version_locations() -> list[str]:
+def version_locations(packages: Sequence[str] | None = None) -> list[str]:
     """The revision folders of the kernel and of every domain package that has one."""
     here = Path(__file__).resolve().parent
     paths = [str(here / "migrations" / "versions")]
-    for name in DOMAIN_PACKAGES:
+    for name in domain_packages() if packages is None else packages:
         spec = importlib.util.find_spec(name)
         if spec is None or not spec.submodule_search_locations:
             continue

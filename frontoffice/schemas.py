@@ -50,6 +50,14 @@ def finite(value: float | None) -> float | None:
     return value
 
 
+Latitude = Annotated[
+    float, Field(ge=-90, le=90, description="WGS84 latitude in degrees"), AfterValidator(finite)
+]
+Longitude = Annotated[
+    float, Field(ge=-180, le=180, description="WGS84 longitude in degrees"), AfterValidator(finite)
+]
+
+
 class Strict(BaseModel):
     """Base of request models: unknown fields are an error, not silently dropped."""
 

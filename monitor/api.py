@@ -6,6 +6,7 @@ from flask import Blueprint, current_app
 
 from frontoffice.api import endpoint
 from frontoffice.models import Role
+from monitor.ports import MONITOR
 from monitor.schemas import (
     ClientReport,
     ClientReportQuery,
@@ -25,7 +26,7 @@ MANAGERS = {Role.MANAGER}
 
 
 def _monitor() -> Monitor:
-    return current_app.extensions["frontoffice"].services["monitor"]
+    return current_app.extensions["frontoffice"].extensions.get(MONITOR)
 
 
 @endpoint(

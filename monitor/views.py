@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from frontoffice.errors import Forbidden
 from frontoffice.models import Role
 from monitor.loyalty import SEGMENTS
+from monitor.ports import MONITOR
 from monitor.schemas import CLIENT_SORTS, ClientReportQuery, PerformanceQuery
 from monitor.services import Monitor
 
@@ -76,7 +77,7 @@ def _require_manager() -> None:
 
 
 def _monitor() -> Monitor:
-    return current_app.extensions["frontoffice"].services["monitor"]
+    return current_app.extensions["frontoffice"].extensions.get(MONITOR)
 
 
 def _parse(model: type[BaseModel]) -> tuple[BaseModel, list[str]]:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from flask import Flask
 
-from monitor import api, views
+from frontoffice.kernel import Kernel
+from frontoffice.packages import DomainPackage
+from frontoffice.ports import LIVE_DAY
+from monitor import api, demo, views
+from monitor.cli import play_in_background, simulate
+from monitor.ports import MONITOR, MONITOR_HUB
 from monitor.services import Monitor
 from monitor.sockets import NAMESPACE, MonitorHub, MonitorNamespace
 from orders.events import (
@@ -21,7 +25,7 @@ from orders.events import (
 log = logging.getLogger(__name__)
 
 
-def register(app: Flask, kernel: Any) -> None:
+def register(app: Flask, kernel: Kernel) -> None:
     """The monitor's pages and API, its namespace and hub, the loyalty projection's subscriber."""
     monitor = Monitor(kernel.db, kernel.settings)
     hub = MonitorHub(
@@ -31,8 +35,9 @@ def register(app: Flask, kernel: Any) -> None:
         heartbeat_s=float(app.config.get("MONITOR_HEARTBEAT_S", 30.0)),
         broadcast=bool(kernel.settings.redis_url),
     )
-    kernel.services["monitor"] = monitor
-    kernel.services["monitor_hub"] = hub
+    kernel.extensions.provide(MONITOR, monitor)
+    kernel.extensions.provide(MONITOR_HUB, hub)
+    kernel.extensions.provide(LIVE_DAY, play_in_background)
     kernel.socketio.on_namespace(MonitorNamespace(NAMESPACE, hub))
 
     app.register_blueprint(api.bp)
@@ -53,8 +58,10 @@ def register(app: Flask, kernel: Any) -> None:
     kernel.bus.subscribe(CourierShiftChanged, hub.courier_event)
     kernel.bus.subscribe(CourierMoved, hub.courier_moved)
 
-    metrics = kernel.services.get("metrics")
-    if metrics is not None:
+    if kernel.metrics is not None:
         from monitor.prometheus import collector
 
-        metrics.add_collector(collector(monitor, hub))
+        kernel.metrics.add_collector(collector(monitor, hub))
+
+
+PACKAGE = DomainPackage("monitor", register, demo=demo.load, commands=(simulate,))

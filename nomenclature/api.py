@@ -17,6 +17,7 @@ from frontoffice.money import from_minor, to_minor
 from nomenclature import services
 from nomenclature.distribution import SaleContext
 from nomenclature.models import Item
+from nomenclature.ports import ORGANIZATION_REVENUE
 from nomenclature.schemas import (
     ConditionIn,
     ConditionOut,
@@ -621,7 +622,7 @@ def explain_cart(s: Any, body: ExplainIn) -> ExplainOut:
             items.append(item)
     if errors:
         raise InvalidInput("The cart names unknown items.", errors=errors)
-    lookup = k.services.get("organization_revenue")
+    lookup = k.extensions.find(ORGANIZATION_REVENUE)
     dist = services.distributor(s)
     limited = [o.id for o in dist.organizations.values() if o.annual_revenue_limit is not None]
     revenue = lookup(s, limited, on) if lookup is not None and limited else {}

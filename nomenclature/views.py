@@ -26,6 +26,7 @@ from nomenclature import services
 from nomenclature.api import explain_cart, lint_report, service_fields, today
 from nomenclature.distribution import ORDER_KINDS, PAYMENT_KINDS
 from nomenclature.models import Item
+from nomenclature.ports import DISTRIBUTION_BACKTEST
 from nomenclature.schemas import ConditionIn, ExplainIn, GroupIn, ItemIn, ModifierGroupIn, OrganizationIn
 from nomenclature.taxes import TaxSystem, VatRate
 
@@ -469,7 +470,7 @@ def backtest():
     result = None
     form = request.form if request.method == "POST" else MultiDict({"days": "30", "mode": "add"})
     values = _condition_values(form=form) if request.method == "POST" else _condition_values()
-    run = _kernel().services.get("distribution_backtest")
+    run = _kernel().extensions.find(DISTRIBUTION_BACKTEST)
     if request.method == "POST" and run is not None:
         proposal = []
         if form.get("scope") and form.get("organization_id"):

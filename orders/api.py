@@ -18,6 +18,7 @@ from nomenclature.distribution import SaleContext
 from nomenclature.models import Item
 from nomenclature.schemas import ExplainOut
 from orders import services
+from orders.ports import PLACEMENT_POLICIES
 from orders.schemas import (
     BacktestIn,
     BacktestOut,
@@ -99,7 +100,7 @@ def create_order(body: OrderCreate, actor: User) -> OrderOut:
             s,
             command_from(body),
             actor_id=actor.id,
-            policies=k.placement_policies,
+            policies=k.extensions.all(PLACEMENT_POLICIES),
             region=k.settings.phone_region,
         )
         return OrderOut.of(order)

@@ -10,6 +10,7 @@ from callcentre import antifraud_services, bonus_services
 from frontoffice.db import utcnow
 from orders import services as order_services
 from orders.models import Order
+from orders.ports import PLACEMENT_POLICIES
 
 
 def add_rule(kernel, kind: str, action: str = "flag", score: int = 50, name: str = "", **params) -> int:
@@ -55,7 +56,7 @@ def place(kernel, *, actor_id: int | None = None, now: dt.datetime | None = None
     """Place an order through the app's placement policies (as both order endpoints do)."""
     with kernel.db.unit_of_work() as s:
         return order_services.place_order(
-            s, command(**kw), actor_id=actor_id, policies=kernel.placement_policies, now=now
+            s, command(**kw), actor_id=actor_id, policies=kernel.extensions.all(PLACEMENT_POLICIES), now=now
         )
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from couriers import services
+from couriers.ports import COURIER_DIRECTORY
 from couriers.tracking import TrackPoint
 from frontoffice.auth import create_user, issue_token
 from frontoffice.db import utcnow
@@ -86,7 +87,7 @@ def make_courier(
                 now=now,
             )
         out = CourierActor(courier.id, user.id if user else None, username, password, token, device_id)
-    directory = app.extensions["frontoffice"].services.get("couriers.directory")
+    directory = app.extensions["frontoffice"].extensions.find(COURIER_DIRECTORY)
     if directory is not None:
         directory.invalidate()
     return out

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from couriers import services
 from couriers.models import Courier
+from couriers.ports import AUTO_DISPATCHER
 from frontoffice.db import utcnow
 from orders.events import CourierAssigned
 from orders.models import Order, OrderEvent
@@ -194,7 +195,7 @@ def test_courier_states_are_derived_from_shift_orders_and_signal(app, db):
 def test_the_auto_dispatch_loop_starts_only_when_configured(app, database_url, tmp_path):
     from frontoffice.app import create_app
 
-    assert "couriers.auto_dispatch" not in app.extensions["frontoffice"].services  # off by default
+    assert app.extensions["frontoffice"].extensions.find(AUTO_DISPATCHER) is None  # off by default
     configured = create_app(
         {
             "database_url": database_url,
@@ -204,7 +205,7 @@ def test_the_auto_dispatch_loop_starts_only_when_configured(app, database_url, t
             "courier_auto_dispatch_interval_s": 3600,
         }
     )
-    loop = configured.extensions["frontoffice"].services["couriers.auto_dispatch"]
+    loop = configured.extensions["frontoffice"].extensions.get(AUTO_DISPATCHER)
     try:
         assert loop.thread.is_alive() and loop.after_minutes == 0.001
         near = make_courier(configured, "Near", position=north_of_branch_1(300))

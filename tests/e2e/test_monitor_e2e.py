@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+from monitor.ports import MONITOR_HUB
 from tests.conftest import load_demo_catalogue, make_users, order_body
 from tests.e2e.conftest import login
 
@@ -26,7 +27,7 @@ def monitor_page(live_server, page):
     page.wait_for_selector("#mon-conn.live")
     page.wait_for_function("document.querySelector('#tile-orders .value').textContent === '0'")
     yield page, users
-    live_server.app.extensions["frontoffice"].services["monitor_hub"].stop()
+    live_server.app.extensions["frontoffice"].extensions.get(MONITOR_HUB).stop()
 
 
 def post_order(live_server, users, **overrides) -> dict:

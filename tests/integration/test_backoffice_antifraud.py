@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from callcentre import antifraud_services
 from callcentre.antifraud_services import FraudRejected
 from callcentre.backoffice_models import AntifraudRuleVersion, AntifraudVerdict, OrderAddressKey
+from callcentre.backoffice_ports import RULEBOOK
 from frontoffice.errors import Conflict, InvalidInput
 from orders.models import Order, OrderCounter, OrderEvent
 from tests.backoffice_helpers import add_rule, ago, blacklist, move, place
@@ -118,7 +119,7 @@ def test_first_contact_screening_sees_phone_rules_only(kernel, db):
     order = place(kernel)
     move(kernel, order.id, "cancelled", reason="client changed plans")
     with db.reading() as s:
-        verdict = antifraud_services.screen_contact(s, kernel.services["antifraud.rulebook"], "+79123456789")
+        verdict = antifraud_services.screen_contact(s, kernel.extensions.get(RULEBOOK), "+79123456789")
     assert verdict.stage == "contact"
     assert [h.kind for h in verdict.hits] == ["bad_history"]
 

@@ -13,6 +13,7 @@ from frontoffice.errors import Conflict, InvalidInput
 from orders import services as order_services
 from orders.events import OrderPlaced, OrderStatusChanged
 from orders.models import Order
+from orders.ports import PLACEMENT_POLICIES
 from orders.states import OrderStatus
 from tests.conftest import load_demo_catalogue
 
@@ -46,7 +47,7 @@ def place(
                 lines=[order_services.LineRequest(quantity=q, sku=sku) for sku, q in skus],
                 **kw,
             ),
-            policies=kernel.placement_policies,
+            policies=kernel.extensions.all(PLACEMENT_POLICIES),
         )
         return order.id
 

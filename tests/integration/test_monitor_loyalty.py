@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select
 
 from monitor import loyalty
 from monitor.models import ClientTotals, LoyaltyFact
+from monitor.ports import MONITOR
 from monitor.services import rebuild_loyalty, record_delivery, top_clients
 from orders.models import Order
 from tests.monitor_fixtures import DayBuilder, at_evening
@@ -108,7 +109,7 @@ def test_the_monitor_builds_an_empty_projection_once_from_existing_orders(app, h
     with kernel.db.unit_of_work() as s:
         s.execute(delete(ClientTotals))
         s.execute(delete(LoyaltyFact))
-    monitor = kernel.services["monitor"]
+    monitor = kernel.extensions.get(MONITOR)
     monitor._projection_checked = False
     monitor.ensure_projection()
     with kernel.db.reading() as s:
@@ -149,7 +150,7 @@ def test_top_clients_agree_with_a_group_by_over_the_orders(app, history, span):
 
 
 def test_segments_cover_every_client_with_a_delivery(app, history):
-    monitor = app.extensions["frontoffice"].services["monitor"]
+    monitor = app.extensions["frontoffice"].extensions.get(MONITOR)
     with monitor.db.reading() as s:
         out = monitor.segments(s, now=NOW)
     assert out.population == 4

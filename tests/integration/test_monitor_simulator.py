@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from frontoffice.auth import create_user
 from frontoffice.cli import main
+from monitor.ports import MONITOR_HUB
 from monitor.simulator import SimConfig, Simulator, parse_duration, parse_login, parse_rate
 from orders.models import Order
 from tests.conftest import load_demo_catalogue
@@ -28,7 +29,7 @@ def demo_server(live_server):
     with app.app_context(), kernel.db.unit_of_work() as s:
         couriers_demo.load(s, kernel)
     yield live_server
-    kernel.services["monitor_hub"].stop()
+    kernel.extensions.get(MONITOR_HUB).stop()
 
 
 def test_a_fast_day_places_cooks_dispatches_and_delivers_orders(demo_server):

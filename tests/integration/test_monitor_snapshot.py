@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from frontoffice.money import from_minor
+from monitor.ports import MONITOR
 from tests.monitor_fixtures import DayBuilder, add_courier, add_ticket, at_evening
 
 NOW = at_evening()
@@ -43,7 +44,7 @@ def day(app, catalogue) -> DayBuilder:
 
 
 def snapshot(app, branch_id=None):
-    return app.extensions["frontoffice"].services["monitor"].snapshot(branch_id, now=NOW)
+    return app.extensions["frontoffice"].extensions.get(MONITOR).snapshot(branch_id, now=NOW)
 
 
 def test_orders_today_are_counted_per_status(app, day):
@@ -161,7 +162,7 @@ def test_a_missing_table_makes_its_tile_not_available_instead_of_failing(sqlite_
         conn.execute(text("DROP TABLE ticket_events"))
         conn.execute(text("DROP TABLE tickets"))
         conn.execute(text("DROP TABLE courier_positions"))
-    monitor = kernel.services["monitor"]
+    monitor = kernel.extensions.get(MONITOR)
     monitor.probe.forget()
     s = monitor.snapshot(now=NOW)
     assert s.tickets.available is False and s.couriers.available is False

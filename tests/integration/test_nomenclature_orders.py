@@ -13,6 +13,7 @@ from nomenclature.distribution import ORDER_KINDS as NOMENCLATURE_KINDS
 from nomenclature.distribution import PAYMENT_KINDS as NOMENCLATURE_PAYMENTS
 from orders import services
 from orders.models import OrderReceipt, OrganizationRevenue
+from orders.ports import PLACEMENT_POLICIES
 from tests.conftest import load_demo_catalogue
 
 LLC, DRINKS_IP, DESSERTS_IP = 1, 2, 3
@@ -142,7 +143,7 @@ def test_a_configured_default_organization_sells_what_no_condition_covers(demo, 
     try:
         with kernel.db.unit_of_work() as s:
             order = services.place_order(
-                s, command(("WK-CHK", 1), ("DR-WATER", 1)), policies=kernel.placement_policies
+                s, command(("WK-CHK", 1), ("DR-WATER", 1)), policies=kernel.extensions.all(PLACEMENT_POLICIES)
             )
             assert [(ln.organization_id, ln.condition_id) for ln in order.lines] == [
                 (LLC, None),

@@ -11,6 +11,7 @@ import requests
 import socketio
 
 from frontoffice.db import utcnow
+from monitor.ports import MONITOR_HUB
 from orders.events import CourierMoved, CourierShiftChanged, OrderStatusChanged
 from tests.conftest import load_demo_catalogue, make_users, order_body
 
@@ -23,7 +24,7 @@ def staff(sqlite_app):
 
 @pytest.fixture
 def hub(sqlite_app):
-    hub = sqlite_app.extensions["frontoffice"].services["monitor_hub"]
+    hub = sqlite_app.extensions["frontoffice"].extensions.get(MONITOR_HUB)
     yield hub
     hub.stop()
 
@@ -194,4 +195,4 @@ def test_a_real_client_hears_an_order_within_a_second(live_server):
         assert [c["number"] for c in update["changes"]] == [resp.json()["number"]]
     finally:
         client.disconnect()
-        app.extensions["frontoffice"].services["monitor_hub"].stop()
+        app.extensions["frontoffice"].extensions.get(MONITOR_HUB).stop()

@@ -1,0 +1,20 @@
+"""The couriers package's shared objects, as declared slots."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from frontoffice.extensions import Slot
+
+if TYPE_CHECKING:
+    from couriers.services import CourierDirectory
+    from couriers.wiring import AutoDispatcher
+
+COURIER_DIRECTORY: Slot[CourierDirectory] = Slot(
+    "couriers.directory",
+    "The process's cache of registered OsmAnd/Traccar device ids → couriers (read on every ping).",
+)
+AUTO_DISPATCHER: Slot[AutoDispatcher] = Slot(
+    "couriers.auto_dispatcher",
+    "The auto-dispatch loop, provided only when COURIER_AUTO_DISPATCH_MINUTES is set.",
+)

@@ -1,0 +1,57 @@
+"""The kernel object every package's wiring receives, and the one typed way to reach it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from flask_socketio import SocketIO
+
+from frontoffice.db import Database
+from frontoffice.events import EventBus
+from frontoffice.extensions import Extensions
+from frontoffice.metrics import Metrics
+from frontoffice.settings import Settings
+
+#: Where ``create_app`` keeps the kernel in ``app.extensions``.
+EXTENSION_KEY = "frontoffice"
+
+
+@dataclass
+class NavLink:
+    """A link in the top bar, shown to the roles that may open it."""
+
+    title: str
+    endpoint: str
+    roles: frozenset[str]
+    order: int = 100
+
+
+@dataclass
+class Kernel:
+    """The shared services of one app: settings, database, event bus, sockets, navigation and the
+    declared extension points (see :mod:`frontoffice.extensions`)."""
+
+    settings: Settings
+    db: Database
+    bus: EventBus
+    socketio: SocketIO
+    nav: list[NavLink] = field(default_factory=list)
+    extensions: Extensions = field(default_factory=Extensions)
+    #: This process's Prometheus registry; packages add collectors to it.
+    metrics: Metrics | None = None
+
+    def add_nav(self, title: str, endpoint: str, roles: set[str] | frozenset[str], order: int = 100) -> None:
+        """Show a page in the top bar to ``roles``."""
+        self.nav.append(NavLink(title, endpoint, frozenset(roles), order))
+        self.nav.sort(key=lambda n: n.order)
+
+
+def kernel_of(app: Flask) -> Kernel:
+    """The kernel of ``app``."""
+    return app.extensions[EXTENSION_KEY]
+
+
+def current_kernel() -> Kernel:
+    """The kernel of the app handling the current request (or app context)."""
+    return current_app.extensions[EXTENSION_KEY]
