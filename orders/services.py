@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -91,6 +91,13 @@ class OrderDraft:
     extra: dict[str, Any] = field(default_factory=dict)
     # Sells the lines no distribution condition covers; None refuses such orders.
     default_organization_id: int | None = None
+    # What policies write about the order once it has an id, in the order's own transaction.
+    written_hooks: list[Callable[[Session, int], None]] = field(default_factory=list)
+
+    def on_written(self, hook: Callable[[Session, int], None]) -> None:
+        """Run ``hook(session, order_id)`` right after the order is inserted, in the same transaction
+        (a policy stores what it decided, e.g. the antifraud verdict, in its own table)."""
+        self.written_hooks.append(hook)
 
     @property
     def items_total(self) -> int:
@@ -756,6 +763,8 @@ def place_order(
     ]
     # The hottest write path: a few Core INSERTs instead of a unit-of-work flush.
     insert_new(session, order)
+    for hook in draft.written_hooks:
+        hook(session, order.id)
     sold: dict[int, int] = {}
     for r in split.receipts:
         sold[r.organization_id] = sold.get(r.organization_id, 0) + r.total
