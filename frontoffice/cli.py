@@ -171,6 +171,24 @@ def db_revision(message: str, branch: str, empty: bool) -> None:
     revision(kernel_of(app).settings.database_url, message, branch, autogenerate=not empty)
 
 
+def wiring_tables(kernel: Any) -> str:
+    """Markdown tables of who provides which extension point and who hears which event, as the running
+    app is wired (the source of the tables in docs/architecture.md)."""
+    out = ["| extension point | kind | provided by | what |", "| --- | --- | --- | --- |"]
+    out += [
+        f"| `{name}` | {kind} | {who} | `{what}` |" for name, kind, who, what in kernel.extensions.table()
+    ]
+    out += ["", "| event | subscriber kind | subscriber |", "| --- | --- | --- |"]
+    out += [f"| `{event}` | {kind} | `{who}` |" for event, kind, who in kernel.bus.table()]
+    return "\n".join(out) + "\n"
+
+
+@main.command("wiring")
+def wiring_cmd() -> None:
+    """Print who provides which extension point and who hears which event (Markdown)."""
+    click.echo(wiring_tables(kernel_of(_app())), nl=False)
+
+
 @main.command("create-user")
 @click.argument("username")
 @click.option(
