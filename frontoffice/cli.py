@@ -122,7 +122,7 @@ def load_demo(app) -> list[tuple[str, str, str]]:
     is_flag=False,
     flag_value="3/min",
     default=None,
-    help="Also play a live day on it (monitor/simulator.py); optional rate, default 3/min.",
+    help="Also play a live day on it (monitor/simulator/); optional rate, default 3/min.",
 )
 def demo(host: str, port: int, threads: int, no_serve: bool, simulate_rate: str | None) -> None:
     """Load demo data (idempotent) and serve it."""

@@ -1,213 +1,39 @@
-"""``frontoffice simulate``: a live delivery day played on a running instance through its real HTTP APIs.
-
-Nothing here touches the database: the simulator is a client like any other.
-
-* **Orders** arrive at ``rate`` (a Poisson process) through ``POST /api/v1/orders`` with an
-  operator's token: a client from a pool where some clients order again and again, one to
-  four dishes from ``GET /api/v1/menu``, an address near a branch, a promised time.
-* **The kitchen** (a manager's token) confirms, starts cooking and marks orders ready through
-  ``POST /api/v1/orders/{id}/status``; orders held by antifraud are mostly confirmed, a few
-  rejected; now and then a client cancels (``/cancel``) and now and then the kitchen is slow.
-* **Couriers with the app** (``--courier login:password``, by default the demo courier) work
-  through the courier API: shift start, position batches, claim from the pool, pickup,
-  deliver with the cash, or fail with a reason code.
-* **Couriers with Traccar Client** (the other couriers on shift, with a device id) report
-  positions to ``/api/osmand``; the dispatcher assigns them orders
-  (``/api/v1/dispatch/orders/{id}/assign``) and marks their progress in the order API.
-
-Simulated time runs ``time_scale`` times faster than the clock for everything but the arrival
-rate: with the default 10, a 15-minute kitchen takes 90 seconds and a 60-minute promise six
-minutes, so the monitor moves within minutes. The run stops after ``duration`` seconds.
-"""
+"""The :class:`Simulator`: plays a delivery day on a running instance through its HTTP APIs."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import heapq
 import itertools
 import logging
 import math
 import random
-import re
 import time
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
+from monitor.simulator.config import SimConfig
+from monitor.simulator.world import (
+    FALLBACK_SKUS,
+    FIRST_NAMES,
+    LAST_NAMES,
+    SPEED_MPS,
+    STREETS,
+    SimCourier,
+    SimOrder,
+    SimReport,
+    SimulatorError,
+    distance_m,
+    toward,
+)
+
 log = logging.getLogger(__name__)
-
-#: Dishes to order when the menu API cannot be read (the demo catalogue).
-FALLBACK_SKUS = (
-    "PZ-MARG",
-    "PZ-PEPP",
-    "PZ-4CH",
-    "SU-PHIL",
-    "SU-CAL",
-    "WK-CHK",
-    "SD-CAES",
-    "DR-COLA05",
-    "DS-CHEES",
-)
-FIRST_NAMES = (
-    "Aigul",
-    "Ruslan",
-    "Elena",
-    "Marat",
-    "Dina",
-    "Timur",
-    "Alsu",
-    "Ilnur",
-    "Olga",
-    "Artur",
-    "Liliya",
-)
-LAST_NAMES = ("Khasanova", "Galiev", "Petrova", "Zakirov", "Valieva", "Nurullin", "Sokolova", "Sabirov")
-STREETS = (
-    "Baumana St",
-    "Pushkina St",
-    "Kremlyovskaya St",
-    "Pobedy Ave",
-    "Chistopolskaya St",
-    "Ibragimova Ave",
-)
-SPEED_MPS = {"car": 8.0, "bike": 4.5, "foot": 1.4}
-EARTH_M = 6_371_000.0
-
-
-def parse_rate(text: str) -> float:
-    """Orders per second from ``2/min``, ``30/h``, ``0.5/s`` or a bare number (per minute)."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(?:/\s*(s|sec|m|min|h|hour))?\s*", text)
-    if not match:
-        raise ValueError(f"cannot read the rate {text!r}: write it like 2/min, 30/h or 0.5/s")
-    value = float(match.group(1))
-    unit = (match.group(2) or "min")[0]
-    per_second = value / {"s": 1, "m": 60, "h": 3600}[unit]
-    if per_second <= 0:
-        raise ValueError("the rate must be above zero")
-    return per_second
-
-
-def parse_duration(text: str) -> float:
-    """Seconds from ``90s``, ``10m``, ``2h`` or a bare number of seconds."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*(s|m|h)?\s*", text)
-    if not match:
-        raise ValueError(f"cannot read the duration {text!r}: write it like 90s, 10m or 2h")
-    seconds = float(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2) or "s"]
-    if seconds <= 0:
-        raise ValueError("the duration must be above zero")
-    return seconds
-
-
-def parse_login(text: str) -> tuple[str, str]:
-    """``login:password``."""
-    login, sep, password = text.partition(":")
-    if not sep or not login or not password:
-        raise ValueError(f"write credentials as login:password, not {text!r}")
-    return login, password
-
-
-def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in metres (haversine; plenty for a simulation)."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 2 * EARTH_M * math.asin(math.sqrt(h))
-
-
-def toward(a: tuple[float, float], b: tuple[float, float], metres: float) -> tuple[float, float]:
-    """The point ``metres`` from ``a`` on the straight line to ``b`` (``b`` if it is closer)."""
-    total = distance_m(a, b)
-    if total <= metres or total == 0:
-        return b
-    f = metres / total
-    return (a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f)
-
-
-@dataclass(frozen=True)
-class SimConfig:
-    """How the simulated day goes."""
-
-    url: str
-    rate_per_s: float = 2 / 60
-    duration_s: float = 600.0
-    time_scale: float = 10.0
-    seed: int | None = None
-    manager: tuple[str, str] = ("manager", "manager")
-    operator: tuple[str, str] = ("operator", "operator")
-    couriers: tuple[tuple[str, str], ...] = (("courier", "courier"),)
-    cancel_share: float = 0.04
-    slow_kitchen_share: float = 0.08
-    slow_road_share: float = 0.05
-    fail_share: float = 0.03
-    tick_s: float = 2.0
-    clients: int = 60
-    verbose: bool = True
-
-
-@dataclass
-class SimCourier:
-    """A courier the simulator drives: through the app (token) or as a Traccar device."""
-
-    id: int
-    name: str
-    vehicle: str
-    branch_ids: list[int]
-    position: tuple[float, float]
-    token: str | None = None
-    device_id: str | None = None
-    capacity: int = 1
-    orders: list[int] = field(default_factory=list)
-    target: tuple[float, float] | None = None
-    on_arrival: Callable[[], None] | None = None
-    battery: float = 90.0
-
-    @property
-    def free(self) -> bool:
-        """Idle, at (or going back to) its branch, able to take an order."""
-        return not self.orders and self.on_arrival is None
-
-
-@dataclass
-class SimOrder:
-    """An order the simulator placed."""
-
-    id: int
-    number: str
-    branch_id: int
-    total: str
-    payment: str
-    point: tuple[float, float]
-    status: str
-    courier: SimCourier | None = None
-
-
-@dataclass
-class SimReport:
-    """What happened during a run."""
-
-    started: float
-    finished: float = 0.0
-    counts: Counter = field(default_factory=Counter)
-    errors: Counter = field(default_factory=Counter)
-
-    def as_dict(self) -> dict[str, Any]:
-        """Counts of actions and errors, and the run's length."""
-        return {
-            "seconds": round(self.finished - self.started, 1),
-            **dict(self.counts),
-            "errors": dict(self.errors),
-        }
-
-
-class SimulatorError(RuntimeError):
-    """The instance cannot be simulated on (unreachable, wrong credentials, no branches)."""
 
 
 class Simulator:
-    """Plays a delivery day on a running instance (see the module docstring)."""
+    """Plays a delivery day on a running instance (see :mod:`monitor.simulator`)."""
 
     def __init__(
         self, config: SimConfig, http: requests.Session | None = None, out: Callable[[str], None] = print
@@ -700,19 +526,3 @@ class Simulator:
         self.report.finished = time.monotonic()
         self.say(f"done: {self.report.as_dict()}")
         return self.report
-
-
-def config_from(**options: Any) -> SimConfig:
-    """A configuration from the CLI's options (``rate``/``duration`` as text, credentials as login:password)."""
-    fields = {f.name for f in dataclasses.fields(SimConfig)}
-    values = {k: v for k, v in options.items() if k in fields and v is not None}
-    if "rate" in options:
-        values["rate_per_s"] = parse_rate(options["rate"])
-    if "duration" in options:
-        values["duration_s"] = parse_duration(options["duration"])
-    for key in ("manager", "operator"):
-        if isinstance(values.get(key), str):
-            values[key] = parse_login(values[key])
-    if "couriers" in values:
-        values["couriers"] = tuple(parse_login(c) if isinstance(c, str) else c for c in values["couriers"])
-    return SimConfig(**values)
