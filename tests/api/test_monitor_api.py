@@ -172,7 +172,7 @@ def test_a_manager_opens_the_monitor_and_the_reports(client, users, deliveries):
     login(client, "test-manager", "pw-manager")
     page = client.get("/monitor")
     assert page.status_code == 200
-    assert b'id="mon-config"' in page.data and b"vendor/leaflet/leaflet.js" in page.data
+    assert b'id="page-config"' in page.data and b"vendor/leaflet/leaflet.js" in page.data
     assert b"vendor/chartjs/chart.umd.js" in page.data
     assert client.get("/monitor/static/monitor/monitor.js").status_code == 200
     clients = client.get(f"/monitor/reports/clients?date_from={TODAY - dt.timedelta(days=1)}&sort=revenue")

@@ -33,7 +33,7 @@ def log_in(client, actor) -> None:
 
 
 def page_config(html: bytes) -> dict:
-    blob = re.search(rb'<script type="application/json" id="cc-config">(.*?)</script>', html, re.S).group(1)
+    blob = re.search(rb'<script type="application/json" id="page-config">(.*?)</script>', html, re.S).group(1)
     return json.loads(blob)
 
 
