@@ -3,7 +3,7 @@
 // Alt+M map, Alt+T delivery time, Ctrl+Enter places the order, Esc closes a window or starts the next call,
 // F1 or ? shows the shortcuts.
 
-import { call, money, t, url } from "./api.js";
+import { call, money, t, url } from "frontoffice/shared.js";
 import { clearCart, focusCart, initCart } from "./cart.js";
 import { focusPayment, initCheckout, resetCheckout, submit } from "./checkout.js";
 import { focusAddress, initDelivery, pinOnMap, resetDelivery, setKind } from "./delivery.js";

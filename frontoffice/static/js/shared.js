@@ -1,17 +1,24 @@
-// Shared helpers of the call-centre pages: page config, translated strings, JSON calls
-// with the cookie session and the CSRF header, money and time display.
+// The kernel's browser module, shared by every page's scripts (imported as "frontoffice/shared.js"
+// through the import map of base.html): the page config and its translated strings, JSON calls with
+// the cookie session and the CSRF header, money and time display, DOM helpers, the live socket.
 
 let CONFIG = null;
 
-/** The page's config blob (rendered by callcentre/views.py). */
+/**
+ * The page's config: the JSON of its ``<script type="application/json" id="page-config">``
+ * (locale, currency, time zone, translated ``strings`` and whatever the page needs); {} without one.
+ */
 export function config() {
-  if (!CONFIG) CONFIG = JSON.parse(document.getElementById("cc-config").textContent);
+  if (!CONFIG) {
+    const node = document.getElementById("page-config");
+    CONFIG = node ? JSON.parse(node.textContent) : {};
+  }
   return CONFIG;
 }
 
 /** A translated string with {placeholders} filled in. */
 export function t(key, vars = {}) {
-  const text = config().strings[key] ?? key;
+  const text = config().strings?.[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
@@ -120,6 +127,25 @@ export function money(value, { minor = false } = {}) {
   return `${sign}${major}.${String(abs % 100).padStart(2, "0")} ${SYMBOLS[cur] || cur}`;
 }
 
+const numberFormats = new Map();
+
+/** A number as the page's currency, rounded to whole units in the locale's style ("12 345 ₽"), for wall screens. */
+export function wholeMoney(value) {
+  const key = `money:${config().locale}:${config().currency}`;
+  if (!numberFormats.has(key)) {
+    numberFormats.set(
+      key,
+      new Intl.NumberFormat(config().locale, {
+        style: "currency",
+        currency: config().currency,
+        currencyDisplay: "narrowSymbol",
+        maximumFractionDigits: 0,
+      }),
+    );
+  }
+  return numberFormats.get(key).format(Number(value));
+}
+
 /** "+79123456789" → "+7 912 345-67-89" (other numbers as they are). */
 export function displayPhone(e164) {
   const m = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(e164 || "");
@@ -128,25 +154,46 @@ export function displayPhone(e164) {
 
 // --- time ---------------------------------------------------------------------------------------
 
-/** An ISO time → "14:05" in the business time zone. */
-export function clock(iso) {
-  if (!iso) return "";
+const dateFormats = new Map();
+
+/** An Intl.DateTimeFormat of the page's locale, made once per set of options. */
+function dateFormat(options) {
+  const key = JSON.stringify(options);
+  if (!dateFormats.has(key)) dateFormats.set(key, new Intl.DateTimeFormat(config().locale, options));
+  return dateFormats.get(key);
+}
+
+function parse(iso) {
+  if (!iso) return null;
   const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return "";
-  return d.toLocaleTimeString(config().locale, {
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** An ISO time → "14:05" (or "14:05:09" with seconds) in the business time zone. */
+export function clock(iso, { seconds = false } = {}) {
+  const d = parse(iso);
+  if (!d) return "";
+  return dateFormat({
     hour: "2-digit",
     minute: "2-digit",
+    ...(seconds ? { second: "2-digit" } : {}),
     hourCycle: "h23",
     timeZone: config().timezone,
-  });
+  }).format(d);
 }
 
 /** An ISO time → "12.03.2025" (or "Mar 12, 2025") in the business time zone. */
 export function day(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return "";
-  return d.toLocaleDateString(config().locale, { timeZone: config().timezone, dateStyle: "medium" });
+  const d = parse(iso);
+  if (!d) return "";
+  return dateFormat({ timeZone: config().timezone, dateStyle: "medium" }).format(d);
+}
+
+/** A business date "2025-03-12" → "Wednesday, March 12" (weekday, day and month in words). */
+export function longDate(date) {
+  const d = parse(`${date}T12:00:00Z`);
+  if (!d) return "";
+  return dateFormat({ weekday: "long", day: "numeric", month: "long", timeZone: "UTC" }).format(d);
 }
 
 /** An ISO time → date and time, e.g. for a pre-order slot. */
@@ -162,6 +209,15 @@ export function when(iso) {
     minute: "2-digit",
     hourCycle: "h23",
   });
+}
+
+/** The hour of day (0–23) of an ISO time in the business time zone. */
+export function hourOf(iso) {
+  return Number(
+    new Intl.DateTimeFormat("en-GB", { hour: "2-digit", hour12: false, timeZone: config().timezone }).format(
+      new Date(iso),
+    ),
+  );
 }
 
 // --- DOM ----------------------------------------------------------------------------------------
@@ -203,15 +259,44 @@ export function debounce(fn, ms) {
   return wrapped;
 }
 
-/** Connect to a Socket.IO namespace with the session cookie; calls onState(true/false). */
-export function liveSocket(namespace, onState) {
+/**
+ * Connect to a Socket.IO namespace with the session cookie and keep the link alive.
+ *
+ * ``onState(up, why)`` hears every change: up=true on connect; up=false with ``why`` one of
+ * undefined (disconnected, socket.io reconnects by itself), "error" (a failed attempt),
+ * "expired" (the server refused the session: log in again) or "stale" (silent for longer than
+ * ``staleAfterS``: the link is dropped and made again). ``retryAfterMs`` retries a refused
+ * attempt that socket.io gives up on. Other options go to ``io()``. Null without socket.io.
+ */
+export function liveSocket(namespace, onState, { staleAfterS = null, retryAfterMs = null, ...options } = {}) {
   if (typeof window.io !== "function") {
     onState(false);
     return null;
   }
-  const socket = window.io(namespace, { transports: ["websocket", "polling"], withCredentials: true });
+  const socket = window.io(namespace, { transports: ["websocket", "polling"], withCredentials: true, ...options });
+  let lastMessageAt = Date.now();
+  socket.onAny(() => {
+    lastMessageAt = Date.now();
+  });
   socket.on("connect", () => onState(true));
   socket.on("disconnect", () => onState(false));
-  socket.on("connect_error", () => onState(false));
+  socket.on("connect_error", (err) => {
+    if (err && (err.message === "unauthorized" || err.message === "forbidden")) {
+      onState(false, "expired");
+      return;
+    }
+    onState(false, "error");
+    if (retryAfterMs !== null && !socket.active) setTimeout(() => socket.connect(), retryAfterMs);
+  });
+  if (staleAfterS !== null) {
+    // The server sends at least every heartbeat; silence longer than that means a dead link.
+    setInterval(() => {
+      if (socket.connected && Date.now() - lastMessageAt > staleAfterS * 1000) {
+        onState(false, "stale");
+        lastMessageAt = Date.now();
+        socket.disconnect().connect();
+      }
+    }, 5000);
+  }
   return socket;
 }
