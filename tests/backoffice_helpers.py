@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from callcentre import antifraud_services, bonus_services
+from backoffice import services
 from frontoffice.db import utcnow
 from orders import services as order_services
 from orders.models import Order
@@ -15,7 +15,7 @@ from tests.helpers import AuthActions, OrderActions, order_command
 def add_rule(kernel, kind: str, action: str = "flag", score: int = 50, name: str = "", **params) -> int:
     """Create an active rule through the service; its id."""
     with kernel.db.unit_of_work() as s:
-        view = antifraud_services.create_rule(
+        view = services.create_rule(
             s, kind=kind, name=name or f"{kind} {action}", params=params, score=score, action=action
         )
         return view.rule.id
@@ -24,13 +24,13 @@ def add_rule(kernel, kind: str, action: str = "flag", score: int = 50, name: str
 def blacklist(kernel, kind: str, value: str, reason: str = "test") -> int:
     """Blacklist a value; the entry id."""
     with kernel.db.unit_of_work() as s:
-        return antifraud_services.add_to_blacklist(s, kind, value, reason).id
+        return services.add_to_blacklist(s, kind, value, reason).id
 
 
 def bonus_rule(kernel, operation: str, method: str = "fixed", amount: int = 0, percent_bp: int = 0, **params):
     """Set the bonus rule of an operation."""
     with kernel.db.unit_of_work() as s:
-        bonus_services.save_rule(
+        services.save_bonus_rule(
             s, operation, method=method, amount=amount, percent_bp=percent_bp, params=params
         )
 

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from callcentre import antifraud_services, bonus_services, ticket_services
-from callcentre.backoffice_models import AntifraudRule, BlacklistEntry, BonusRule, Ticket
-from callcentre.backoffice_ports import TICKET_SLA_MINUTES
+from backoffice import services
+from backoffice.models import AntifraudRule, BlacklistEntry, BonusRule, Ticket
+from backoffice.ports import TICKET_SLA_MINUTES
 from frontoffice.db import utcnow
+from frontoffice.kernel import Kernel
 from frontoffice.models import User
 
 #: The default rule set: (name, kind, params, score, action).
@@ -109,26 +110,26 @@ TICKETS = (
 )
 
 
-def load_backoffice_demo(session: Session, kernel: Any) -> None:
+def load(session: Session, kernel: Kernel) -> None:
     """Create the default rules, blacklist, bonus rules and tickets that do not exist yet (idempotent)."""
     now = utcnow()
     if not session.scalar(select(func.count()).select_from(AntifraudRule)):
         for name, kind, params, score, action in DEFAULT_RULES:
-            antifraud_services.create_rule(
+            services.create_rule(
                 session, kind=kind, name=name, params=params, score=score, action=action, now=now
             )
     region = kernel.settings.phone_region
     for kind, value, reason in BLACKLIST:
-        stored = antifraud_services.blacklist_value(kind, value, region)
+        stored = services.blacklist_value(kind, value, region)
         exists = session.scalar(
             select(BlacklistEntry.id).where(BlacklistEntry.kind == kind, BlacklistEntry.value == stored)
         )
         if exists is None:
-            antifraud_services.add_to_blacklist(session, kind, value, reason, region=region)
+            services.add_to_blacklist(session, kind, value, reason, region=region)
     known_bonus = set(session.scalars(select(BonusRule.operation)))
     for operation, method, amount, percent_bp, params in BONUS_RULES:
         if operation not in known_bonus:
-            bonus_services.save_rule(
+            services.save_bonus_rule(
                 session,
                 operation,
                 method=method,
@@ -141,7 +142,7 @@ def load_backoffice_demo(session: Session, kernel: Any) -> None:
         operator = session.scalar(select(User.id).where(User.username == "operator"))
         backoffice = session.scalar(select(User.id).where(User.username == "backoffice"))
         for i, (kind, subject, body, phone, hours_ago) in enumerate(TICKETS):
-            ticket = ticket_services.open_ticket(
+            ticket = services.open_ticket(
                 session,
                 kind=kind,
                 subject=subject,
@@ -153,7 +154,7 @@ def load_backoffice_demo(session: Session, kernel: Any) -> None:
                 now=now - dt.timedelta(hours=hours_ago),
             )
             if i == 1 and backoffice is not None:
-                ticket_services.move(
+                services.move_ticket(
                     session, ticket.id, "in_progress", actor_id=backoffice, now=now - dt.timedelta(minutes=30)
                 )
     session.flush()

@@ -1,4 +1,4 @@
-"""The back office's shared objects, as declared slots."""
+"""The back office's shared objects, as declared slots (provided by ``backoffice.wiring``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from frontoffice.extensions import Slot
 
 if TYPE_CHECKING:
-    from callcentre.antifraud_services import RuleBook
+    from backoffice.services import RuleBook
 
 RULEBOOK: Slot[RuleBook] = Slot(
     "backoffice.rulebook", "The process's cache of active antifraud rules (reloaded when they change)."

@@ -19,11 +19,11 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from callcentre import bonuses
-from callcentre.backoffice_models import BonusEntry, BonusRule
-from callcentre.bonuses import BonusRuleSpec, Operation
+from backoffice import bonuses
+from backoffice.bonuses import BonusRuleSpec, Operation
+from backoffice.models import BonusEntry, BonusRule
 from frontoffice.db import upsert, utcnow
-from frontoffice.errors import Conflict, InvalidInput
+from frontoffice.errors import Conflict, InvalidInput, field_error
 from frontoffice.models import Role, User
 from frontoffice.money import from_minor
 from orders.events import OrderPlaced, OrderStatusChanged
@@ -35,19 +35,15 @@ EARNER_ROLES = frozenset({Role.OPERATOR, Role.BACKOFFICE})
 MAX_REPORT_DAYS = 366
 
 
-def _field_error(name: str, message: str) -> dict[str, str]:
-    return {"field": name, "message": message, "type": "value_error"}
-
-
 # --- rules ----------------------------------------------------------------------------------
 
 
-def list_rules(session: Session) -> dict[str, BonusRule]:
+def list_bonus_rules(session: Session) -> dict[str, BonusRule]:
     """The rule of each operation that has one."""
     return {r.operation: r for r in session.scalars(select(BonusRule).order_by(BonusRule.id))}
 
 
-def save_rule(
+def save_bonus_rule(
     session: Session,
     operation: str,
     *,
@@ -330,10 +326,10 @@ class ReportRow:
 def check_period(date_from: dt.date, date_to: dt.date) -> None:
     """Refuse a period that ends before it starts or is longer than a year."""
     if date_to < date_from:
-        raise InvalidInput("The period ends before it starts.", errors=[_field_error("to", "before from")])
+        raise InvalidInput("The period ends before it starts.", errors=[field_error("to", "before from")])
     if (date_to - date_from).days >= MAX_REPORT_DAYS:
         raise InvalidInput(
-            f"A report covers at most {MAX_REPORT_DAYS} days.", errors=[_field_error("to", "period too long")]
+            f"A report covers at most {MAX_REPORT_DAYS} days.", errors=[field_error("to", "period too long")]
         )
 
 

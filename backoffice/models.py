@@ -1,4 +1,4 @@
-"""Back-office tables of the call centre: antifraud rules and verdicts, tickets, the bonus ledger.
+"""Back-office tables: antifraud rules and verdicts, tickets, the bonus ledger.
 
 ``tickets`` is a contract other packages read with plain SQL (the monitor counts open
 and overdue tickets): keep ``id``, ``kind``, ``status``, ``client_phone``, ``order_id``,

@@ -10,32 +10,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from callcentre import sla
-from callcentre.backoffice_models import Ticket, TicketEvent
-from callcentre.sla import TicketKind, TicketStatus
+from backoffice import sla
+from backoffice.events import TicketResolved
+from backoffice.models import Ticket, TicketEvent
+from backoffice.sla import TicketKind, TicketStatus
 from frontoffice.db import publish, utcnow
-from frontoffice.errors import Conflict, InvalidInput, NotFound
+from frontoffice.errors import Conflict, InvalidInput, NotFound, field_error
 from frontoffice.models import Role, User
 from frontoffice.phones import InvalidPhone, normalize_phone
 from orders.models import Order
 
 MAX_BODY = 5000
-
-
-@dataclass(frozen=True)
-class TicketResolved:
-    """A ticket was resolved (published after commit; the bonus ledger listens)."""
-
-    ticket_id: int
-    kind: str
-    actor_id: int | None
-    at: dt.datetime
-    order_id: int | None
-    client_phone: str
-
-
-def _field_error(name: str, message: str) -> dict[str, str]:
-    return {"field": name, "message": message, "type": "value_error"}
 
 
 def open_ticket(
@@ -54,26 +39,26 @@ def open_ticket(
     """Open a ticket about a client (by phone) or an order, with the SLA deadline of its kind."""
     errors = []
     if kind not in {k.value for k in TicketKind}:
-        errors.append(_field_error("kind", f"must be one of {', '.join(k.value for k in TicketKind)}"))
+        errors.append(field_error("kind", f"must be one of {', '.join(k.value for k in TicketKind)}"))
     subject = (subject or "").strip()
     if not 1 <= len(subject) <= 200:
-        errors.append(_field_error("subject", "must have 1 to 200 characters"))
+        errors.append(field_error("subject", "must have 1 to 200 characters"))
     body = (body or "").strip()
     if len(body) > MAX_BODY:
-        errors.append(_field_error("body", f"must have at most {MAX_BODY} characters"))
+        errors.append(field_error("body", f"must have at most {MAX_BODY} characters"))
     phone = ""
     if (client_phone or "").strip():
         try:
             phone = normalize_phone(client_phone, region)
         except InvalidPhone as exc:
-            errors.append(_field_error("client_phone", str(exc)))
+            errors.append(field_error("client_phone", str(exc)))
     order = None
     if order_id is not None:
         order = session.get(Order, order_id)
         if order is None:
-            errors.append(_field_error("order_id", f"there is no order {order_id}"))
+            errors.append(field_error("order_id", f"there is no order {order_id}"))
     if not phone and order is None and not any(e["field"] in {"client_phone", "order_id"} for e in errors):
-        errors.append(_field_error("client_phone", "name the client's phone or the order"))
+        errors.append(field_error("client_phone", "name the client's phone or the order"))
     if errors:
         raise InvalidInput(
             "The ticket cannot be opened: " + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
@@ -136,7 +121,7 @@ def add_comment(
     if not 1 <= len(body) <= MAX_BODY:
         raise InvalidInput(
             "A comment needs some text.",
-            errors=[_field_error("body", f"must have 1 to {MAX_BODY} characters")],
+            errors=[field_error("body", f"must have 1 to {MAX_BODY} characters")],
         )
     ticket = get_ticket(session, ticket_id)
     now = now or utcnow()
@@ -152,12 +137,12 @@ def _back_office_user(session: Session, user_id: int) -> User:
     if user is None or not user.active or user.role != Role.BACKOFFICE:
         raise InvalidInput(
             "Tickets are assigned to active back-office staff only.",
-            errors=[_field_error("assignee_id", "not an active user with the backoffice role")],
+            errors=[field_error("assignee_id", "not an active user with the backoffice role")],
         )
     return user
 
 
-def assign(
+def assign_ticket(
     session: Session,
     ticket_id: int,
     assignee_id: int | None,
@@ -185,7 +170,7 @@ def assign(
     return ticket
 
 
-def move(
+def move_ticket(
     session: Session,
     ticket_id: int,
     target: str,
@@ -201,7 +186,7 @@ def move(
     except ValueError:
         raise InvalidInput(
             f"Unknown ticket status {target!r}.",
-            errors=[_field_error("status", f"must be one of {', '.join(s.value for s in TicketStatus)}")],
+            errors=[field_error("status", f"must be one of {', '.join(s.value for s in TicketStatus)}")],
         ) from None
     ticket = get_ticket(session, ticket_id)
     _check_version(ticket, expected_version)
@@ -216,11 +201,11 @@ def move(
     if to in sla.NEEDS_NOTE and not note:
         raise InvalidInput(
             f"Say how the ticket is {to.value.replace('_', ' ')}: the note goes to the client's dossier.",
-            errors=[_field_error("note", "required")],
+            errors=[field_error("note", "required")],
         )
     if len(note) > MAX_BODY:
         raise InvalidInput(
-            "The note is too long.", errors=[_field_error("note", f"at most {MAX_BODY} characters")]
+            "The note is too long.", errors=[field_error("note", f"at most {MAX_BODY} characters")]
         )
     now = now or utcnow()
     history = ticket.events

@@ -1,5 +1,5 @@
-"""Registers the call-centre back office: antifraud policy and subscribers, dossier sections,
-ticket and bonus subscribers, the JSON API and the pages.
+"""Registers the back office: the antifraud placement policy, the dossier sections, the ticket and
+bonus subscribers, the bonus widget of the operator workspace, the JSON API and the pages.
 
 Dossier sections contributed to the lookup (``callcentre.ports.DOSSIER_SECTIONS``):
 
@@ -18,16 +18,17 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, has_request_context, request, url_for
 
-from callcentre import antifraud_services, bonus_services, sla, ticket_services
-from callcentre.backoffice_api import bp as api_bp
-from callcentre.backoffice_ports import RULEBOOK, TICKET_SLA_MINUTES
-from callcentre.backoffice_views import register_pages
-from callcentre.ports import DOSSIER_SECTIONS
-from callcentre.ticket_services import TicketResolved
+from backoffice import demo, services, sla
+from backoffice.api import bp as api_bp
+from backoffice.events import TicketResolved
+from backoffice.ports import RULEBOOK, TICKET_SLA_MINUTES
+from backoffice.views import register_pages
+from callcentre.ports import DOSSIER_SECTIONS, WORKSPACE_ENDPOINTS
 from frontoffice.db import utcnow
 from frontoffice.kernel import Kernel
+from frontoffice.packages import DomainPackage
 from orders.events import OrderPlaced, OrderStatusChanged
 from orders.ports import PLACEMENT_POLICIES, PolicyOrder
 
@@ -61,6 +62,11 @@ def warning_entry(hit: dict[str, Any]) -> dict[str, Any]:
     return {**hit, "level": hit["action"], "message": line}
 
 
+def ticket_url(ticket_id: int) -> str:
+    """The ticket's page; empty outside a request (a dossier built by a script), where none can be built."""
+    return url_for("backoffice.ticket_detail", ticket_id=ticket_id) if has_request_context() else ""
+
+
 def ticket_entry(ticket: Any, now: dt.datetime) -> dict[str, Any]:
     """A ticket as a dossier line."""
     overdue = sla.is_overdue(ticket.status, ticket.due_at, now)
@@ -80,46 +86,41 @@ def ticket_entry(ticket: Any, now: dt.datetime) -> dict[str, Any]:
         "overdue": overdue,
         "minutes_left": left,
         "order_id": ticket.order_id,
-        "url": f"/callcentre/tickets/{ticket.id}",
+        "url": ticket_url(ticket.id),
         "message": f"{ticket.kind}: {ticket.subject} — {when}",
     }
 
 
 def register(app: Flask, kernel: Kernel) -> None:
     """Wire the back office into the app."""
-    rulebook = antifraud_services.RuleBook()
+    rulebook = services.RuleBook()
     kernel.extensions.provide(RULEBOOK, rulebook)
     kernel.extensions.provide(TICKET_SLA_MINUTES, sla_overrides(app.config))
     kernel.extensions.add(
         PLACEMENT_POLICIES,
         "antifraud",
-        antifraud_services.placement_policy(rulebook, device_of_request),
+        services.placement_policy(rulebook, device_of_request),
         order=PolicyOrder.SCREENING,
     )
 
-    def after_placed(session: Any, event: OrderPlaced) -> None:
-        antifraud_services.record_placement(session, event.order_id)
-
     def pay_placed(session: Any, event: OrderPlaced) -> None:
-        bonus_services.on_order_placed(session, event)
+        services.on_order_placed(session, event)
 
     def pay_status(session: Any, event: OrderStatusChanged) -> None:
-        bonus_services.on_status_changed(session, event)
+        services.on_status_changed(session, event)
 
     def pay_ticket(session: Any, event: TicketResolved) -> None:
-        bonus_services.on_ticket_resolved(session, event)
+        services.on_ticket_resolved(session, event)
 
     # Bookkeeping projectors: the bus runs them with the other projectors of the same
-    # commit in one write transaction.
-    kernel.bus.project(OrderPlaced, after_placed)
+    # commit in one write transaction. (The verdict and the address key of a placed order are
+    # written by the placement policy itself, in the order's transaction.)
     kernel.bus.project(OrderPlaced, pay_placed)
     kernel.bus.project(OrderStatusChanged, pay_status)
     kernel.bus.project(TicketResolved, pay_ticket)
 
     def warnings_section(session: Any, client: Any, phone: str) -> dict[str, Any]:
-        verdict = antifraud_services.screen_contact(
-            session, rulebook, phone, getattr(client, "name", "") or ""
-        )
+        verdict = services.screen_contact(session, rulebook, phone, getattr(client, "name", "") or "")
         return {
             "warnings": {
                 "action": verdict.action,
@@ -130,10 +131,14 @@ def register(app: Flask, kernel: Kernel) -> None:
 
     def tickets_section(session: Any, client: Any, phone: str) -> dict[str, Any]:
         now = utcnow()
-        return {"tickets": [ticket_entry(t, now) for t in ticket_services.tickets_of_client(session, phone)]}
+        return {"tickets": [ticket_entry(t, now) for t in services.tickets_of_client(session, phone)]}
 
     kernel.extensions.add(DOSSIER_SECTIONS, "warnings", warnings_section, order=10)
     kernel.extensions.add(DOSSIER_SECTIONS, "tickets", tickets_section, order=20)
+    kernel.extensions.add(WORKSPACE_ENDPOINTS, "bonuses", "backoffice_api.my_bonus", order=10)
 
     app.register_blueprint(api_bp)
     register_pages(app, kernel)
+
+
+PACKAGE = DomainPackage("backoffice", register, demo=demo.load)

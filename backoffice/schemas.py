@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcentre import antifraud
-from callcentre.antifraud_services import BacktestResult, HeldOrder, RuleView
-from callcentre.backoffice_models import (
+from backoffice import antifraud
+from backoffice.bonuses import OPERATION_TITLES, Operation, bp_to_percent
+from backoffice.models import (
     AntifraudRuleVersion,
     BlacklistEntry,
     BonusEntry,
@@ -18,9 +18,8 @@ from callcentre.backoffice_models import (
     Ticket,
     TicketEvent,
 )
-from callcentre.bonus_services import ReportRow
-from callcentre.bonuses import OPERATION_TITLES, Operation, bp_to_percent
-from callcentre.sla import TicketKind, TicketStatus, is_overdue, minutes_left
+from backoffice.services import BacktestResult, HeldOrder, ReportRow, RuleView
+from backoffice.sla import TicketKind, TicketStatus, is_overdue, minutes_left
 from frontoffice.money import from_minor
 from frontoffice.schemas import Money, Strict
 from orders.schemas import OrderOut
