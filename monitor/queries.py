@@ -14,7 +14,7 @@ import time
 
 from sqlalchemy import Engine, inspect
 
-from callcentre.backoffice_models import Ticket
+from backoffice.models import Ticket
 from callcentre.models import Client, DeliveryZone
 from couriers.models import Courier, CourierBranch, CourierPosition, CourierShift
 from orders.models import OrderReceipt

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from callcentre.backoffice_models import Ticket
-from callcentre.sla import OPEN_STATES
+from backoffice.models import Ticket
+from backoffice.sla import OPEN_STATES
 from couriers.models import Courier, CourierBranch, CourierPosition, CourierShift
 from monitor import metrics
 from monitor.schemas import BranchOut
