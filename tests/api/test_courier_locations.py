@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from couriers.events import CourierMoved
 from couriers.models import CourierPosition, CourierTrackPoint
 from frontoffice.db import utcnow
-from orders.events import CourierMoved
 from tests.couriers_fixtures import make_courier
 
 API = "/api/courier/v1"
