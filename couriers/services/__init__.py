@@ -62,7 +62,6 @@ from couriers.services.tracking import (
     derive_state,
     load_device,
     record_track,
-    store_points,
 )
 
 __all__ = [
@@ -112,7 +111,6 @@ __all__ = [
     "release_order",
     "shift_report",
     "start_shift",
-    "store_points",
     "unassign_courier",
     "update_courier",
     "visible_order",

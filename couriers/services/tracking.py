@@ -119,7 +119,7 @@ def record_track(
     history goes in with one ``executemany``, and the current position moves only forward in time.
     A move is published (``CourierMoved``) when the session commits.
     """
-    result = store_points(
+    result = _store_points(
         session.connection(), courier_id, points, now=now or utcnow(), source=source, branch_ids=branch_ids
     )
     if result.event is not None:
@@ -129,7 +129,7 @@ def record_track(
     return result
 
 
-def store_points(
+def _store_points(
     conn: Connection,
     courier_id: int,
     points: Sequence[TrackPoint],
@@ -138,10 +138,8 @@ def store_points(
     source: str,
     branch_ids: Iterable[int] = (),
 ) -> TrackResult:
-    """The Core work of :func:`record_track` on a connection in a write transaction.
-
-    The caller publishes ``result.event`` after its commit (hot paths use this without a Session).
-    """
+    """The Core work of :func:`record_track` on the connection of its write transaction; the
+    move (``result.event``) is left for the caller to publish in that transaction."""
     result = TrackResult()
     valid: dict[dt.datetime, TrackPoint] = {}
     for i, point in enumerate(points):

@@ -196,6 +196,16 @@ def test_a_repeated_osmand_ping_is_stored_once(client, db, anna):
     assert points_of(db, anna.id) == 1
 
 
+def test_an_osmand_move_is_published_by_its_commit_like_every_event(client, kernel, anna):
+    committed: list[object] = []
+    kernel.db.on_commit(committed.extend)
+    url = f"/api/osmand?id=anna-phone&timestamp={int(utcnow().timestamp())}&lat=55.79&lon=49.13"
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # a repeat: no move
+    moves = [e for e in committed if isinstance(e, CourierMoved)]
+    assert [(e.courier_id, e.lat, e.lon, e.branch_ids) for e in moves] == [(anna.id, 55.79, 49.13, (1,))]
+
+
 def test_an_unknown_device_is_refused_as_traccar_does(client, db, anna):
     resp = client.get("/api/osmand?id=stranger&lat=55.79&lon=49.13")
     assert resp.status_code == 400 and resp.mimetype == "application/problem+json"
