@@ -1,52 +1,28 @@
-"""JSON APIs: the courier mobile API (``/api/courier/v1``), the courier register (``/api/v1/couriers``)
-and dispatch (``/api/v1/dispatch``).
+"""The courier mobile API (``/api/courier/v1``): the app's session, shifts, positions and the
+order pool.
 
-Every courier endpoint acts only for the courier of the bearer token: another courier's
-order is answered 404, as if it did not exist.
+Every endpoint acts only for the courier of the bearer token: another courier's order is
+answered 404, as if it did not exist.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
-from sqlalchemy.orm import Session
+from flask import Blueprint
 
 from couriers import schemas as sc
 from couriers import services
-from couriers.ports import COURIER_DIRECTORY
+from couriers.api.common import COURIER, courier_of, signal_timeout
 from couriers.tracking import TrackPoint
 from frontoffice.api import endpoint
 from frontoffice.auth import bearer_token, revoke_token
 from frontoffice.db import utcnow
 from frontoffice.errors import NotFound
+from frontoffice.kernel import current_kernel
 from frontoffice.models import Role, User
 from frontoffice.money import to_minor
 
 courier_bp = Blueprint("courier_api", __name__, url_prefix="/api/courier/v1")
-couriers_bp = Blueprint("couriers_api", __name__, url_prefix="/api/v1/couriers")
-dispatch_bp = Blueprint("dispatch_api", __name__, url_prefix="/api/v1/dispatch")
-
-COURIER = {Role.COURIER}
-MANAGE = {Role.MANAGER}
-WATCH = {Role.MANAGER, Role.OPERATOR, Role.BACKOFFICE}
 TAGS = ["courier app"]
-
-
-def _kernel():
-    return current_app.extensions["frontoffice"]
-
-
-def _timeout() -> int:
-    return _kernel().settings.courier_signal_timeout_s
-
-
-def _invalidate_directory() -> None:
-    directory = _kernel().extensions.find(COURIER_DIRECTORY)
-    if directory is not None:
-        directory.invalidate()
-
-
-def _me(s: Session, actor: User):
-    return services.courier_for_user(s, actor)
 
 
 # --- session --------------------------------------------------------------------------------
@@ -69,7 +45,7 @@ def _me(s: Session, actor: User):
 )
 def open_session(body: sc.SessionIn) -> sc.SessionOut:
     """Exchange a courier's login for a token."""
-    with _kernel().db.unit_of_work() as s:
+    with current_kernel().db.unit_of_work() as s:
         token, courier = services.open_app_session(s, body.login, body.password, body.device_name)
         return sc.SessionOut(token=token, courier=sc.CourierOut.of(courier))
 
@@ -87,9 +63,9 @@ def open_session(body: sc.SessionIn) -> sc.SessionOut:
 def close_session(actor: User) -> None:
     """Revoke the token of this call (a courier may always log out, even when switched off)."""
     raw = bearer_token()
-    with _kernel().db.unit_of_work() as s:
+    with current_kernel().db.unit_of_work() as s:
         if actor.role != Role.COURIER:
-            _me(s, actor)  # an admin without a courier profile gets the same 403 as elsewhere
+            courier_of(s, actor)  # an admin without a courier profile gets the same 403 as elsewhere
         if raw is not None:
             revoke_token(s, raw)
 
@@ -104,9 +80,11 @@ def close_session(actor: User) -> None:
 )
 def me(actor: User) -> sc.MeOut:
     """Who am I and what am I doing."""
-    with _kernel().db.reading() as s:
-        courier = _me(s, actor)
-        state = services.courier_states(s, utcnow(), signal_timeout_s=_timeout(), courier_ids=[courier.id])
+    with current_kernel().db.reading() as s:
+        courier = courier_of(s, actor)
+        state = services.courier_states(
+            s, utcnow(), signal_timeout_s=signal_timeout(), courier_ids=[courier.id]
+        )
         shift = services.open_shift(s, courier.id)
         return sc.MeOut(
             courier=sc.CourierOut.of(courier),
@@ -134,8 +112,8 @@ def me(actor: User) -> sc.MeOut:
 )
 def start_shift(body: sc.ShiftStartIn, actor: User) -> sc.ShiftOut:
     """Open a shift."""
-    with _kernel().db.unit_of_work() as s:
-        shift = services.start_shift(s, _me(s, actor), opening_cash=to_minor(body.opening_cash))
+    with current_kernel().db.unit_of_work() as s:
+        shift = services.start_shift(s, courier_of(s, actor), opening_cash=to_minor(body.opening_cash))
         return sc.ShiftOut.of(shift)
 
 
@@ -154,8 +132,8 @@ def end_shift(body: sc.ShiftEndIn, actor: User) -> sc.ShiftReportOut:
     """Close the shift."""
     now = utcnow()
     cash = to_minor(body.cash_handed_in) if body.cash_handed_in is not None else None
-    with _kernel().db.unit_of_work() as s:
-        report = services.end_shift(s, _me(s, actor), closing_cash=cash, now=now)
+    with current_kernel().db.unit_of_work() as s:
+        report = services.end_shift(s, courier_of(s, actor), closing_cash=cash, now=now)
         return sc.ShiftReportOut.of(report, now)
 
 
@@ -171,8 +149,8 @@ def end_shift(body: sc.ShiftEndIn, actor: User) -> sc.ShiftReportOut:
 def current_shift(actor: User) -> sc.ShiftReportOut:
     """The open shift's report."""
     now = utcnow()
-    with _kernel().db.reading() as s:
-        courier = _me(s, actor)
+    with current_kernel().db.reading() as s:
+        courier = courier_of(s, actor)
         shift = services.open_shift(s, courier.id)
         if shift is None:
             raise NotFound("No shift is open.")
@@ -191,8 +169,8 @@ def current_shift(actor: User) -> sc.ShiftReportOut:
 def shift_report(shift_id: int, actor: User) -> sc.ShiftReportOut:
     """A past (or the open) shift's report."""
     now = utcnow()
-    with _kernel().db.reading() as s:
-        courier = _me(s, actor)
+    with current_kernel().db.reading() as s:
+        courier = courier_of(s, actor)
         shift = services.get_shift(s, courier.id, shift_id)
         return sc.ShiftReportOut.of(services.shift_report(s, shift, now), now)
 
@@ -230,8 +208,8 @@ def report_locations(body: sc.LocationBatchIn, actor: User) -> sc.LocationBatchO
         )
         for p in body.points
     ]
-    with _kernel().db.unit_of_work() as s:
-        courier = _me(s, actor)
+    with current_kernel().db.unit_of_work() as s:
+        courier = courier_of(s, actor)
         result = services.record_track(s, courier.id, points, source="api", branch_ids=courier.branch_ids)
         return sc.LocationBatchOut(
             accepted=result.accepted,
@@ -256,8 +234,8 @@ def report_locations(body: sc.LocationBatchIn, actor: User) -> sc.LocationBatchO
 )
 def available(actor: User) -> sc.OrderListOut:
     """The pool."""
-    with _kernel().db.reading() as s:
-        courier = _me(s, actor)
+    with current_kernel().db.reading() as s:
+        courier = courier_of(s, actor)
         return sc.OrderListOut(
             items=[sc.CourierOrderOut.of(e) for e in services.available_orders(s, courier)]
         )
@@ -273,8 +251,8 @@ def available(actor: User) -> sc.OrderListOut:
 )
 def active(actor: User) -> sc.OrderListOut:
     """My current orders."""
-    with _kernel().db.reading() as s:
-        courier = _me(s, actor)
+    with current_kernel().db.reading() as s:
+        courier = courier_of(s, actor)
         return sc.OrderListOut(items=[sc.CourierOrderOut.of(e) for e in services.active_orders(s, courier)])
 
 
@@ -289,8 +267,8 @@ def active(actor: User) -> sc.OrderListOut:
 )
 def history(query: sc.HistoryQuery, actor: User) -> sc.HistoryOut:
     """My past orders."""
-    with _kernel().db.reading() as s:
-        courier = _me(s, actor)
+    with current_kernel().db.reading() as s:
+        courier = courier_of(s, actor)
         rows, total = services.order_history(s, courier, page=query.page, per_page=query.per_page)
         return sc.HistoryOut(
             items=[sc.CourierOrderOut.of(o) for o in rows],
@@ -311,8 +289,8 @@ def history(query: sc.HistoryQuery, actor: User) -> sc.HistoryOut:
 )
 def get_order(order_id: int, actor: User) -> sc.CourierOrderOut:
     """Read one order."""
-    with _kernel().db.reading() as s:
-        return sc.CourierOrderOut.of(services.visible_order(s, _me(s, actor), order_id))
+    with current_kernel().db.reading() as s:
+        return sc.CourierOrderOut.of(services.visible_order(s, courier_of(s, actor), order_id))
 
 
 @endpoint(
@@ -329,8 +307,8 @@ def get_order(order_id: int, actor: User) -> sc.CourierOrderOut:
 )
 def claim(order_id: int, actor: User) -> sc.CourierOrderOut:
     """Claim."""
-    with _kernel().db.unit_of_work() as s:
-        courier = _me(s, actor)
+    with current_kernel().db.unit_of_work() as s:
+        courier = courier_of(s, actor)
         order = services.claim_order(s, courier, order_id, actor_id=actor.id)
         return sc.CourierOrderOut.of(services.describe(s, courier.id, order))
 
@@ -348,8 +326,8 @@ def claim(order_id: int, actor: User) -> sc.CourierOrderOut:
 )
 def release(order_id: int, body: sc.ReleaseIn, actor: User) -> sc.CourierOrderOut:
     """Release."""
-    with _kernel().db.unit_of_work() as s:
-        courier = _me(s, actor)
+    with current_kernel().db.unit_of_work() as s:
+        courier = courier_of(s, actor)
         order = services.release_order(s, courier, order_id, actor_id=actor.id, reason=body.reason)
         return sc.CourierOrderOut.of(services.describe(s, courier.id, order))
 
@@ -366,8 +344,8 @@ def release(order_id: int, body: sc.ReleaseIn, actor: User) -> sc.CourierOrderOu
 )
 def pickup(order_id: int, actor: User) -> sc.CourierOrderOut:
     """Pick up."""
-    with _kernel().db.unit_of_work() as s:
-        courier = _me(s, actor)
+    with current_kernel().db.unit_of_work() as s:
+        courier = courier_of(s, actor)
         order = services.pickup_order(s, courier, order_id, actor_id=actor.id)
         return sc.CourierOrderOut.of(services.describe(s, courier.id, order))
 
@@ -389,8 +367,8 @@ def pickup(order_id: int, actor: User) -> sc.CourierOrderOut:
 def deliver(order_id: int, body: sc.DeliverIn, actor: User) -> sc.CourierOrderOut:
     """Deliver."""
     proofs = [services.ProofUpload(p.kind, p.content_type, p.data_base64) for p in body.proofs]
-    with _kernel().db.unit_of_work() as s:
-        courier = _me(s, actor)
+    with current_kernel().db.unit_of_work() as s:
+        courier = courier_of(s, actor)
         order = services.deliver_order(
             s,
             courier,
@@ -419,8 +397,8 @@ def deliver(order_id: int, body: sc.DeliverIn, actor: User) -> sc.CourierOrderOu
 )
 def fail(order_id: int, body: sc.FailIn, actor: User) -> sc.CourierOrderOut:
     """Fail."""
-    with _kernel().db.unit_of_work() as s:
-        courier = _me(s, actor)
+    with current_kernel().db.unit_of_work() as s:
+        courier = courier_of(s, actor)
         order = services.fail_order(
             s,
             courier,
@@ -432,196 +410,3 @@ def fail(order_id: int, body: sc.FailIn, actor: User) -> sc.CourierOrderOut:
             lon=body.lon,
         )
         return sc.CourierOrderOut.of(services.describe(s, courier.id, order))
-
-
-# --- the register (managers) ----------------------------------------------------------------
-
-
-def _status(o: services.CourierOverview) -> sc.CourierStatusOut:
-    return sc.CourierStatusOut(
-        courier=sc.CourierOut.of(o.courier),
-        state=o.state,
-        carried=o.carried,
-        position=sc.position_out(o.position),
-        shift=sc.ShiftOut.of(o.shift) if o.shift else None,
-    )
-
-
-@endpoint(
-    couriers_bp,
-    "",
-    roles=WATCH,
-    response=sc.CourierListOut,
-    summary="Every active courier with its state (offline, free, busy, no_signal)",
-    tags=["couriers"],
-)
-def list_couriers() -> sc.CourierListOut:
-    """The courier list."""
-    with _kernel().db.reading() as s:
-        return sc.CourierListOut(
-            items=[_status(o) for o in services.overview(s, signal_timeout_s=_timeout())]
-        )
-
-
-@endpoint(
-    couriers_bp,
-    "",
-    method="POST",
-    roles=MANAGE,
-    body=sc.CourierCreate,
-    response=sc.CourierOut,
-    status=201,
-    summary="Register a courier (link a courier user and/or a Traccar device id)",
-    tags=["couriers"],
-)
-def create_courier(body: sc.CourierCreate) -> sc.CourierOut:
-    """Register."""
-    k = _kernel()
-    with k.db.unit_of_work() as s:
-        courier = services.create_courier(
-            s,
-            services.CourierData(
-                name=body.name,
-                phone=body.phone,
-                vehicle=body.vehicle,
-                max_active_orders=body.max_active_orders,
-                branch_ids=body.branch_ids,
-                user_id=body.user_id,
-                device_id=body.device_id,
-            ),
-            region=k.settings.phone_region,
-        )
-        out = sc.CourierOut.of(courier)
-    _invalidate_directory()
-    return out
-
-
-@endpoint(
-    couriers_bp,
-    "/<int:courier_id>",
-    method="PATCH",
-    roles=MANAGE,
-    body=sc.CourierPatch,
-    response=sc.CourierOut,
-    summary="Change a courier",
-    tags=["couriers"],
-    errors=(404,),
-)
-def patch_courier(courier_id: int, body: sc.CourierPatch) -> sc.CourierOut:
-    """Edit."""
-    k = _kernel()
-    sent = body.model_fields_set
-    with k.db.unit_of_work() as s:
-        courier = services.update_courier(
-            s,
-            courier_id,
-            services.CourierData(
-                name=body.name,
-                phone=body.phone,
-                vehicle=body.vehicle,
-                max_active_orders=body.max_active_orders,
-                branch_ids=body.branch_ids,
-                user_id=body.user_id,
-                device_id=body.device_id,
-                active=body.active,
-                unlink_user="user_id" in sent and body.user_id is None,
-                clear_device="device_id" in sent and body.device_id is None,
-            ),
-            region=k.settings.phone_region,
-        )
-        out = sc.CourierOut.of(courier)
-    _invalidate_directory()
-    return out
-
-
-# --- dispatch (managers) --------------------------------------------------------------------
-
-
-@endpoint(
-    dispatch_bp,
-    "/orders/<int:order_id>/candidates",
-    roles=MANAGE,
-    response=sc.CandidatesOut,
-    summary="Free couriers for an order, best first (distance and estimated arrival at the branch)",
-    tags=["dispatch"],
-    errors=(404, 409),
-)
-def candidates(order_id: int) -> sc.CandidatesOut:
-    """Rank free couriers."""
-    with _kernel().db.reading() as s:
-        found = services.dispatch_candidates(s, order_id, signal_timeout_s=_timeout())
-        return sc.CandidatesOut(
-            order_id=order_id,
-            items=[
-                sc.CandidateOut(
-                    courier_id=c.courier.id,
-                    name=c.courier.name,
-                    vehicle=c.courier.vehicle,
-                    lat=c.lat,
-                    lon=c.lon,
-                    position_at=c.recorded_at,
-                    battery=c.battery,
-                    distance_m=c.distance_m,
-                    eta_s=c.eta_s,
-                    eta_to_client_s=c.eta_to_client_s,
-                )
-                for c in found
-            ],
-        )
-
-
-@endpoint(
-    dispatch_bp,
-    "/orders/<int:order_id>/assign",
-    method="POST",
-    roles=MANAGE,
-    body=sc.AssignIn,
-    response=sc.CourierOrderOut,
-    summary="Give an unclaimed order to a courier",
-    tags=["dispatch"],
-    errors=(404, 409),
-    description="The same guard as a courier's claim: the courier must be on shift, serve the branch "
-    "and have room under its maximum; an order that already has a courier answers 409 (unassign first).",
-)
-def assign(order_id: int, body: sc.AssignIn, actor: User) -> sc.CourierOrderOut:
-    """Assign."""
-    with _kernel().db.unit_of_work() as s:
-        order = services.assign_courier(s, order_id, body.courier_id, actor_id=actor.id)
-        return sc.CourierOrderOut.of(services.describe(s, order.courier_id, order))
-
-
-@endpoint(
-    dispatch_bp,
-    "/orders/<int:order_id>/unassign",
-    method="POST",
-    roles=MANAGE,
-    body=sc.UnassignIn,
-    response=sc.CourierOrderOut,
-    summary="Take an order back from its courier (before pickup)",
-    tags=["dispatch"],
-    errors=(404, 409),
-)
-def unassign(order_id: int, body: sc.UnassignIn, actor: User) -> sc.CourierOrderOut:
-    """Unassign."""
-    with _kernel().db.unit_of_work() as s:
-        order = services.unassign_courier(s, order_id, actor_id=actor.id, reason=body.reason)
-        return sc.CourierOrderOut.of(services.describe(s, None, order))
-
-
-@endpoint(
-    dispatch_bp,
-    "/auto",
-    method="POST",
-    roles=MANAGE,
-    body=sc.AutoDispatchIn,
-    response=sc.AutoDispatchOut,
-    summary="Run auto-dispatch once: ready orders unclaimed for N minutes go to the nearest free courier",
-    tags=["dispatch"],
-)
-def auto(body: sc.AutoDispatchIn, actor: User) -> sc.AutoDispatchOut:
-    """Auto-dispatch now."""
-    with _kernel().db.unit_of_work() as s:
-        done = services.auto_dispatch(
-            s, after_minutes=body.after_minutes, signal_timeout_s=_timeout(), actor_id=actor.id
-        )
-        return sc.AutoDispatchOut(assigned=[{"order_id": o, "courier_id": c} for o, c in done])
