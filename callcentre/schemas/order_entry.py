@@ -12,6 +12,7 @@ from callcentre import services
 from callcentre.schemas.clients import AddressFields, modifiers_out
 from frontoffice.money import from_minor
 from frontoffice.schemas import Latitude, Longitude, Money, Strict, money
+from orders.pricing import PricedLine
 from orders.schemas import ModifierOut
 
 # --- order entry ------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ class QuoteLineOut(BaseModel):
     modifiers: list[ModifierOut] = []
 
     @classmethod
-    def of(cls, ln: services.PricedCartLine) -> QuoteLineOut:
+    def of(cls, ln: PricedLine) -> QuoteLineOut:
         """Serialize a priced cart line."""
         return cls(
             item_id=ln.item_id,

@@ -5,11 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from geopy.distance import geodesic
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,14 +21,23 @@ from callcentre.models import (
 )
 from callcentre.services.addresses import ADDRESS_FIELDS, AddressData, add_address
 from callcentre.services.clients import ensure_client, find_client, follow_merges, phone_or_422, phone_owner
-from callcentre.services.zones import ZoneCache
+from callcentre.services.zones import locate_delivery, record_zone
 from callcentre.zones import WeeklyHours, ZoneError, ZoneIndex, ZoneRule
 from frontoffice.db import utcnow
 from frontoffice.errors import InvalidInput, field_error
 from frontoffice.money import format_money, from_minor
-from nomenclature.services import LineChoice, items_for_lines, price_items, stopped_items
+from nomenclature.services import CatalogueRules, LineChoice, items_for_lines, price_items, stopped_items
+from nomenclature.services import rules as catalogue_rules
 from orders.models import Branch, Order
-from orders.services import LineRequest, OrderDraft, PlacementPolicy, PlaceOrder, place_order
+from orders.pricing import PricedLine
+from orders.services import (
+    LineRequest,
+    PlacementPolicy,
+    PlaceOrder,
+    apply_policies,
+    resolved_draft,
+    write_draft,
+)
 from orders.states import ACTIVE
 
 log = logging.getLogger(__name__)
@@ -69,25 +77,6 @@ class QuoteRequest:
 
 
 @dataclass
-class PricedCartLine:
-    """A cart line priced from the catalogue (minor units); ``unit_price`` includes the options."""
-
-    item_id: int
-    sku: str
-    name: str
-    quantity: int
-    unit_price: int
-    comment: str
-    # Chosen options as order lines store them: {"id", "name", "group_id", "group", "price_delta"}.
-    modifiers: tuple[dict[str, Any], ...] = ()
-
-    @property
-    def total(self) -> int:
-        """Quantity times price."""
-        return self.quantity * self.unit_price
-
-
-@dataclass
 class Quote:
     """The zone, fee, minimum, promise and problems of a cart before it becomes an order."""
 
@@ -96,7 +85,7 @@ class Quote:
     client: Client | None
     zone: ZoneRule | None
     branch: Branch | None
-    lines: list[PricedCartLine]
+    lines: list[PricedLine]
     items_total: int
     delivery_fee: int
     free_delivery_from: int | None
@@ -110,6 +99,8 @@ class Quote:
     address: AddressData | None = None
     saved_address: ClientAddress | None = None
     zones_configured: bool = True
+    # The compiled catalogue the lines were priced with (the order reuses it).
+    rules: CatalogueRules | None = field(default=None, repr=False)
 
     @property
     def meets_minimum(self) -> bool:
@@ -143,20 +134,14 @@ def branch_hours(branch: Branch) -> WeeklyHours:
         return WeeklyHours(always=True)
 
 
-def nearest_branch(session: Session, lat: float, lon: float) -> tuple[Branch, float] | None:
-    """The closest active branch to a point and its distance in km (geodesic)."""
-    best: tuple[Branch, float] | None = None
-    for branch in session.scalars(select(Branch).where(Branch.active.is_(True))):
-        km = geodesic((lat, lon), (branch.lat, branch.lon)).km
-        if best is None or km < best[1]:
-            best = (branch, km)
-    return best
-
-
 def price_cart(
-    session: Session, lines: Sequence[CartLine], branch_id: int | None
-) -> tuple[list[PricedCartLine], list[dict[str, Any]]]:
-    """Price a cart as the order will be priced: options add their deltas, the branch's stop-list refuses.
+    session: Session,
+    lines: Sequence[CartLine],
+    branch_id: int | None,
+    compiled: CatalogueRules | None = None,
+) -> tuple[list[PricedLine], list[dict[str, Any]]]:
+    """Price a cart as orders are priced, into the order's own lines: options add their deltas, the
+    branch's stop-list refuses.
 
     Unknown, withdrawn and stopped items get their own problem codes; the catalogue's
     own checks (modifier choices, quantities) come back under ``modifiers`` / ``value_error``.
@@ -207,7 +192,8 @@ def price_cart(
             continue
         choices.append(LineChoice(quantity=line.quantity, item_id=item.id, modifiers=tuple(line.modifiers)))
         positions.append(i)
-    found, errors = price_items(session, choices, branch_id)
+    # The stop-list was applied above, item by item, with its own problem code.
+    found, errors = price_items(session, choices, None, compiled=compiled)
     for error in errors:
         head, _, tail = error["field"].partition(".")[2].partition(".")
         where = f"lines.{positions[int(head)]}" + (f".{tail}" if tail else "")
@@ -215,13 +201,15 @@ def price_cart(
             field_error(where, error["message"], "modifiers" if tail == "modifiers" else "value_error")
         )
     priced = [
-        PricedCartLine(
+        PricedLine(
             item_id=p.item_id,
             sku=p.sku,
             name=p.name,
             quantity=lines[i].quantity,
             unit_price=p.unit_price,
+            vat_rate=p.catalogue_vat_rate,
             comment=lines[i].comment,
+            group_id=p.group_id,
             modifiers=tuple(m.as_dict() for m in p.modifiers),
         )
         for i, p in zip(positions, found, strict=True)
@@ -264,15 +252,28 @@ def quote(
     names the nearest branch. When no zone is configured at all, zone rules are off:
     delivery goes to the chosen branch without a fee.
     """
-    now = now or utcnow()
     problems: list[dict[str, Any]] = []
     phone = None
-    client = None
     if req.phone:
         try:
             phone = match_phone(req.phone, region)
         except InvalidPhone as exc:
             problems.append(field_error("phone", str(exc), "invalid_phone"))
+    return _resolve(session, req, phone, problems, zones=zones, currency=currency, now=now or utcnow())
+
+
+def _resolve(
+    session: Session,
+    req: QuoteRequest,
+    phone: str | None,
+    problems: list[dict[str, Any]],
+    *,
+    zones: ZoneIndex,
+    currency: str,
+    now: dt.datetime,
+) -> Quote:
+    """The quote of a request whose phone is already in E.164 (``None``: no phone given)."""
+    client = None
     if req.client_id is not None:
         client = session.get(Client, req.client_id)
         client = follow_merges(session, client)
@@ -336,26 +337,11 @@ def quote(
             )
         elif address is not None:
             assert address.lat is not None and address.lon is not None
-            zone = zones.locate(address.lat, address.lon)
+            place = locate_delivery(session, zones, address.lat, address.lon)
+            zone = place.zone
             if zone is None:
-                near = nearest_branch(session, address.lat, address.lon)
-                where = f"{near[0].name} ({near[0].address})" if near else "a branch"
-                problems.append(
-                    field_error(
-                        "address",
-                        f"Address is outside every delivery zone; offer pickup from {where}.",
-                        "outside_zones",
-                        branch=where,
-                    )
-                )
-                if near is not None:
-                    pickup_offer = {
-                        "branch_id": near[0].id,
-                        "code": near[0].code,
-                        "name": near[0].name,
-                        "address": near[0].address,
-                        "distance_km": round(near[1], 2),
-                    }
+                problems.append(place.outside_problem())
+                pickup_offer = place.pickup_offer()
             else:
                 branch = session.get(Branch, zone.branch_id)
                 min_order = zone.min_order
@@ -365,7 +351,8 @@ def quote(
                     hours = zone.hours
 
     # Priced for the branch that will cook it: its stop-list applies.
-    lines, line_problems = price_cart(session, req.lines, branch.id if branch is not None else None)
+    compiled = catalogue_rules(session)
+    lines, line_problems = price_cart(session, req.lines, branch.id if branch is not None else None, compiled)
     problems += line_problems
     if not req.lines:
         problems.append(field_error("lines", "The cart is empty.", "empty_cart"))
@@ -427,6 +414,7 @@ def quote(
         address=address,
         saved_address=saved,
         zones_configured=not zones.empty,
+        rules=compiled,
     )
 
 
@@ -460,12 +448,15 @@ def take_order(
 ) -> Order:
     """Take an order from the phone: client, address → zone → branch, fee, minimum, promise, then place it.
 
-    Every refusal (bad phone, outside every zone, below the minimum, closed and no
-    pre-order time, unknown items …) is raised as one 422 before anything is written.
+    The quote resolves the order once (phone, client, address, zone, fee, promise, priced
+    lines) and becomes the order's draft; the placement policies settle it and the orders
+    package writes it, with nothing looked up, normalised, priced or located again. Every
+    refusal (bad phone, outside every zone, below the minimum, closed and no pre-order time,
+    unknown items …) is raised as one 422 and leaves nothing written.
     """
     now = now or utcnow()
     phone = phone_or_422(cmd.phone, region)
-    q = quote(
+    q = _resolve(
         session,
         QuoteRequest(
             kind=cmd.kind,
@@ -476,8 +467,9 @@ def take_order(
             promised_at=cmd.promised_at,
             client_id=cmd.client_id,
         ),
+        phone,
+        [],
         zones=zones,
-        region=region,
         currency=currency,
         now=now,
     )
@@ -488,34 +480,13 @@ def take_order(
             pickup_offer=q.pickup_offer,
         )
     assert q.branch is not None
-    client = q.client
     name = cmd.name.strip()
-    if client is None:
-        client = ensure_client(session, phone, name, now)
-    else:
-        if name and name != client.name:
-            client.name = name
-            client.updated_at = now
-        if phone_owner(session, phone) is None:
-            session.add(ClientPhone(client_id=client.id, phone=phone, label="called from", created_at=now))
-    address_text = ""
-    lat = lon = None
-    if cmd.kind == "delivery" and q.address is not None:
-        address_text = q.address.display()
-        lat, lon = q.address.lat, q.address.lon
-        zone_id = q.zone.id if q.zone else None
-        if q.saved_address is not None:
-            q.saved_address.last_used_at = now
-            q.saved_address.zone_id = zone_id
-        elif cmd.address is not None and cmd.address.save:
-            add_address(session, client.id, q.address, zone_id=zone_id, used=True, now=now)
-    session.flush()
-    return place_order(
-        session,
+    place = q.address if cmd.kind == "delivery" else None
+    draft = resolved_draft(
         PlaceOrder(
             branch_id=q.branch.id,
             client_phone=phone,
-            client_name=name or client.name,
+            client_name=name or (q.client.name if q.client is not None else ""),
             kind=cmd.kind,
             lines=[
                 LineRequest(
@@ -527,55 +498,45 @@ def take_order(
                 )
                 for ln in cmd.lines
             ],
-            address_text=address_text,
-            lat=lat,
-            lon=lon,
+            address_text=place.display() if place is not None else "",
+            lat=place.lat if place is not None else None,
+            lon=place.lon if place is not None else None,
             payment_kind=cmd.payment_kind,
             change_from=cmd.change_from,
             comment=cmd.comment,
             promised_at=q.promised_at,
             delivery_fee=q.delivery_fee,
         ),
-        actor_id=actor_id,
-        policies=policies,
-        region=region,
+        branch=q.branch,
+        client_phone=phone,
+        lines=q.lines,
         now=now,
+        rules=q.rules,
     )
+    record_zone(draft, q.zone, q.delivery_fee, currency)
+    _remember_caller(session, cmd, q, phone, name, now)
+    apply_policies(session, draft, policies)
+    return write_draft(session, draft, actor_id=actor_id)
 
 
-class ZonePolicy:
-    """Placement policy: a delivery with coordinates gets its zone's fee; outside every zone it is refused.
-
-    Orders without coordinates, pickups, and businesses with no zone configured pass
-    unchanged. The branch chosen by the caller is kept; the minimum order and opening
-    hours are the operator workspace's checks (``take_order``), not this policy's.
-    """
-
-    def __init__(self, cache: ZoneCache, currency: str = "RUB"):
-        self.cache = cache
-        self.currency = currency
-
-    def __call__(self, session: Session, draft: OrderDraft) -> None:
-        """Set the fee from the zone, or refuse the order."""
-        cmd = draft.command
-        if cmd.kind != "delivery" or cmd.lat is None or cmd.lon is None:
-            return
-        zones = self.cache.index(session)
-        if zones.empty:
-            return
-        zone = zones.locate(cmd.lat, cmd.lon)
-        if zone is None:
-            near = nearest_branch(session, cmd.lat, cmd.lon)
-            where = f"{near[0].name} ({near[0].address})" if near else "a branch"
-            raise InvalidInput(
-                f"Address is outside every delivery zone; offer pickup from {where}.",
-                errors=[
-                    field_error(
-                        "address", f"Outside every delivery zone; nearest branch: {where}.", "outside_zones"
-                    )
-                ],
-                pickup_offer={"branch_id": near[0].id, "name": near[0].name} if near else None,
-            )
-        draft.delivery_fee = zone.fee_for(draft.items_total)
-        draft.extra["zone_id"] = zone.id
-        draft.notes.append(f"zone {zone.name}: fee {format_money(draft.delivery_fee, self.currency)}")
+def _remember_caller(
+    session: Session, cmd: TakeOrder, q: Quote, phone: str, name: str, now: dt.datetime
+) -> None:
+    """The caller becomes (or stays) a client with this number and name; a typed address is saved."""
+    client = q.client
+    if client is None:
+        client = ensure_client(session, phone, name, now)
+    else:
+        if name and name != client.name:
+            client.name = name
+            client.updated_at = now
+        if phone_owner(session, phone) is None:
+            session.add(ClientPhone(client_id=client.id, phone=phone, label="called from", created_at=now))
+    if cmd.kind == "delivery" and q.address is not None:
+        zone_id = q.zone.id if q.zone else None
+        if q.saved_address is not None:
+            q.saved_address.last_used_at = now
+            q.saved_address.zone_id = zone_id
+        elif cmd.address is not None and cmd.address.save:
+            add_address(session, client.id, q.address, zone_id=zone_id, used=True, now=now)
+    session.flush()

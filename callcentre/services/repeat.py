@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from callcentre.services.order_entry import CartLine, PricedCartLine, price_cart
+from callcentre.services.order_entry import CartLine, price_cart
 from frontoffice.errors import NotFound
 from orders.models import Order
+from orders.pricing import PricedLine
 
 
 @dataclass
@@ -17,7 +18,7 @@ class RepeatCart:
     """A previous order's lines as a new cart, and what had to be left out."""
 
     order: Order
-    lines: list[PricedCartLine]
+    lines: list[PricedLine]
     skipped: list[dict[str, Any]]
 
     @property

@@ -1,4 +1,5 @@
-"""Delivery zones: the compiled index, listing, GeoJSON import and export."""
+"""Delivery zones: the compiled index, listing, GeoJSON import and export, and where a delivery goes
+(the zone, its fee, or the refusal with a pickup offer) for both the quote and the placement policy."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from geopy.distance import geodesic
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,9 +19,10 @@ from callcentre.models import (
 )
 from callcentre.zones import WeeklyHours, ZoneError, ZoneIndex, ZoneRule, normalized_geojson, parse_geometry
 from frontoffice.db import utcnow
-from frontoffice.errors import InvalidInput, field_error
-from frontoffice.money import from_minor
+from frontoffice.errors import FieldError, InvalidInput, field_error
+from frontoffice.money import format_money, from_minor
 from orders.models import Branch
+from orders.services import OrderDraft
 
 log = logging.getLogger(__name__)
 
@@ -320,3 +323,114 @@ def export_zones(session: Session) -> dict[str, Any]:
         "type": "FeatureCollection",
         "features": [zone_feature(z, codes.get(z.branch_id)) for z in list_zones(session)],
     }
+
+
+# --- where a delivery goes: one place for the quote and the placement policy -----------------
+
+
+def nearest_branch(session: Session, lat: float, lon: float) -> tuple[Branch, float] | None:
+    """The closest active branch to a point and its distance in km (geodesic)."""
+    best: tuple[Branch, float] | None = None
+    for branch in session.scalars(select(Branch).where(Branch.active.is_(True))):
+        km = geodesic((lat, lon), (branch.lat, branch.lon)).km
+        if best is None or km < best[1]:
+            best = (branch, km)
+    return best
+
+
+@dataclass(frozen=True)
+class DeliveryPlace:
+    """Where a delivery point falls: its zone, or outside every zone with the nearest branch to
+    offer pickup from."""
+
+    zone: ZoneRule | None
+    nearest: tuple[Branch, float] | None = None
+
+    @property
+    def nearest_text(self) -> str:
+        """The nearest branch as the operator reads it out."""
+        return f"{self.nearest[0].name} ({self.nearest[0].address})" if self.nearest else "a branch"
+
+    def pickup_offer(self) -> dict[str, Any] | None:
+        """The nearest branch as the quote offers it for pickup (None when there is no branch)."""
+        if self.nearest is None:
+            return None
+        branch, km = self.nearest
+        return {
+            "branch_id": branch.id,
+            "code": branch.code,
+            "name": branch.name,
+            "address": branch.address,
+            "distance_km": round(km, 2),
+        }
+
+    def outside_problem(self) -> FieldError:
+        """The quote's problem for a point outside every zone."""
+        where = self.nearest_text
+        return field_error(
+            "address",
+            f"Address is outside every delivery zone; offer pickup from {where}.",
+            "outside_zones",
+            branch=where,
+        )
+
+    def refusal(self) -> InvalidInput:
+        """The placement refusal of an order outside every zone (the order API's 422)."""
+        where = self.nearest_text
+        return InvalidInput(
+            f"Address is outside every delivery zone; offer pickup from {where}.",
+            errors=[
+                field_error(
+                    "address", f"Outside every delivery zone; nearest branch: {where}.", "outside_zones"
+                )
+            ],
+            pickup_offer={"branch_id": self.nearest[0].id, "name": self.nearest[0].name}
+            if self.nearest
+            else None,
+        )
+
+
+def locate_delivery(session: Session, zones: ZoneIndex, lat: float, lon: float) -> DeliveryPlace:
+    """The zone a delivery point falls in; outside every zone, the nearest branch instead."""
+    zone = zones.locate(lat, lon)
+    if zone is not None:
+        return DeliveryPlace(zone)
+    return DeliveryPlace(None, nearest_branch(session, lat, lon))
+
+
+def record_zone(draft: OrderDraft, zone: ZoneRule | None, fee: int, currency: str) -> None:
+    """Settle where a draft goes: its zone's fee, the zone in the order's history; the draft counts
+    as located (``zone`` None: zone rules do not apply to it), so no policy locates it again."""
+    draft.located = True
+    if zone is None:
+        return
+    draft.delivery_fee = fee
+    draft.extra["zone_id"] = zone.id
+    draft.notes.append(f"zone {zone.name}: fee {format_money(fee, currency)}")
+
+
+class ZonePolicy:
+    """Placement policy: a delivery with coordinates gets its zone's fee; outside every zone it is refused.
+
+    Orders without coordinates, pickups, and businesses with no zone configured pass
+    unchanged, and so do drafts their caller already located (the call centre's quote). The
+    branch chosen by the caller is kept; the minimum order and opening hours are the operator
+    workspace's checks (``quote``), not this policy's.
+    """
+
+    def __init__(self, cache: ZoneCache, currency: str = "RUB"):
+        self.cache = cache
+        self.currency = currency
+
+    def __call__(self, session: Session, draft: OrderDraft) -> None:
+        """Set the fee from the zone, or refuse the order."""
+        cmd = draft.command
+        if draft.located or cmd.kind != "delivery" or cmd.lat is None or cmd.lon is None:
+            return
+        zones = self.cache.index(session)
+        if zones.empty:
+            return
+        place = locate_delivery(session, zones, cmd.lat, cmd.lon)
+        if place.zone is None:
+            raise place.refusal()
+        record_zone(draft, place.zone, place.zone.fee_for(draft.items_total), self.currency)

@@ -1,5 +1,6 @@
-"""Order use cases, the orders package's public face: place an order, move it through its states,
-split it into receipts, read revenue, backtest distribution conditions.
+"""Order use cases, the orders package's public face: place an order (prepare or take a resolved
+draft → placement policies → write), move it through its states, split it into receipts, read
+revenue, backtest distribution conditions.
 
 Callers write ``services.place_order(...)``; the modules hold one use-case family each.
 """
@@ -32,8 +33,14 @@ from orders.services.placement import (
     OrderDraft,
     PlacementPolicy,
     PlaceOrder,
+    apply_policies,
+    command_errors,
     next_number,
     place_order,
+    prepare_draft,
+    promise_errors,
+    resolved_draft,
+    write_draft,
 )
 from orders.services.revenue import UNSOLD, add_revenue, revenue_from_receipts, revenue_this_year
 
@@ -53,22 +60,28 @@ __all__ = [
     "PreviewReceipts",
     "SplitOrder",
     "add_revenue",
+    "apply_policies",
     "backtest",
     "business_date",
     "cancel",
     "change_status",
+    "command_errors",
     "get_order",
     "list_orders",
     "next_number",
     "order_receipts",
     "organization_card",
     "place_order",
+    "prepare_draft",
     "preview_receipts",
     "price_lines",
+    "promise_errors",
     "receipt_documents",
     "receipt_label",
+    "resolved_draft",
     "revenue_from_receipts",
     "revenue_this_year",
     "split_order",
     "valid_coordinates",
+    "write_draft",
 ]

@@ -1,4 +1,5 @@
-"""Placing an order: the command, the draft policies adjust, validation, numbering, the write."""
+"""Placing an order, one pipeline for every entry point: prepare a draft (or take one its caller
+resolved), let the placement policies settle it, write it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.orm import Session
 
 from frontoffice.db import dialect_of, insert_new, publish, upsert, utcnow
-from frontoffice.errors import InvalidInput, field_error
+from frontoffice.errors import FieldError, InvalidInput, field_error
 from frontoffice.phones import InvalidPhone, normalize_phone
 from nomenclature import distribution as dist
 from nomenclature import services as catalogue
@@ -74,6 +75,11 @@ class OrderDraft:
     default_organization_id: int | None = None
     # What policies write about the order once it has an id, in the order's own transaction.
     written_hooks: list[Callable[[Session, int], None]] = field(default_factory=list)
+    # True once whoever built the draft resolved where it goes (zone and fee): location
+    # policies then leave it alone instead of locating it again.
+    located: bool = False
+    # The compiled catalogue the lines were priced with; distribution reuses it.
+    rules: catalogue.CatalogueRules | None = field(default=None, repr=False)
 
     def on_written(self, hook: Callable[[Session, int], None]) -> None:
         """Run ``hook(session, order_id)`` right after the order is inserted, in the same transaction
@@ -98,16 +104,9 @@ class DefaultOrganization:
             draft.default_organization_id = self.organization_id
 
 
-def _validate(session: Session, cmd: PlaceOrder, region: str) -> tuple[Branch | None, str, list[dict]]:
-    errors: list[dict] = []
-    branch = session.get(Branch, cmd.branch_id)
-    if branch is None or not branch.active:
-        errors.append(field_error("branch_id", f"Unknown or closed branch {cmd.branch_id}."))
-    phone = ""
-    try:
-        phone = normalize_phone(cmd.client_phone, region)
-    except InvalidPhone as exc:
-        errors.append(field_error("client.phone", str(exc)))
+def command_errors(cmd: PlaceOrder) -> list[FieldError]:
+    """What is wrong with a command's own fields: kind, payment, address, change, number of lines."""
+    errors: list[FieldError] = []
     if cmd.kind not in ORDER_KINDS:
         errors.append(field_error("kind", f"The kind must be one of {', '.join(ORDER_KINDS)}."))
     if cmd.payment_kind not in PAYMENT_KINDS:
@@ -129,7 +128,33 @@ def _validate(session: Session, cmd: PlaceOrder, region: str) -> tuple[Branch | 
         errors.append(field_error("lines", "An order needs at least one line."))
     if len(cmd.lines) > MAX_LINES:
         errors.append(field_error("lines", f"An order can have at most {MAX_LINES} lines."))
-    return branch, phone, errors
+    return errors
+
+
+def promise_errors(promised_at: dt.datetime | None, now: dt.datetime) -> list[FieldError]:
+    """What is wrong with a promised time (none is fine: the default lead applies)."""
+    if promised_at is None:
+        return []
+    if promised_at.tzinfo is None:
+        return [field_error("promised_at", "The promised time needs a time zone offset.")]
+    if promised_at < now - dt.timedelta(minutes=1):
+        return [field_error("promised_at", "The promised time is in the past.")]
+    if promised_at > now + dt.timedelta(days=30):
+        return [field_error("promised_at", "The promised time is more than 30 days ahead.")]
+    return []
+
+
+def _branch_error(branch: Branch | None, branch_id: int) -> list[FieldError]:
+    if branch is None or not branch.active:
+        return [field_error("branch_id", f"Unknown or closed branch {branch_id}.")]
+    return []
+
+
+def _refuse_if(errors: Sequence[FieldError]) -> None:
+    if errors:
+        raise InvalidInput(
+            "The order cannot be taken: " + "; ".join(e["message"] for e in errors), errors=list(errors)
+        )
 
 
 @functools.cache
@@ -156,6 +181,92 @@ def next_number(session: Session, branch: Branch, day: dt.date) -> tuple[int, st
     return seq, f"{branch.code}-{seq:03d}"
 
 
+def prepare_draft(
+    session: Session,
+    cmd: PlaceOrder,
+    *,
+    region: str = "RU",
+    now: dt.datetime | None = None,
+    default_organization_id: int | None = None,
+) -> OrderDraft:
+    """Validate a command, normalise its phone and price its lines from the catalogue: the draft the
+    placement policies then adjust.
+
+    Raises :class:`InvalidInput` listing every problem at once.
+    """
+    now = now or utcnow()
+    branch = session.get(Branch, cmd.branch_id)
+    errors = _branch_error(branch, cmd.branch_id)
+    phone = ""
+    try:
+        phone = normalize_phone(cmd.client_phone, region)
+    except InvalidPhone as exc:
+        errors.append(field_error("client.phone", str(exc)))
+    errors += command_errors(cmd)
+    compiled = catalogue.rules(session)
+    lines, line_errors = (
+        price_lines(session, cmd.lines, branch.id if branch is not None else None, compiled)
+        if 0 < len(cmd.lines) <= MAX_LINES
+        else ([], [])
+    )
+    errors += line_errors
+    errors += promise_errors(cmd.promised_at, now)
+    _refuse_if(errors)
+    assert branch is not None
+    return _draft(cmd, branch, phone, lines, now, default_organization_id, compiled)
+
+
+def resolved_draft(
+    cmd: PlaceOrder,
+    *,
+    branch: Branch,
+    client_phone: str,
+    lines: Sequence[PricedLine],
+    now: dt.datetime,
+    rules: catalogue.CatalogueRules | None = None,
+    default_organization_id: int | None = None,
+) -> OrderDraft:
+    """The draft of an order whose caller already resolved it: the branch, the E.164 phone, the lines
+    priced from the catalogue (``rules``: the compiled catalogue they were priced with).
+
+    Only the command's own fields are checked; nothing is looked up, normalised or priced again.
+    Raises :class:`InvalidInput` listing every problem at once.
+    """
+    _refuse_if(
+        _branch_error(branch, cmd.branch_id) + command_errors(cmd) + promise_errors(cmd.promised_at, now)
+    )
+    return _draft(cmd, branch, client_phone, list(lines), now, default_organization_id, rules)
+
+
+def _draft(
+    cmd: PlaceOrder,
+    branch: Branch,
+    phone: str,
+    lines: list[PricedLine],
+    now: dt.datetime,
+    default_organization_id: int | None,
+    rules: catalogue.CatalogueRules | None,
+) -> OrderDraft:
+    return OrderDraft(
+        command=cmd,
+        branch=branch,
+        client_phone=phone,
+        lines=lines,
+        delivery_fee=cmd.delivery_fee if cmd.kind == "delivery" else 0,
+        discount=cmd.discount,
+        promised_at=cmd.promised_at or now + DEFAULT_LEAD.get(cmd.kind, DEFAULT_LEAD["delivery"]),
+        now=now,
+        default_organization_id=default_organization_id,
+        rules=rules,
+    )
+
+
+def apply_policies(session: Session, draft: OrderDraft, policies: Sequence[PlacementPolicy]) -> None:
+    """Run the placement policies on a draft, in their order; one may refuse the order by raising."""
+    for policy in policies:
+        policy(session, draft)
+
+
 def place_order(
     session: Session,
     cmd: PlaceOrder,
@@ -166,45 +277,24 @@ def place_order(
     now: dt.datetime | None = None,
     default_organization_id: int | None = None,
 ) -> Order:
-    """Validate, price from the catalogue, apply the policies, assign every line to an
-    organization, split it into receipts, number and store an order.
+    """Place an order from a command: prepare the draft, apply the policies, write it.
 
     Raises :class:`InvalidInput` listing every problem at once; writes nothing then.
     """
-    now = now or utcnow()
-    branch, phone, errors = _validate(session, cmd, region)
-    compiled = catalogue.rules(session)
-    lines, line_errors = (
-        price_lines(session, cmd.lines, branch.id if branch is not None else None, compiled)
-        if 0 < len(cmd.lines) <= MAX_LINES
-        else ([], [])
+    draft = prepare_draft(
+        session, cmd, region=region, now=now, default_organization_id=default_organization_id
     )
-    errors += line_errors
-    if cmd.promised_at is not None:
-        if cmd.promised_at.tzinfo is None:
-            errors.append(field_error("promised_at", "The promised time needs a time zone offset."))
-        elif cmd.promised_at < now - dt.timedelta(minutes=1):
-            errors.append(field_error("promised_at", "The promised time is in the past."))
-        elif cmd.promised_at > now + dt.timedelta(days=30):
-            errors.append(field_error("promised_at", "The promised time is more than 30 days ahead."))
-    if errors:
-        raise InvalidInput(
-            "The order cannot be taken: " + "; ".join(e["message"] for e in errors), errors=errors
-        )
-    assert branch is not None
-    draft = OrderDraft(
-        command=cmd,
-        branch=branch,
-        client_phone=phone,
-        lines=lines,
-        delivery_fee=cmd.delivery_fee if cmd.kind == "delivery" else 0,
-        discount=cmd.discount,
-        promised_at=cmd.promised_at or now + DEFAULT_LEAD.get(cmd.kind, DEFAULT_LEAD["delivery"]),
-        now=now,
-        default_organization_id=default_organization_id,
-    )
-    for policy in policies:
-        policy(session, draft)
+    apply_policies(session, draft, policies)
+    return write_draft(session, draft, actor_id=actor_id)
+
+
+def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = None) -> Order:
+    """Write a draft the policies have settled: totals, each line assigned to an organization and
+    the order split into receipts, a number, the rows, the policies' hooks, the revenue, ``OrderPlaced``.
+
+    Raises :class:`InvalidInput` (nothing written) when the totals or the distribution refuse it.
+    """
+    cmd, branch, now, phone = draft.command, draft.branch, draft.now, draft.client_phone
     try:
         totals = order_totals(draft.lines, draft.discount, draft.delivery_fee)
     except ValueError as exc:
@@ -223,7 +313,7 @@ def place_order(
         discount=totals.discount,
         delivery_fee=totals.delivery_fee,
         default_organization_id=draft.default_organization_id,
-        compiled=compiled,
+        compiled=draft.rules,
     )
     seq, number = next_number(session, branch, day)
     order = Order(
