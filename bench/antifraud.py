@@ -4,7 +4,7 @@ Workload: a fresh SQLite database is migrated with the real schema (Alembic), th
 are loaded, then 1,000,000 orders over the last 180 days are written with raw ``sqlite3``
 ``executemany`` (60,000 phones with a skewed share of orders, so some have hundreds; 10 % of
 orders go to 200 shared "office" addresses; 8 % cancelled, 3 % failed), together with the
-address index the placement subscriber keeps (``order_address_keys``). The secondary indexes
+address index the placement policy keeps (``order_address_keys``). The secondary indexes
 are dropped during the load and rebuilt after it. Then 100 active rules of every kind are
 created through the service (34 of them velocity rules, by phone and by address, with windows
 from 10 minutes to 3 hours) and 13,000 blacklist entries.
@@ -130,7 +130,7 @@ def skewed(gen: np.random.Generator, n: int) -> np.ndarray:
 
 def fill(path: Path, n_orders: int, now: dt.datetime, seed: int) -> float:
     """Write the past orders and their address index; the seconds it took."""
-    from callcentre.antifraud import address_digest
+    from backoffice.antifraud import address_digest
 
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=OFF")  # a disposable benchmark database
@@ -224,9 +224,9 @@ def fill(path: Path, n_orders: int, now: dt.datetime, seed: int) -> float:
 
 def rules_and_blacklist(kernel, seed: int) -> Counter:
     """100 active rules of every kind and 13,000 blacklist entries; the rules per kind."""
-    from callcentre import antifraud_services
-    from callcentre.antifraud import normalize_address
-    from callcentre.backoffice_models import BlacklistEntry
+    from backoffice import services
+    from backoffice.antifraud import normalize_address
+    from backoffice.models import BlacklistEntry
 
     r = random.Random(seed)
     specs: list[tuple[str, dict, str]] = []
@@ -295,7 +295,7 @@ def rules_and_blacklist(kernel, seed: int) -> Counter:
     assert len(specs) == 100
     with kernel.db.unit_of_work() as s:
         for i, (kind, params, action) in enumerate(specs):
-            antifraud_services.create_rule(
+            services.create_rule(
                 s, kind=kind, name=f"{kind} #{i + 1}", params=params, score=r.randint(5, 100), action=action
             )
         rows = [
@@ -376,7 +376,7 @@ def main() -> None:
 
     from sqlalchemy import select, text
 
-    from callcentre.antifraud_services import FraudRejected, placement_policy
+    from backoffice.services import FraudRejected, placement_policy
     from frontoffice.app import create_app
     from frontoffice.db import utcnow
     from frontoffice.migrate import upgrade
@@ -400,7 +400,7 @@ def main() -> None:
         kernel.db.dispose()
         setup_s = time.monotonic() - t0
 
-        from callcentre.backoffice_ports import RULEBOOK
+        from backoffice.ports import RULEBOOK
 
         rulebook = kernel.extensions.get(RULEBOOK)
         policy = placement_policy(rulebook)
@@ -423,13 +423,15 @@ def main() -> None:
         for draft in work:
             draft.notes.clear()
             draft.extra.clear()
+            draft.written_hooks.clear()
             with kernel.db.reading() as s:
                 s.connection()  # place_order runs the policies inside its open transaction
                 cpu = time.thread_time()
                 started = time.perf_counter()
                 try:
                     policy(s, draft)
-                    outcome = draft.extra.get("antifraud", {}).get("action", "none")
+                    verdict = draft.written_hooks[-1].verdict  # the ScreeningRecord the policy left
+                    outcome = verdict.action if verdict is not None else "none"
                 except FraudRejected:
                     outcome = "reject"
                 ours.append((time.perf_counter() - started) * 1000)

@@ -1,1 +1,1 @@
-"""Call centre: clients and dossiers, addresses, zones, antifraud, tickets, bonuses, the operator workspace."""
+"""Call centre: clients and dossiers, addresses, zones, order entry, the operator workspace."""

@@ -199,9 +199,6 @@ def load(session: Session, kernel: Any) -> None:
     """Create the demo zones and regular callers that do not exist yet (idempotent)."""
     load_zones(session)
     load_clients(session, kernel)
-    from callcentre.backoffice_demo import load_backoffice_demo
-
-    load_backoffice_demo(session, kernel)
 
 
 def load_zones(session: Session) -> None:

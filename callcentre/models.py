@@ -149,7 +149,3 @@ class GeocodeCacheEntry(Base):
     query: Mapped[str] = mapped_column(String(500))
     results: Mapped[list] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-
-# --- antifraud, tickets, bonuses ---
-from callcentre import backoffice_models  # noqa: E402,F401

@@ -19,6 +19,12 @@ DOSSIER_SECTIONS: Chain[DossierSection] = Chain(
     "Sections other packages add to a caller's dossier (antifraud warnings, tickets, …). Each returns "
     "a dict merged into the dossier's ``sections``; it must only read.",
 )
+WORKSPACE_ENDPOINTS: Chain[str] = Chain(
+    "callcentre.workspace_endpoints",
+    "JSON endpoints other packages offer the operator workspace's script (the operator's bonus, …): "
+    "the contribution's name is the name the script asks for, its value a Flask endpoint without URL "
+    "parameters (the page resolves it with ``url_for``).",
+)
 ZONES: Slot[ZoneCache] = Slot(
     "callcentre.zones",
     "The process's compiled delivery zones (rebuilt when the zones change); used by quotes, the zone "

@@ -12,13 +12,14 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Flask, current_app, render_template, request
+from flask import Blueprint, Flask, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from callcentre.ports import WORKSPACE_ENDPOINTS
 from frontoffice.auth import page
 from frontoffice.kernel import Kernel, current_kernel
 from frontoffice.models import Role
@@ -52,7 +53,6 @@ API = {
     "zones": "/api/v1/zones/geojson",
     "menu": "/api/v1/menu",
     "receipts": "/api/v1/receipts/preview",
-    "bonuses": "/api/v1/bonuses/me",
     "orders": "/api/v1/orders",
     "order": "/api/v1/orders/{id}",
     "status": "/api/v1/orders/{id}/status",
@@ -280,9 +280,11 @@ def board_strings() -> dict[str, str]:
 
 
 def _page_config(strings: dict[str, str], **extra: Any) -> dict[str, Any]:
-    settings = current_kernel().settings
+    kernel = current_kernel()
+    settings = kernel.settings
+    offered = kernel.extensions.contributions(WORKSPACE_ENDPOINTS)
     return {
-        "api": API,
+        "api": {**API, **{c.name: url_for(c.value) for c in offered}},
         "locale": str(get_locale() or "en"),
         "currency": settings.currency,
         "minor_per_major": MINOR_PER_MAJOR,

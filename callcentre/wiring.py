@@ -29,9 +29,6 @@ def register(app: Flask, kernel: Kernel) -> None:
     from callcentre.views import register_pages
 
     register_pages(app, kernel)
-    from callcentre.backoffice_wiring import register as register_backoffice
-
-    register_backoffice(app, kernel)
 
     def relay(event: Any) -> None:
         emit_to_branch(

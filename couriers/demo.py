@@ -8,7 +8,6 @@ Loading twice changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from couriers.models import Courier
 from couriers.ports import COURIER_DIRECTORY
 from couriers.tracking import TrackPoint
 from frontoffice.db import utcnow
+from frontoffice.kernel import Kernel
 from frontoffice.models import User
 from orders.models import Branch
 
@@ -34,7 +34,7 @@ COURIERS = (
 )
 
 
-def load(session: Session, kernel: Any) -> None:
+def load(session: Session, kernel: Kernel | None) -> None:
     """Create the demo couriers that do not exist yet; open their shifts and place them."""
     branches = {code: bid for code, bid in session.execute(select(Branch.code, Branch.id))}
     if not branches:

@@ -9,21 +9,23 @@ problem+json for a report that cannot be read or holds an impossible point.
 
 A phone pings every few seconds, so this is the hottest path of the service. It is served by
 a small WSGI middleware in front of Flask (:class:`OsmandMiddleware`): no Flask request
-machinery, no session or CSRF hooks (the endpoint has neither), no ORM objects, a cached
-device lookup and one short Core write transaction per report. The Flask routes below declare
-the endpoint for the OpenAPI document and run the very same :func:`handle` when the app is
-used without the middleware.
+machinery, no session or CSRF hooks (the endpoint has neither), a cached device lookup and one
+short unit of work per report (:func:`couriers.services.record_track`: Core statements, the move
+published after the commit as every event is). The composition root installs it
+(``frontoffice.app.create_app``). The Flask routes below declare the endpoint for the OpenAPI
+document and run the very same :func:`handle` when the app is used without the middleware.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from werkzeug.wrappers import Request
 
 from couriers import services
@@ -32,6 +34,7 @@ from couriers.tracking import OsmandError, TrackPoint, parse_osmand_params, pars
 from frontoffice.api import endpoint
 from frontoffice.db import utcnow
 from frontoffice.errors import PROBLEM_MIME
+from frontoffice.kernel import Kernel, current_kernel
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,7 @@ def _first_values(multi: Any) -> dict[str, str]:
 
 
 def handle(
-    kernel: Any, args: Mapping[str, str], mimetype: str, body: bytes, form: Callable[[], Mapping[str, str]]
+    kernel: Kernel, args: Mapping[str, str], mimetype: str, body: bytes, form: Callable[[], Mapping[str, str]]
 ) -> Answer:
     """Read one OsmAnd/Traccar report, store it, and say what to answer: (status, body, mimetype)."""
     now = utcnow()
@@ -109,19 +112,19 @@ def handle(
     return 200, b"", None
 
 
-def _store(kernel: Any, entry: services.DeviceEntry, points: list[TrackPoint], now) -> None:
-    with kernel.db.write_engine.begin() as conn:
-        result = services.store_points(
-            conn, entry.courier_id, points, now=now, source="osmand", branch_ids=entry.branch_ids
+def _store(kernel: Kernel, entry: services.DeviceEntry, points: list[TrackPoint], now: dt.datetime) -> None:
+    """Store the points in one unit of work, like every other write: the move is published with
+    :func:`frontoffice.db.publish` and heard only once the transaction has committed."""
+    with kernel.db.unit_of_work() as session:
+        services.record_track(
+            session, entry.courier_id, points, now=now, source="osmand", branch_ids=entry.branch_ids
         )
-    if result.event is not None:  # published after the commit, as every event is
-        kernel.bus.dispatch([result.event])
 
 
 class OsmandMiddleware:
     """Serves ``/api/osmand`` before Flask sees the request; everything else goes on to ``app``."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], kernel: Any):
+    def __init__(self, app: Callable[..., Iterable[bytes]], kernel: Kernel):
         self.app = app
         self.kernel = kernel
 
@@ -165,7 +168,7 @@ _REASONS = {
 
 def _flask_answer() -> Response:
     status, payload, mimetype = handle(
-        current_app.extensions["frontoffice"],
+        current_kernel(),
         _first_values(request.args),
         request.mimetype,
         request.get_data(cache=True),

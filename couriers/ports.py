@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from frontoffice.extensions import Slot
 
 if TYPE_CHECKING:
-    from couriers.services import CourierDirectory
+    from couriers.services.tracking import CourierDirectory
     from couriers.wiring import AutoDispatcher
 
 COURIER_DIRECTORY: Slot[CourierDirectory] = Slot(

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from couriers import services
 from couriers.models import Courier, CourierShift
 from frontoffice.money import from_minor
-from frontoffice.schemas import Money, Strict
+from frontoffice.schemas import Latitude, Longitude, Money, Strict
 from orders.models import Order
 
 
@@ -319,8 +319,8 @@ class ProofIn(Strict):
 class StampIn(Strict):
     """Where the courier is (optional: the last reported position is used otherwise)."""
 
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
+    lat: Latitude | None = None
+    lon: Longitude | None = None
 
 
 class DeliverIn(StampIn):

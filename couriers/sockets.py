@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_socketio import Namespace, join_room
 from sqlalchemy import select
 
 from couriers.models import Courier
+from frontoffice.kernel import current_kernel
 from frontoffice.models import Role
 from frontoffice.money import from_minor
 from frontoffice.realtime import socket_principal
@@ -53,7 +53,7 @@ class CourierNamespace(Namespace):
             raise ConnectionRefusedError("unauthorized")
         if user.role != Role.COURIER:
             raise ConnectionRefusedError("forbidden: couriers only")
-        db = current_app.extensions["frontoffice"].db
+        db = current_kernel().db
         with db.reading() as s:
             courier = s.scalar(select(Courier).where(Courier.user_id == user.id, Courier.active.is_(True)))
             if courier is None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any
 
 from flask import Flask
 
@@ -62,7 +61,7 @@ class AutoDispatcher:
     Several processes may each run one: the conditional UPDATE lets only one assignment win.
     """
 
-    def __init__(self, kernel: Any, after_minutes: float, interval_s: float):
+    def __init__(self, kernel: Kernel, after_minutes: float, interval_s: float):
         self.kernel = kernel
         self.after_minutes = after_minutes
         self.interval_s = interval_s

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 
+import backoffice.wiring
 import callcentre.wiring
 import couriers.wiring
 import monitor.wiring
@@ -37,6 +38,7 @@ PACKAGES: tuple[DomainPackage, ...] = (
     nomenclature.wiring.PACKAGE,
     orders.wiring.PACKAGE,
     callcentre.wiring.PACKAGE,
+    backoffice.wiring.PACKAGE,
     couriers.wiring.PACKAGE,
     monitor.wiring.PACKAGE,
 )

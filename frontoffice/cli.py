@@ -122,7 +122,7 @@ def load_demo(app) -> list[tuple[str, str, str]]:
     is_flag=False,
     flag_value="3/min",
     default=None,
-    help="Also play a live day on it (monitor/simulator.py); optional rate, default 3/min.",
+    help="Also play a live day on it (monitor/simulator/); optional rate, default 3/min.",
 )
 def demo(host: str, port: int, threads: int, no_serve: bool, simulate_rate: str | None) -> None:
     """Load demo data (idempotent) and serve it."""
@@ -169,6 +169,24 @@ def db_revision(message: str, branch: str, empty: bool) -> None:
     app = _app()
     _upgrade(app)
     revision(kernel_of(app).settings.database_url, message, branch, autogenerate=not empty)
+
+
+def wiring_tables(kernel: Any) -> str:
+    """Markdown tables of who provides which extension point and who hears which event, as the running
+    app is wired (the source of the tables in docs/architecture.md)."""
+    out = ["| extension point | kind | provided by | what |", "| --- | --- | --- | --- |"]
+    out += [
+        f"| `{name}` | {kind} | {who} | `{what}` |" for name, kind, who, what in kernel.extensions.table()
+    ]
+    out += ["", "| event | subscriber kind | subscriber |", "| --- | --- | --- |"]
+    out += [f"| `{event}` | {kind} | `{who}` |" for event, kind, who in kernel.bus.table()]
+    return "\n".join(out) + "\n"
+
+
+@main.command("wiring")
+def wiring_cmd() -> None:
+    """Print who provides which extension point and who hears which event (Markdown)."""
+    click.echo(wiring_tables(kernel_of(_app())), nl=False)
 
 
 @main.command("create-user")

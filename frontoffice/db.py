@@ -214,14 +214,29 @@ class Database:
         if session.in_nested_transaction():
             return  # a SAVEPOINT was released; the enclosing transaction has not committed yet
         events = session.info.pop("pending_events", None)
-        if events:
-            for callback in self._after_commit:
-                callback(events)
+        if not events:
+            return
+        held = session.info.get(_COMMITTED)
+        if held is not None:  # a unit of work delivers them once its connection is back in the pool
+            held.extend(events)
+            return
+        self._deliver(events)
+
+    def _deliver(self, events: list[Any]) -> None:
+        for callback in self._after_commit:
+            callback(events)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """One write transaction: commit on success (events published after), roll back on error."""
+        """One write transaction: commit on success, roll back on error.
+
+        The committed events are delivered after the session is closed, so subscribers (and the
+        projectors' own write transaction) run once this transaction's connection, and on SQLite
+        the writer's turn, are given back: the next writer does not wait for them.
+        """
         session = self.write_sessions()
+        committed: list[Any] = []
+        session.info[_COMMITTED] = committed
         try:
             yield session
             session.commit()
@@ -230,6 +245,8 @@ class Database:
             raise
         finally:
             session.close()
+        if committed:
+            self._deliver(committed)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -249,6 +266,10 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+#: ``session.info`` key of the events a unit of work committed and delivers after closing.
+_COMMITTED = "committed_events"
 
 
 def _discard_events(session: Session) -> None:

@@ -149,7 +149,7 @@ def _describe(value: Any) -> str:
     target = getattr(value, "__func__", value)
     name = getattr(target, "__qualname__", None) or type(value).__qualname__
     module = getattr(target, "__module__", None) or type(value).__module__
-    return f"{module}.{name}"
+    return f"{module}.{name}".replace(".<locals>", "")
 
 
 def _caller_package() -> str:

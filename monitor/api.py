@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from frontoffice.api import endpoint
+from frontoffice.kernel import current_kernel
 from frontoffice.models import Role
 from monitor.ports import MONITOR
 from monitor.schemas import (
@@ -26,7 +27,7 @@ MANAGERS = {Role.MANAGER}
 
 
 def _monitor() -> Monitor:
-    return current_app.extensions["frontoffice"].extensions.get(MONITOR)
+    return current_kernel().extensions.get(MONITOR)
 
 
 @endpoint(

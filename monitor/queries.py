@@ -1,136 +1,36 @@
-"""Read-only descriptions of the other packages' tables the monitor reads.
+"""Which of the other packages' tables the monitor reads, and whether they exist.
 
-The monitor is a leaf: it never imports ``couriers`` or ``callcentre``. It reads their
-tables through these lightweight SQLAlchemy Core ``table()``/``column()`` descriptions, which
-state the contract (the columns it relies on) and nothing more. Where a table is missing
-(a package not installed, an older schema), the tile that needs it shows "n/a" instead of
-failing: :class:`TableProbe` says which tables exist.
+The monitor sits at the top of the import layers: it reads the couriers', the call centre's
+and the back office's tables through their own mapped classes, so a renamed column fails at
+import and in the tests, not on a manager's screen. Where a table is missing (an older schema,
+a table dropped by hand), the tile that needs it shows "n/a" instead of failing:
+:class:`TableProbe` says which tables exist.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 import time
 
-from sqlalchemy import Engine, Integer, Select, String, column, func, inspect, select, table
+from sqlalchemy import Engine, inspect
 
-from frontoffice.db import UTCDateTime
-from orders.models import Order
+from backoffice.models import Ticket
+from callcentre.models import Client, DeliveryZone
+from couriers.models import Courier, CourierBranch, CourierPosition, CourierShift
+from orders.models import OrderReceipt
 
-# --- couriers package ---------------------------------------------------------------------------
-
-couriers = table(
-    "couriers",
-    column("id", Integer),
-    column("user_id", Integer),
-    column("name", String),
-    column("phone", String),
-    column("vehicle", String),
-    column("max_active_orders", Integer),
-    column("active"),
-    column("device_id", String),
-)
-
-courier_branches = table("courier_branches", column("courier_id", Integer), column("branch_id", Integer))
-
-courier_shifts = table(
-    "courier_shifts",
-    column("id", Integer),
-    column("courier_id", Integer),
-    column("started_at", UTCDateTime()),
-    column("ended_at", UTCDateTime()),
-)
-
-#: The latest position of each courier (one row per courier).
-courier_positions = table(
-    "courier_positions",
-    column("courier_id", Integer),
-    column("lat"),
-    column("lon"),
-    column("recorded_at", UTCDateTime()),
-    column("received_at", UTCDateTime()),
-    column("accuracy"),
-    column("speed"),
-    column("bearing"),
-    column("battery"),
-)
-
-# --- callcentre package -------------------------------------------------------------------------
-
-clients = table(
-    "clients",
-    column("id", Integer),
-    column("phone", String),
-    column("name", String),
-    column("created_at", UTCDateTime()),
-    column("merged_into_id", Integer),
-)
-
-client_stats = table(
-    "client_stats",
-    column("client_id", Integer),
-    column("orders_count", Integer),
-    column("delivered_count", Integer),
-    column("cancelled_count", Integer),
-    column("total_spent", Integer),
-    column("first_order_at", UTCDateTime()),
-    column("last_order_at", UTCDateTime()),
-)
-
-#: Tickets: open ones are ``open`` or ``in_progress``; ``due_at`` is the promised resolution time.
-tickets = table(
-    "tickets",
-    column("id", Integer),
-    column("status", String),
-    column("kind", String),
-    column("due_at", UTCDateTime()),
-    column("created_at", UTCDateTime()),
-)
-
-#: Delivery zones: ``geometry`` is a GeoJSON Polygon or MultiPolygon.
-delivery_zones = table(
-    "delivery_zones",
-    column("id", Integer),
-    column("branch_id", Integer),
-    column("name", String),
-    column("geometry"),
-    column("active"),
-    column("color", String),
-)
-
-OPEN_TICKET_STATUSES = ("open", "in_progress")
-
-# --- orders package: receipts (who sold what part of an order) ----------------------------------
-
-#: One receipt per (order, organization, tax system); the organization's name is copied on it.
-order_receipts = table(
-    "order_receipts",
-    column("id", Integer),
-    column("order_id", Integer),
-    column("organization_id", Integer),
-    column("organization_name", String),
-    column("total", Integer),
-)
-
-RECEIPT_TABLES = ("order_receipts",)
-
-
-def organization_revenue(day: dt.date) -> Select:
-    """Delivered revenue of a business day per branch and organization (the receipts' totals)."""
-    r = order_receipts
-    return (
-        select(
-            Order.branch_id,
-            r.c.organization_id,
-            func.max(r.c.organization_name).label("name"),
-            func.sum(r.c.total).label("amount"),
-        )
-        .select_from(r)
-        .join(Order, Order.id == r.c.order_id)
-        .where(Order.business_date == day, Order.status == "delivered")
-        .group_by(Order.branch_id, r.c.organization_id)
-    )
+#: The tables of the couriers tile: who is on shift, where, for which branches.
+COURIER_TABLES = tuple(str(m.__tablename__) for m in (Courier, CourierShift, CourierPosition, CourierBranch))
+#: The table of the courier names (the performance report per courier).
+COURIER_NAME_TABLES = (str(Courier.__tablename__),)
+#: The table of the tickets tile.
+TICKET_TABLES = (str(Ticket.__tablename__),)
+#: The table of the revenue per organization (who sold what part of an order).
+RECEIPT_TABLES = (str(OrderReceipt.__tablename__),)
+#: The table of the delivery zones (the performance report per zone).
+ZONE_TABLES = (str(DeliveryZone.__tablename__),)
+#: The table of the call centre's client dossiers (names of the loyal clients).
+CLIENT_TABLES = (str(Client.__tablename__),)
 
 
 class TableProbe:

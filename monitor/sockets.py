@@ -33,18 +33,13 @@ from typing import Any
 from flask import request
 from flask_socketio import SocketIO, emit
 
+from couriers.events import CourierMoved, CourierShiftChanged
 from frontoffice.db import utcnow
 from frontoffice.models import Role, User
 from frontoffice.realtime import ALL_ROOM, StaffNamespace, branch_room, emit_to_branch, event_payload
 from monitor.schemas import OrderChange
 from monitor.services import Monitor
-from orders.events import (
-    CourierAssigned,
-    CourierMoved,
-    CourierShiftChanged,
-    OrderPlaced,
-    OrderStatusChanged,
-)
+from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
 
 NAMESPACE = "/monitor"
 log = logging.getLogger(__name__)

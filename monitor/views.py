@@ -14,14 +14,14 @@ from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
 from pydantic import BaseModel, ValidationError
 
-from frontoffice.errors import Forbidden
+from frontoffice.auth import page
+from frontoffice.kernel import current_kernel
 from frontoffice.models import Role
 from monitor.loyalty import SEGMENTS
 from monitor.ports import MONITOR
@@ -71,13 +71,8 @@ GROUP_LABELS = {
 }
 
 
-def _require_manager() -> None:
-    if not current_user.has_role(*PAGE_ROLES):
-        raise Forbidden(_("This page is for managers and admins."))
-
-
 def _monitor() -> Monitor:
-    return current_app.extensions["frontoffice"].extensions.get(MONITOR)
+    return current_kernel().extensions.get(MONITOR)
 
 
 def _parse(model: type[BaseModel]) -> tuple[BaseModel, list[str]]:
@@ -120,11 +115,10 @@ def monitor_strings() -> dict[str, str]:
 
 
 @bp.route("")
-@login_required
+@page(PAGE_ROLES)
 def board():
     """The live delivery monitor."""
-    _require_manager()
-    settings = current_app.extensions["frontoffice"].settings
+    settings = current_kernel().settings
     branch = request.args.get("branch", type=int)
     config: dict[str, Any] = {
         "namespace": "/monitor",
@@ -145,10 +139,9 @@ def board():
 
 
 @bp.route("/reports/clients")
-@login_required
+@page(PAGE_ROLES)
 def clients_report():
     """Deliveries by client: period, branch, sortable columns, CSV export."""
-    _require_manager()
     query, errors = _parse(ClientReportQuery)
     m = _monitor()
     with m.db.reading() as s:
@@ -175,6 +168,7 @@ def clients_report():
         "deliveries": [r.deliveries for r in top],
     }
     pages = max(1, -(-report.clients // report.per_page))
+    settings = current_kernel().settings
     return render_template(
         "monitor/clients_report.html",
         report=report,
@@ -184,16 +178,15 @@ def clients_report():
         errors=errors,
         chart=chart,
         pages=pages,
-        currency=current_app.extensions["frontoffice"].settings.currency,
-        tz=ZoneInfo(current_app.extensions["frontoffice"].settings.timezone),
+        currency=settings.currency,
+        tz=ZoneInfo(settings.timezone),
     )
 
 
 @bp.route("/reports/clients.csv")
-@login_required
+@page(PAGE_ROLES)
 def clients_csv():
     """The deliveries-by-client report as CSV (every row, the page's sorting)."""
-    _require_manager()
     query, errors = _parse(ClientReportQuery)
     if errors:
         return Response("; ".join(errors) + "\n", status=422, mimetype="text/plain")
@@ -252,10 +245,9 @@ def clients_csv():
 
 
 @bp.route("/reports/performance")
-@login_required
+@page(PAGE_ROLES)
 def performance_report():
     """Delivery performance per courier, zone, branch or day, with charts."""
-    _require_manager()
     query, errors = _parse(PerformanceQuery)
     m = _monitor()
     with m.db.reading() as s:
@@ -285,5 +277,5 @@ def performance_report():
         branches=branches,
         errors=errors,
         chart=chart,
-        currency=current_app.extensions["frontoffice"].settings.currency,
+        currency=current_kernel().settings.currency,
     )

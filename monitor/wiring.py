@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask
 
+from couriers.events import CourierMoved, CourierShiftChanged
 from frontoffice.kernel import Kernel
 from frontoffice.packages import DomainPackage
 from frontoffice.ports import LIVE_DAY
@@ -14,13 +15,7 @@ from monitor.cli import play_in_background, simulate
 from monitor.ports import MONITOR, MONITOR_HUB
 from monitor.services import Monitor
 from monitor.sockets import NAMESPACE, MonitorHub, MonitorNamespace
-from orders.events import (
-    CourierAssigned,
-    CourierMoved,
-    CourierShiftChanged,
-    OrderPlaced,
-    OrderStatusChanged,
-)
+from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
 
 log = logging.getLogger(__name__)
 

@@ -53,28 +53,3 @@ class CourierAssigned(OrderEvent):
     previous_courier_id: int | None
     at: dt.datetime
     actor_id: int | None
-
-
-# Courier facts live here too: orders is the vocabulary every package may import, and the
-# monitor (a leaf) must hear couriers without importing the couriers package.
-
-
-@dataclass(frozen=True)
-class CourierMoved:
-    """A courier's current position changed (coalesce before sending to screens)."""
-
-    courier_id: int
-    lat: float
-    lon: float
-    at: dt.datetime
-    branch_ids: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class CourierShiftChanged:
-    """A courier started (``on_shift`` True) or ended a shift."""
-
-    courier_id: int
-    on_shift: bool
-    at: dt.datetime
-    branch_ids: tuple[int, ...] = ()

@@ -1,5 +1,6 @@
 """Shared fixtures: an app on SQLite and (when FRONTOFFICE_TEST_POSTGRES_URL is set) on PostgreSQL,
-users of every role with tokens, the demo catalogue, and a live server for socket and browser tests."""
+users of every role with tokens, the demo catalogue, a live server for socket and browser tests,
+and the helpers of tests/helpers.py (``auth``, ``orders``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from frontoffice.app import create_app, load_all_models
 from frontoffice.db import Base
 from frontoffice.migrate import upgrade
+from tests.helpers import AuthActions, OrderActions
 
 POSTGRES_URL = os.environ.get("FRONTOFFICE_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("FRONTOFFICE_TEST_REDIS_URL")
@@ -150,6 +152,18 @@ def db(kernel):
 def client(app):
     """A Flask test client."""
     return app.test_client()
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    """Log the test client in and out through the pages: ``auth.login("manager")``, ``auth.csrf(page)``."""
+    return AuthActions(client)
+
+
+@pytest.fixture
+def orders(kernel) -> OrderActions:
+    """Place and move orders through the orders service: ``orders.place(...)``, ``orders.move(id, ...)``."""
+    return OrderActions(kernel)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from couriers.ports import COURIER_DIRECTORY
 from couriers.tracking import TrackPoint
 from frontoffice.auth import create_user, issue_token
 from frontoffice.db import utcnow
-from orders.services import LineRequest, PlaceOrder, change_status, place_order
+from tests.helpers import OrderActions
 
 KAZAN_CENTRE = (55.7963, 49.1088)
 BRANCH_1 = (55.7887, 49.1221)
@@ -104,36 +104,28 @@ def pool_order(
     change_from: int | None = None,
 ) -> int:
     """An order moved to ``status`` (confirmed, cooking, ready …) through the order services."""
-    db = app.extensions["frontoffice"].db
-    with db.unit_of_work() as s:
-        order = place_order(
-            s,
-            PlaceOrder(
-                branch_id=branch_id,
-                client_phone="+79123456789",
-                client_name="Ivan",
-                kind=kind,
-                address_text="Kazan, Kremlyovskaya St, 21" if kind == "delivery" else "",
-                lat=at[0] if at and kind == "delivery" else None,
-                lon=at[1] if at and kind == "delivery" else None,
-                payment_kind=payment,
-                change_from=change_from,
-                lines=[LineRequest(quantity=1, sku="PZ-MARG"), LineRequest(quantity=2, sku="DR-COLA05")],
-            ),
-        )
-        order_id = order.id
+    orders = OrderActions(app.extensions["frontoffice"])
+    order_id = orders.place(
+        ("PZ-MARG", 1),
+        ("DR-COLA05", 2),
+        branch_id=branch_id,
+        client_name="Ivan",
+        kind=kind,
+        address_text="Kazan, Kremlyovskaya St, 21" if kind == "delivery" else "",
+        lat=at[0] if at and kind == "delivery" else None,
+        lon=at[1] if at and kind == "delivery" else None,
+        payment_kind=payment,
+        change_from=change_from,
+        policies=False,
+    ).id
     path = ["confirmed", "cooking", "ready", "in_delivery", "delivered"]
     if status in path:
-        for step in path[: path.index(status) + 1]:
-            with db.unit_of_work() as s:
-                change_status(s, order_id, step)
+        orders.move(order_id, *path[: path.index(status) + 1])
     elif status != "new":
-        with db.unit_of_work() as s:
-            change_status(s, order_id, status, reason="test")
+        orders.move(order_id, status, reason="test")
     return order_id
 
 
 def set_status(app, order_id: int, status: str, reason: str | None = None) -> None:
     """Move an order as the kitchen or the call centre would."""
-    with app.extensions["frontoffice"].db.unit_of_work() as s:
-        change_status(s, order_id, status, reason=reason)
+    OrderActions(app.extensions["frontoffice"]).move(order_id, status, reason=reason)

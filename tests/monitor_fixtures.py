@@ -14,6 +14,7 @@ from sqlalchemy import insert, update
 from frontoffice.db import Base
 from orders import services as order_services
 from orders.models import Order
+from tests.helpers import order_command
 
 DELIVERY_STEPS = ("confirmed", "cooking", "ready", "in_delivery")
 
@@ -52,7 +53,8 @@ class DayBuilder:
     ) -> Order:
         """An order created ``created`` minutes before now, promised ``promise_after`` minutes later."""
         placed_at = self.minutes_ago(created)
-        cmd = order_services.PlaceOrder(
+        cmd = order_command(
+            (sku, quantity),
             branch_id=branch_id,
             client_phone=phone,
             client_name=client_name,
@@ -62,7 +64,6 @@ class DayBuilder:
             promised_at=placed_at + dt.timedelta(minutes=promise_after)
             if promise_after is not None
             else None,
-            lines=[order_services.LineRequest(quantity=quantity, sku=sku)],
         )
         with self.db.unit_of_work() as s:
             order = order_services.place_order(s, cmd, now=placed_at)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from callcentre import ticket_services
+from backoffice import services
 from orders.models import Order
 from tests.backoffice_helpers import add_rule, ago, blacklist, bonus_rule, place
 from tests.callcentre_fixtures import load_zones, open_around_the_clock, take_order_body
@@ -254,10 +254,10 @@ def test_an_operator_opens_a_ticket_and_the_back_office_works_it(client, users, 
 
 def test_the_queue_filters_overdue_tickets_and_mine(client, users, kernel, db):
     with db.unit_of_work() as s:
-        late = ticket_services.open_ticket(
+        late = services.open_ticket(
             s, kind="complaint", subject="Late", client_phone="+79123456789", now=ago(hours=5)
         )
-        ticket_services.open_ticket(s, kind="refund", subject="Fresh", client_phone="+79123456789")
+        services.open_ticket(s, kind="refund", subject="Fresh", client_phone="+79123456789")
         late_id = late.id
     bo = users["backoffice"].headers
     overdue = client.get("/api/v1/tickets?overdue=true", headers=bo).json

@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from couriers.events import CourierMoved
 from couriers.models import CourierPosition, CourierTrackPoint
 from frontoffice.db import utcnow
-from orders.events import CourierMoved
 from tests.couriers_fixtures import make_courier
 
 API = "/api/courier/v1"
@@ -194,6 +194,16 @@ def test_a_repeated_osmand_ping_is_stored_once(client, db, anna):
     assert client.get(url).status_code == 200
     assert client.get(url).status_code == 200
     assert points_of(db, anna.id) == 1
+
+
+def test_an_osmand_move_is_published_by_its_commit_like_every_event(client, kernel, anna):
+    committed: list[object] = []
+    kernel.db.on_commit(committed.extend)
+    url = f"/api/osmand?id=anna-phone&timestamp={int(utcnow().timestamp())}&lat=55.79&lon=49.13"
+    assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 200  # a repeat: no move
+    moves = [e for e in committed if isinstance(e, CourierMoved)]
+    assert [(e.courier_id, e.lat, e.lon, e.branch_ids) for e in moves] == [(anna.id, 55.79, 49.13, (1,))]
 
 
 def test_an_unknown_device_is_refused_as_traccar_does(client, db, anna):

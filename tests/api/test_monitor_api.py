@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -32,13 +31,6 @@ def deliveries(app, catalogue) -> DayBuilder:
     b.place("f1", created=90, phone="+79120000003", branch_id=2)
     b.move("f1", "confirmed", "cooking", "ready", "in_delivery", "failed", at=30, reason="Nobody home")
     return b
-
-
-def login(client, username: str, password: str) -> None:
-    page = client.get("/login").data
-    token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
-    resp = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
-    assert resp.status_code == 302
 
 
 def test_a_manager_reads_the_snapshot_of_every_branch_or_one(client, users, catalogue):
@@ -162,17 +154,17 @@ def test_delivery_performance_per_zone_finds_orders_in_the_polygons(client, user
     assert rows == {"Centre": 3, "(outside every zone)": 1}
 
 
-def test_the_monitor_page_is_for_managers(client, users):
+def test_the_monitor_page_is_for_managers(client, users, auth):
     assert client.get("/monitor").status_code == 302  # to the login page
-    login(client, "test-operator", "pw-operator")
+    auth.login("operator")
     assert client.get("/monitor").status_code == 403
 
 
-def test_a_manager_opens_the_monitor_and_the_reports(client, users, deliveries):
-    login(client, "test-manager", "pw-manager")
+def test_a_manager_opens_the_monitor_and_the_reports(client, users, deliveries, auth):
+    auth.login("manager")
     page = client.get("/monitor")
     assert page.status_code == 200
-    assert b'id="mon-config"' in page.data and b"vendor/leaflet/leaflet.js" in page.data
+    assert b'id="page-config"' in page.data and b"vendor/leaflet/leaflet.js" in page.data
     assert b"vendor/chartjs/chart.umd.js" in page.data
     assert client.get("/monitor/static/monitor/monitor.js").status_code == 200
     clients = client.get(f"/monitor/reports/clients?date_from={TODAY - dt.timedelta(days=1)}&sort=revenue")
@@ -183,8 +175,8 @@ def test_a_manager_opens_the_monitor_and_the_reports(client, users, deliveries):
     assert bad.status_code == 200 and b"date_from" in bad.data  # a readable message, the default period
 
 
-def test_the_client_report_exports_csv_with_the_same_sorting(client, users, deliveries):
-    login(client, "test-manager", "pw-manager")
+def test_the_client_report_exports_csv_with_the_same_sorting(client, users, deliveries, auth):
+    auth.login("manager")
     resp = client.get(
         f"/monitor/reports/clients.csv?date_from={TODAY - dt.timedelta(days=1)}&sort=revenue&order=asc"
     )
@@ -216,9 +208,7 @@ def test_metrics_can_require_a_token(app, client, monkeypatch):
     assert ok.status_code == 200 and ok.headers["Content-Type"].startswith("text/plain; version=0.0.4")
 
 
-def test_the_zone_an_order_was_taken_in_wins_over_where_its_point_lies(client, users, catalogue, app):
-    from orders import services as order_services
-
+def test_the_zone_an_order_was_taken_in_wins_over_where_its_point_lies(client, users, catalogue, app, orders):
     db = app.extensions["frontoffice"].db
     far_away = {"type": "Polygon", "coordinates": [[[10, 10], [11, 10], [11, 11], [10, 11], [10, 10]]]}
     with db.unit_of_work() as s:
@@ -232,18 +222,16 @@ def test_the_zone_an_order_was_taken_in_wins_over_where_its_point_lies(client, u
         draft.extra["zone_id"] = zone_id  # what the call centre's zone policy records
 
     placed_at = NOW - dt.timedelta(minutes=90)
-    cmd = order_services.PlaceOrder(
-        branch_id=1,
+    order = orders.place(
+        ("PZ-MARG", 1),
         client_phone="+79120000009",
         address_text="Kazan",
-        lat=55.79,
         lon=49.12,
-        lines=[order_services.LineRequest(quantity=1, sku="PZ-MARG")],
+        now=placed_at,
+        policies=[zone_policy],
     )
-    with db.unit_of_work() as s:
-        order = order_services.place_order(s, cmd, now=placed_at, policies=[zone_policy])
-        for i, status in enumerate(("confirmed", "cooking", "ready", "in_delivery", "delivered")):
-            order_services.change_status(s, order.id, status, now=placed_at + dt.timedelta(minutes=10 + i))
+    for i, status in enumerate(("confirmed", "cooking", "ready", "in_delivery", "delivered")):
+        orders.move(order.id, status, at=placed_at + dt.timedelta(minutes=10 + i))
     report = client.get(
         f"/api/v1/reports/delivery-performance?group=zone&date_from={TODAY}&date_to={TODAY}",
         headers=users["manager"].headers,

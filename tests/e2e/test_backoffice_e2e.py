@@ -8,7 +8,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from callcentre import ticket_services
+from backoffice import services
 from orders.events import OrderPlaced
 from orders.models import Order
 from tests.backoffice_helpers import add_rule, ago, blacklist, bonus_rule, place
@@ -97,10 +97,10 @@ def test_a_replayed_event_does_not_pay_a_bonus_twice(server, page, artifacts):
 def test_tickets_past_their_sla_show_as_overdue(server, page, artifacts):
     live, kernel, users = server
     with kernel.db.unit_of_work() as s:
-        late = ticket_services.open_ticket(
+        late = services.open_ticket(
             s, kind="complaint", subject="Cold pizza", client_phone="+79123456789", now=ago(hours=3)
         ).id
-        fresh = ticket_services.open_ticket(
+        fresh = services.open_ticket(
             s, kind="question", subject="Saturday delivery?", client_phone="+79031112233"
         ).id
     login(page, live.url, "test-backoffice", "pw-backoffice")

@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 from frontoffice.db import Base
 from tests.callcentre_fixtures import CENTRE, OUTSIDE, load_zones, open_around_the_clock
 from tests.conftest import ARTIFACTS, LiveServer, _make_app, make_users
+from tests.e2e.conftest import login
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
@@ -190,10 +191,7 @@ def log_in(browser: Any, url: str, actor: Any) -> Any:
     page = context.new_page()
     page.script_errors = []  # uncaught errors of the page's scripts; every test expects none
     page.on("pageerror", lambda err: page.script_errors.append(str(err)))
-    page.goto(f"{url}/login")
-    page.fill("input[name=username]", actor.username)
-    page.fill("input[name=password]", actor.password)
-    page.press("input[name=password]", "Enter")
+    login(page, url, actor.username, actor.password)
     page.wait_for_url(lambda u: not u.endswith("/login"))
     return page
 

@@ -7,10 +7,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from callcentre import antifraud_services
-from callcentre.antifraud_services import FraudRejected
-from callcentre.backoffice_models import AntifraudRuleVersion, AntifraudVerdict, OrderAddressKey
-from callcentre.backoffice_ports import RULEBOOK
+from backoffice import services
+from backoffice.models import AntifraudRuleVersion, AntifraudVerdict, OrderAddressKey
+from backoffice.ports import RULEBOOK
+from backoffice.services import FraudRejected
 from frontoffice.errors import Conflict, InvalidInput
 from orders.models import Order, OrderCounter, OrderEvent
 from tests.backoffice_helpers import add_rule, ago, blacklist, move, place
@@ -42,7 +42,7 @@ def test_a_hold_rule_parks_the_order_with_the_reason_and_keeps_the_verdict(kerne
         verdict = s.scalar(select(AntifraudVerdict).where(AntifraudVerdict.order_id == order.id))
         version_id = s.scalar(select(AntifraudRuleVersion.id).where(AntifraudRuleVersion.rule_id == rule_id))
     assert created.to_status == "on_hold" and created.reason.startswith("Antifraud hold: Cash order of")
-    assert created.payload["antifraud"]["action"] == "hold"
+    assert "antifraud" not in created.payload  # the verdict lives in its own table
     assert verdict.action == "hold" and verdict.score == 70 and verdict.version_ids == [version_id]
 
 
@@ -54,8 +54,10 @@ def test_note_and_flag_leave_the_order_new_with_notes(kernel, db):
     assert order.status == "new"
     with db.reading() as s:
         payload = s.scalar(select(OrderEvent.payload).where(OrderEvent.order_id == order.id))
+        verdict = s.scalar(select(AntifraudVerdict).where(AntifraudVerdict.order_id == order.id))
     assert [n.split(" (")[0] for n in payload["notes"]] == ["Antifraud flag", "Antifraud note"]
-    assert payload["antifraud"]["action"] == "flag" and payload["antifraud"]["score"] == 35
+    assert verdict.action == "flag" and verdict.score == 35
+    assert [h["action"] for h in verdict.hits] == ["flag", "note"]
 
 
 def test_a_clean_order_leaves_no_verdict_but_its_address_is_indexed(kernel, db):
@@ -89,14 +91,14 @@ def test_an_edit_is_a_new_version_and_the_next_order_is_judged_by_it(kernel, db)
     rule_id = add_rule(kernel, "large_cash_new_client", "flag", 10, min_total="5000.00")
     assert place(kernel, payment_kind="cash").status == "new"
     with db.unit_of_work() as s:
-        view = antifraud_services.edit_rule(
+        view = services.edit_rule(
             s, rule_id, name="cash", params={"min_total": "1000.00"}, score=60, action="hold", note="tighter"
         )
         assert view.rule.current_version == 2
     held = place(kernel, payment_kind="cash")
     assert held.status == "on_hold"
     with db.reading() as s:
-        versions = antifraud_services.rule_versions(s, rule_id)
+        versions = services.rule_versions(s, rule_id)
         verdict = s.scalar(select(AntifraudVerdict).where(AntifraudVerdict.order_id == held.id))
     assert [v.version for v in versions] == [2, 1]
     assert versions[1].params["min_total"] == "5000.00"
@@ -106,10 +108,10 @@ def test_an_edit_is_a_new_version_and_the_next_order_is_judged_by_it(kernel, db)
 def test_a_rule_switched_off_does_not_fire_and_switched_on_fires_again(kernel, db):
     rule_id = add_rule(kernel, "change_to_card", "hold")
     with db.unit_of_work() as s:
-        antifraud_services.set_rule_active(s, rule_id, False)
+        services.set_rule_active(s, rule_id, False)
     assert place(kernel, comment="сдачу на карту").status == "new"
     with db.unit_of_work() as s:
-        antifraud_services.set_rule_active(s, rule_id, True)
+        services.set_rule_active(s, rule_id, True)
     assert place(kernel, comment="сдачу на карту").status == "on_hold"
 
 
@@ -119,7 +121,7 @@ def test_first_contact_screening_sees_phone_rules_only(kernel, db):
     order = place(kernel)
     move(kernel, order.id, "cancelled", reason="client changed plans")
     with db.reading() as s:
-        verdict = antifraud_services.screen_contact(s, kernel.extensions.get(RULEBOOK), "+79123456789")
+        verdict = services.screen_contact(s, kernel.extensions.get(RULEBOOK), "+79123456789")
     assert verdict.stage == "contact"
     assert [h.kind for h in verdict.hits] == ["bad_history"]
 
@@ -128,18 +130,16 @@ def test_a_held_order_released_by_a_manager_moves_on_with_an_audit_trail(kernel,
     add_rule(kernel, "change_to_card", "hold")
     order = place(kernel, comment="change to card please")
     with db.reading() as s:
-        queue = antifraud_services.held_orders(s)
+        queue = services.held_orders(s)
     assert [h.order.id for h in queue] == [order.id] and queue[0].verdict["action"] == "hold"
     with db.unit_of_work() as s:
-        antifraud_services.release_held(
-            s, order.id, actor_id=users["manager"].id, note="called the client back"
-        )
+        services.release_held(s, order.id, actor_id=users["manager"].id, note="called the client back")
     move(kernel, order.id, "cooking")
     with db.reading() as s:
         events = s.scalars(
             select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
         ).all()
-        assert antifraud_services.held_orders(s) == []
+        assert services.held_orders(s) == []
     assert [(e.from_status, e.to_status) for e in events] == [
         (None, "on_hold"),
         ("on_hold", "confirmed"),
@@ -152,12 +152,12 @@ def test_a_held_order_can_be_rejected_with_a_reason_but_only_while_on_hold(kerne
     add_rule(kernel, "change_to_card", "hold")
     order = place(kernel, comment="change to card")
     with pytest.raises(InvalidInput), db.unit_of_work() as s:
-        antifraud_services.reject_held(s, order.id, "  ", actor_id=users["manager"].id)
+        services.reject_held(s, order.id, "  ", actor_id=users["manager"].id)
     with db.unit_of_work() as s:
-        rejected = antifraud_services.reject_held(s, order.id, "fake order", actor_id=users["manager"].id)
+        rejected = services.reject_held(s, order.id, "fake order", actor_id=users["manager"].id)
         assert rejected.status == "rejected"
     with pytest.raises(Conflict, match="not on hold"), db.unit_of_work() as s:
-        antifraud_services.release_held(s, order.id, actor_id=users["manager"].id)
+        services.release_held(s, order.id, actor_id=users["manager"].id)
 
 
 def test_backtest_counts_what_a_rule_would_have_flagged_and_what_went_wrong(kernel, db):
@@ -176,9 +176,7 @@ def test_backtest_counts_what_a_rule_would_have_flagged_and_what_went_wrong(kern
         o = place(kernel, client_phone="+79038880000", now=ago(days=days))
         move(kernel, o.id, "confirmed", at=ago(days=days, minutes=-5))
     with db.reading() as s:
-        result = antifraud_services.backtest(
-            s, kind="bad_history", params={"min_count": 2, "days": 60}, days=30
-        )
+        result = services.backtest(s, kind="bad_history", params={"min_count": 2, "days": 60}, days=30)
     assert result.orders == 6
     assert result.went_wrong == 4  # three cancelled, one failed
     assert result.flagged == 2  # o3 and o4: by then two earlier orders had gone wrong
@@ -193,16 +191,16 @@ def test_backtest_does_not_count_a_cancel_that_happened_after_the_order(kernel, 
     second = place(kernel, client_phone=phone, now=ago(days=3))
     move(kernel, first.id, "cancelled", reason="late cancel")  # cancelled now, after the second order
     with db.reading() as s:
-        result = antifraud_services.backtest(s, kind="bad_history", params={"min_count": 1}, days=10)
+        result = services.backtest(s, kind="bad_history", params={"min_count": 1}, days=10)
     assert result.orders == 2 and result.flagged == 0
     assert second.id  # placed while the first was still open
 
 
 def test_backtest_refuses_bad_windows_and_parameters(kernel, db):
     with db.reading() as s, pytest.raises(InvalidInput):
-        antifraud_services.backtest(s, kind="velocity", params={}, days=0)
+        services.backtest(s, kind="velocity", params={}, days=0)
     with db.reading() as s, pytest.raises(InvalidInput) as err:
-        antifraud_services.backtest(s, kind="velocity", params={"count": -1}, days=5)
+        services.backtest(s, kind="velocity", params={"count": -1}, days=5)
     assert err.value.errors[0]["field"] == "params.count"
 
 
@@ -215,7 +213,7 @@ def test_two_managers_saving_the_same_version_at_once_get_one_new_version_and_on
         barrier.wait()
         try:
             with db.unit_of_work() as s:
-                antifraud_services.edit_rule(
+                services.edit_rule(
                     s,
                     rule_id,
                     name="velocity",
@@ -235,4 +233,4 @@ def test_two_managers_saving_the_same_version_at_once_get_one_new_version_and_on
         t.join(30)
     assert sorted(outcomes) == ["conflict", "saved"]
     with db.reading() as s:
-        assert [v.version for v in antifraud_services.rule_versions(s, rule_id)] == [2, 1]
+        assert [v.version for v in services.rule_versions(s, rule_id)] == [2, 1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from callcentre import antifraud_services
-from callcentre.backoffice_models import AntifraudRuleVersion, BlacklistEntry, BonusRule, Ticket
+from backoffice import services
+from backoffice.models import AntifraudRuleVersion, BlacklistEntry, BonusRule, Ticket
 from tests.backoffice_helpers import add_rule, ago, csrf_of, login, place
 
 pytestmark = pytest.mark.usefixtures("catalogue")
@@ -106,7 +106,7 @@ def test_a_rule_is_switched_off_and_the_blacklist_edited_from_the_rules_page(man
     assert form(manager, f"/callcentre/antifraud/blacklist/{entry_id}/delete").status_code == 302
     with db.reading() as s:
         assert s.scalar(select(BlacklistEntry.id)) is None
-        assert antifraud_services.get_rule(s, rule_id).rule.active is False
+        assert services.get_rule(s, rule_id).rule.active is False
 
 
 def test_the_rule_page_runs_a_backtest(manager, kernel):

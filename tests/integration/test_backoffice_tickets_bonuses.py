@@ -8,10 +8,11 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from callcentre import antifraud_services, bonus_services, ticket_services
-from callcentre.backoffice_models import BonusEntry, Ticket
-from callcentre.backoffice_wiring import sla_overrides
-from callcentre.ticket_services import TicketFilter, TicketResolved
+from backoffice import services
+from backoffice.events import TicketResolved
+from backoffice.models import BonusEntry, Ticket
+from backoffice.services import TicketFilter
+from backoffice.wiring import sla_overrides
 from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, InvalidInput
 from orders.events import OrderPlaced, OrderStatusChanged
@@ -33,7 +34,7 @@ def open_ticket(kernel, **kw) -> Ticket:
     base = dict(kind="complaint", subject="Cold pizza", client_phone="+79123456789")
     base.update(kw)
     with kernel.db.unit_of_work() as s:
-        return ticket_services.open_ticket(s, **base)
+        return services.open_ticket(s, **base)
 
 
 # --- tickets --------------------------------------------------------------------------------
@@ -63,15 +64,15 @@ def test_the_back_office_takes_resolves_and_the_history_keeps_every_step(kernel,
     bo = users["backoffice"].id
     ticket = open_ticket(kernel, actor_id=users["operator"].id)
     with db.unit_of_work() as s:
-        ticket_services.move(s, ticket.id, "in_progress", actor_id=bo)
-        ticket_services.add_comment(s, ticket.id, "Called the kitchen.", actor_id=bo)
+        services.move_ticket(s, ticket.id, "in_progress", actor_id=bo)
+        services.add_comment(s, ticket.id, "Called the kitchen.", actor_id=bo)
     with pytest.raises(InvalidInput, match="Say how"), db.unit_of_work() as s:
-        ticket_services.move(s, ticket.id, "resolved", actor_id=bo)
+        services.move_ticket(s, ticket.id, "resolved", actor_id=bo)
     with db.unit_of_work() as s:
-        done = ticket_services.move(s, ticket.id, "resolved", note="Refunded the pizza.", actor_id=bo)
+        done = services.move_ticket(s, ticket.id, "resolved", note="Refunded the pizza.", actor_id=bo)
         assert done.assignee_id == bo and done.resolution == "Refunded the pizza." and done.closed_at
     with db.reading() as s:
-        history = ticket_services.get_ticket(s, ticket.id).events
+        history = services.get_ticket(s, ticket.id).events
         assert [(e.kind, e.to_status) for e in history] == [
             ("created", "open"),
             ("status", "in_progress"),
@@ -83,19 +84,19 @@ def test_the_back_office_takes_resolves_and_the_history_keeps_every_step(kernel,
 def test_illegal_moves_and_stale_versions_answer_conflict(kernel, db, users):
     ticket = open_ticket(kernel)
     with pytest.raises(Conflict, match="allowed"), db.unit_of_work() as s:
-        ticket_services.move(s, ticket.id, "resolved", note="x", actor_id=users["backoffice"].id)
+        services.move_ticket(s, ticket.id, "resolved", note="x", actor_id=users["backoffice"].id)
     with db.unit_of_work() as s:
-        ticket_services.add_comment(s, ticket.id, "first", actor_id=users["operator"].id)
+        services.add_comment(s, ticket.id, "first", actor_id=users["operator"].id)
     with pytest.raises(Conflict, match="changed by someone else"), db.unit_of_work() as s:
-        ticket_services.move(s, ticket.id, "in_progress", actor_id=users["backoffice"].id, expected_version=1)
+        services.move_ticket(s, ticket.id, "in_progress", actor_id=users["backoffice"].id, expected_version=1)
 
 
 def test_only_back_office_staff_can_be_assignees(kernel, db, users):
     ticket = open_ticket(kernel)
     with pytest.raises(InvalidInput), db.unit_of_work() as s:
-        ticket_services.assign(s, ticket.id, users["operator"].id, actor_id=users["manager"].id)
+        services.assign_ticket(s, ticket.id, users["operator"].id, actor_id=users["manager"].id)
     with db.unit_of_work() as s:
-        assigned = ticket_services.assign(s, ticket.id, users["backoffice"].id, actor_id=users["manager"].id)
+        assigned = services.assign_ticket(s, ticket.id, users["backoffice"].id, actor_id=users["manager"].id)
         assert assigned.assignee_id == users["backoffice"].id
         assert assigned.events[-1].body == "Assigned to Test Backoffice."
 
@@ -105,12 +106,12 @@ def test_overdue_tickets_are_found_and_counted_and_closed_ones_never_are(kernel,
     fresh = open_ticket(kernel, kind="complaint")
     closed = open_ticket(kernel, kind="question", now=ago(hours=10))
     with db.unit_of_work() as s:
-        ticket_services.move(s, closed.id, "rejected", note="spam", actor_id=users["backoffice"].id)
+        services.move_ticket(s, closed.id, "rejected", note="spam", actor_id=users["backoffice"].id)
     with db.reading() as s:
-        overdue, total = ticket_services.list_tickets(s, TicketFilter(overdue=True))
-        counts = ticket_services.queue_counts(s)
-        queue, _ = ticket_services.list_tickets(s, TicketFilter(status=["open", "in_progress"]))
-        dossier = ticket_services.tickets_of_client(s, "+79123456789")
+        overdue, total = services.list_tickets(s, TicketFilter(overdue=True))
+        counts = services.queue_counts(s)
+        queue, _ = services.list_tickets(s, TicketFilter(status=["open", "in_progress"]))
+        dossier = services.tickets_of_client(s, "+79123456789")
     assert [t.id for t in overdue] == [late.id] and total == 1
     assert counts == {"open": 2, "in_progress": 0, "overdue": 1}
     assert [t.id for t in queue] == [late.id, fresh.id]  # earliest deadline first
@@ -174,7 +175,7 @@ def test_replays_racing_in_threads_still_pay_once(kernel, db, users):
     def replay():
         barrier.wait()
         with kernel.db.unit_of_work() as s:
-            bonus_services.on_order_placed(s, placed[0])
+            services.on_order_placed(s, placed[0])
 
     threads = [threading.Thread(target=replay) for _ in range(4)]
     for t in threads:
@@ -209,7 +210,7 @@ def test_a_held_order_pays_for_taking_only_once_a_manager_lets_it_go(kernel, db,
     order = place(kernel, actor_id=op, comment="change to card")
     assert order.status == "on_hold" and ledger(db, op) == []
     with db.unit_of_work() as s:
-        antifraud_services.release_held(s, order.id, actor_id=users["manager"].id)
+        services.release_held(s, order.id, actor_id=users["manager"].id)
     assert ledger(db, op) == [("order_taken", order.id, 1000)]
 
 
@@ -219,9 +220,9 @@ def test_resolving_a_ticket_pays_the_resolver_once(kernel, db, users):
     resolved = heard(kernel, TicketResolved)
     ticket = open_ticket(kernel)
     with db.unit_of_work() as s:
-        ticket_services.move(s, ticket.id, "in_progress", actor_id=bo)
+        services.move_ticket(s, ticket.id, "in_progress", actor_id=bo)
     with db.unit_of_work() as s:
-        ticket_services.move(s, ticket.id, "resolved", note="done", actor_id=bo)
+        services.move_ticket(s, ticket.id, "resolved", note="done", actor_id=bo)
     kernel.bus.dispatch(list(resolved))
     assert ledger(db, bo) == [("ticket_resolved", ticket.id, 2000)]
 
@@ -237,7 +238,7 @@ def test_managers_and_api_clients_without_a_person_earn_nothing(kernel, db, user
 def test_an_inactive_rule_pays_nothing(kernel, db, users):
     bonus_rule(kernel, "order_taken", amount=1000)
     with db.unit_of_work() as s:
-        bonus_services.save_rule(s, "order_taken", method="fixed", amount=1000, active=False)
+        services.save_bonus_rule(s, "order_taken", method="fixed", amount=1000, active=False)
     place(kernel, actor_id=users["operator"].id)
     assert ledger(db) == []
 
@@ -249,10 +250,10 @@ def test_totals_and_the_report_per_person_and_period(kernel, db, users):
     place(kernel, actor_id=op, now=ago(days=40))
     tz = kernel.settings.timezone
     with db.reading() as s:
-        totals = bonus_services.totals_for(s, op, tz)
+        totals = services.totals_for(s, op, tz)
         today = utcnow().date()
-        rows = bonus_services.report(s, today - dt.timedelta(days=60), today + dt.timedelta(days=1), tz)
-        csv_text = bonus_services.report_csv(rows, today - dt.timedelta(days=60), today)
+        rows = services.report(s, today - dt.timedelta(days=60), today + dt.timedelta(days=1), tz)
+        csv_text = services.report_csv(rows, today - dt.timedelta(days=60), today)
     assert totals == {"today": 1000, "month": 1000}  # 40 days ago is always an earlier month
     assert len(rows) == 1 and rows[0].counts == {"order_taken": 2} and rows[0].total == 2000
     header, line = csv_text.strip().splitlines()
@@ -263,14 +264,14 @@ def test_totals_and_the_report_per_person_and_period(kernel, db, users):
 def test_a_report_period_must_make_sense(db):
     today = utcnow().date()
     with db.reading() as s, pytest.raises(InvalidInput):
-        bonus_services.report(s, today, today - dt.timedelta(days=1), "Europe/Moscow")
+        services.report(s, today, today - dt.timedelta(days=1), "Europe/Moscow")
     with db.reading() as s, pytest.raises(InvalidInput):
-        bonus_services.report(s, today - dt.timedelta(days=400), today, "Europe/Moscow")
+        services.report(s, today - dt.timedelta(days=400), today, "Europe/Moscow")
 
 
 def test_bonus_rules_are_validated(db):
     with db.unit_of_work() as s, pytest.raises(InvalidInput) as err:
-        bonus_services.save_rule(s, "ticket_resolved", method="percent", percent_bp=100)
+        services.save_bonus_rule(s, "ticket_resolved", method="percent", percent_bp=100)
     assert err.value.errors[0]["field"] == "method"
     with db.reading() as s:
         assert s.scalar(select(func.count()).select_from(BonusEntry)) == 0

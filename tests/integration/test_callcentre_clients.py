@@ -10,12 +10,11 @@ from sqlalchemy import func, select, text
 from callcentre import services
 from callcentre.models import Client, ClientAddress, ClientOrderFact, ClientPhone, ClientStats
 from frontoffice.errors import Conflict, InvalidInput
-from orders import services as order_services
 from orders.events import OrderPlaced, OrderStatusChanged
 from orders.models import Order
-from orders.ports import PLACEMENT_POLICIES
 from orders.states import OrderStatus
 from tests.conftest import load_demo_catalogue
+from tests.helpers import OrderActions
 
 DELIVERED_PATH = ("confirmed", "cooking", "ready", "in_delivery", "delivered")
 
@@ -32,32 +31,12 @@ def shop(app):
     return kernel
 
 
-def place(
-    kernel, phone="+7 912 345-67-89", name="Ivan", skus=(("PZ-MARG", 1), ("DR-COLA05", 2)), **kw
-) -> int:
-    """Place an order through the orders service (as the generic API does); its events are dispatched."""
-    with kernel.db.unit_of_work() as s:
-        order = order_services.place_order(
-            s,
-            order_services.PlaceOrder(
-                branch_id=1,
-                client_phone=phone,
-                client_name=name,
-                kind="pickup",
-                lines=[order_services.LineRequest(quantity=q, sku=sku) for sku, q in skus],
-                **kw,
-            ),
-            policies=kernel.extensions.all(PLACEMENT_POLICIES),
-        )
-        return order.id
-
-
-def move(kernel, order_id: int, *statuses: str) -> None:
-    """Move an order through statuses, one commit each."""
-    for status in statuses:
-        with kernel.db.unit_of_work() as s:
-            reason = "changed plans" if status == "cancelled" else None
-            order_services.change_status(s, order_id, status, reason=reason)
+def place(kernel, phone="+7 912 345-67-89", name="Ivan", skus=(("PZ-MARG", 1), ("DR-COLA05", 2))) -> int:
+    """Place a pickup order through the orders service (as the generic API does); its events are dispatched."""
+    order = OrderActions(kernel).place(
+        *skus, client_phone=phone, client_name=name, kind="pickup", address_text="", lat=None, lon=None
+    )
+    return order.id
 
 
 def stats_of(kernel, phone: str) -> ClientStats | None:
@@ -83,11 +62,11 @@ def test_a_first_order_creates_the_client_and_starts_its_statistics(shop):
     assert stats.first_order_at == stats.last_order_at == created
 
 
-def test_delivered_orders_add_to_total_spent_and_cancelled_ones_are_counted_apart(shop):
+def test_delivered_orders_add_to_total_spent_and_cancelled_ones_are_counted_apart(shop, orders):
     first = place(shop)
     second = place(shop, skus=(("SU-SET1", 1),))
-    move(shop, first, *DELIVERED_PATH)
-    move(shop, second, "cancelled")
+    orders.move(first, *DELIVERED_PATH)
+    orders.move(second, "cancelled")
     stats = stats_of(shop, "+79123456789")
     with shop.db.reading() as s:
         total = s.get(Order, first).total
@@ -96,9 +75,9 @@ def test_delivered_orders_add_to_total_spent_and_cancelled_ones_are_counted_apar
     assert stats.cancelled_count == 1
 
 
-def test_replayed_events_do_not_count_twice(shop):
+def test_replayed_events_do_not_count_twice(shop, orders):
     order_id = place(shop)
-    move(shop, order_id, *DELIVERED_PATH)
+    orders.move(order_id, *DELIVERED_PATH)
     before = stats_of(shop, "+79123456789")
     shop.bus.dispatch(list(shop.test_events))
     shop.bus.dispatch(list(shop.test_events))
@@ -162,7 +141,7 @@ def test_changing_the_main_number_keeps_the_old_one_as_an_extra_phone(shop):
         assert services.find_client(s, "+79123456789").id == client_id
 
 
-def test_merging_moves_phones_addresses_notes_history_and_statistics(shop):
+def test_merging_moves_phones_addresses_notes_history_and_statistics(shop, orders):
     with shop.db.unit_of_work() as s:
         keep = services.create_client(s, "+79123456789", name="Ivan", notes="Dog at the door", tags=["VIP"])
         dupe = services.create_client(
@@ -179,8 +158,8 @@ def test_merging_moves_phones_addresses_notes_history_and_statistics(shop):
         keep_id, dupe_id = keep.id, dupe.id
     mine = place(shop, phone="+79123456789")
     theirs = place(shop, phone="+79170001122", skus=(("SU-SET1", 1),))
-    move(shop, theirs, *DELIVERED_PATH)
-    move(shop, mine, "cancelled")
+    orders.move(theirs, *DELIVERED_PATH)
+    orders.move(mine, "cancelled")
 
     with shop.db.unit_of_work() as s:
         services.merge_clients(s, keep_id, dupe_id)
@@ -277,11 +256,11 @@ def test_an_address_said_again_updates_the_saved_one_instead_of_doubling_it(shop
         assert s.scalar(select(func.count(ClientPhone.id))) == 0
 
 
-def test_statistics_can_be_rebuilt_from_the_recorded_facts(shop):
+def test_statistics_can_be_rebuilt_from_the_recorded_facts(shop, orders):
     delivered = place(shop)
     cancelled = place(shop, skus=(("SU-SET1", 1),))
-    move(shop, delivered, *DELIVERED_PATH)
-    move(shop, cancelled, "cancelled")
+    orders.move(delivered, *DELIVERED_PATH)
+    orders.move(cancelled, "cancelled")
     before = stats_of(shop, "+79123456789")
     with shop.db.unit_of_work() as s:
         client_id = s.scalar(select(Client.id).where(Client.phone == "+79123456789"))

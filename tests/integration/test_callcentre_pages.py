@@ -19,21 +19,8 @@ TRANSLATIONS = ROOT / "frontoffice" / "translations" / "ru" / "LC_MESSAGES"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "add_nav": None, "flash": None}
 
 
-def csrf_of(html: bytes) -> str:
-    return re.search(rb'name="csrf-token" content="([^"]+)"', html).group(1).decode()
-
-
-def log_in(client, actor) -> None:
-    page = client.get("/login").data
-    token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
-    resp = client.post(
-        "/login", data={"username": actor.username, "password": actor.password, "csrf_token": token}
-    )
-    assert resp.status_code == 302
-
-
 def page_config(html: bytes) -> dict:
-    blob = re.search(rb'<script type="application/json" id="cc-config">(.*?)</script>', html, re.S).group(1)
+    blob = re.search(rb'<script type="application/json" id="page-config">(.*?)</script>', html, re.S).group(1)
     return json.loads(blob)
 
 
@@ -43,16 +30,14 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client):
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]
 
 
-def test_operators_and_managers_take_calls_and_the_back_office_only_watches_the_board(client, users):
+def test_operators_and_managers_take_calls_and_the_back_office_only_watches_the_board(client, users, auth):
     for role in ("operator", "manager", "admin"):
-        with client.session_transaction() as sess:
-            sess.clear()
-        log_in(client, users[role])
+        auth.logout()
+        auth.login(users[role])
         assert client.get("/callcentre").status_code == 200
         assert page_config(client.get("/callcentre/board").data)["can_move"] is True
-    with client.session_transaction() as sess:
-        sess.clear()
-    log_in(client, users["backoffice"])
+    auth.logout()
+    auth.login(users["backoffice"])
     refused = client.get("/callcentre", headers={"Accept": "text/html"})
     assert refused.status_code == 403 and b"<html" in refused.data
     board = client.get("/callcentre/board")
@@ -61,16 +46,16 @@ def test_operators_and_managers_take_calls_and_the_back_office_only_watches_the_
     assert config["can_move"] is False and config["workspace_url"] == ""
 
 
-def test_the_board_mirrors_the_state_machine(client, users):
-    log_in(client, users["operator"])
+def test_the_board_mirrors_the_state_machine(client, users, auth):
+    auth.login(users["operator"])
     config = page_config(client.get("/callcentre/board").data)
     assert config["transitions"] == {str(s): sorted(str(t) for t in nxt) for s, nxt in TRANSITIONS.items()}
     assert set(config["needs_reason"]) == {"cancelled", "rejected", "failed"}
     assert set(config["statuses"]) == {str(s) for s in TRANSITIONS}
 
 
-def test_an_incoming_call_link_hands_the_number_to_the_workspace(client, users, catalogue):
-    log_in(client, users["operator"])
+def test_an_incoming_call_link_hands_the_number_to_the_workspace(client, users, catalogue, auth):
+    auth.login(users["operator"])
     html = client.get("/callcentre?phone=%2B7%20912%20345-67-89").data
     config = page_config(html)
     assert config["phone"] == "+7 912 345-67-89"
@@ -79,19 +64,19 @@ def test_an_incoming_call_link_hands_the_number_to_the_workspace(client, users, 
     assert b'id="phone"' in html and b"autofocus" in html
 
 
-def test_the_workspace_lists_its_keyboard_shortcuts(client, users):
-    log_in(client, users["operator"])
+def test_the_workspace_lists_its_keyboard_shortcuts(client, users, auth):
+    auth.login(users["operator"])
     html = client.get("/callcentre").data.decode()
     for key in ("F1", "Alt+1", "Alt+2", "Alt+3", "Alt+4", "Alt+R", "Alt+M", "Ctrl+Enter", "Esc"):
         assert f"<kbd>{key}</kbd>" in html
 
 
-def test_russian_is_chosen_once_and_every_page_follows_including_log_in(client, users):
+def test_russian_is_chosen_once_and_every_page_follows_including_log_in(client, users, auth):
     resp = client.get("/lang/ru", headers={"Referer": "http://localhost/login"})
     assert resp.status_code == 302
     login = client.get("/login").data.decode()
     assert '<html lang="ru">' in login and "Войти" in login and "Пароль" in login
-    log_in(client, users["operator"])
+    auth.login(users["operator"])
     workspace = client.get("/callcentre").data.decode()
     assert "Оформить заказ" in workspace and "Горячие клавиши" in workspace
     config = page_config(workspace.encode())
@@ -102,11 +87,9 @@ def test_russian_is_chosen_once_and_every_page_follows_including_log_in(client, 
     assert "Place order" in client.get("/callcentre").data.decode()
 
 
-def test_a_wrong_password_is_told_in_russian(client, users):
+def test_a_wrong_password_is_told_in_russian(client, users, auth):
     client.get("/lang/ru")
-    page = client.get("/login").data
-    token = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
-    resp = client.post("/login", data={"username": "test-operator", "password": "nope", "csrf_token": token})
+    resp = auth.login("test-operator", "nope", expect=None)
     assert (
         resp.status_code == 401 and "Неизвестное имя пользователя или неверный пароль" in resp.data.decode()
     )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from frontoffice.db import Database, insert_new, make_engine, utcnow
 from orders import services
 from orders.models import Order
+from tests.helpers import order_command
 
 
 class _Base(DeclarativeBase):
@@ -140,20 +141,7 @@ def test_a_placed_order_is_stored_and_readable_without_more_sql(app, catalogue):
     db = app.extensions["frontoffice"].db
     seen = _statements(db)
     with db.unit_of_work() as s:
-        order = services.place_order(
-            s,
-            services.PlaceOrder(
-                branch_id=1,
-                client_phone="+79123456789",
-                address_text="Kazan, Kremlyovskaya 21",
-                lat=55.79,
-                lon=49.11,
-                lines=[
-                    services.LineRequest(quantity=2, sku="PZ-MARG"),
-                    services.LineRequest(quantity=1, sku="DR-COLA05"),
-                ],
-            ),
-        )
+        order = services.place_order(s, order_command(("PZ-MARG", 2), ("DR-COLA05", 1)))
         written = len(seen)
         snapshot = (
             order.id,

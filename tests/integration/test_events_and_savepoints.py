@@ -10,19 +10,9 @@ from frontoffice.errors import InvalidInput
 from orders import services
 from orders.events import OrderPlaced
 from orders.models import Order
+from tests.helpers import order_command
 
 pytestmark = pytest.mark.usefixtures("catalogue")
-
-
-def _command(phone: str = "+79123456789", sku: str = "PZ-MARG") -> services.PlaceOrder:
-    return services.PlaceOrder(
-        branch_id=1,
-        client_phone=phone,
-        address_text="Kazan, Kremlyovskaya 21",
-        lat=55.79,
-        lon=49.11,
-        lines=[services.LineRequest(quantity=1, sku=sku)],
-    )
 
 
 def test_an_order_placed_inside_a_savepoint_is_announced_only_after_the_commit(kernel):
@@ -30,7 +20,7 @@ def test_an_order_placed_inside_a_savepoint_is_announced_only_after_the_commit(k
     kernel.bus.subscribe(OrderPlaced, lambda event: heard.append(event.order_id))
     with kernel.db.unit_of_work() as s:
         with s.begin_nested():
-            order = services.place_order(s, _command())
+            order = services.place_order(s, order_command())
         assert heard == []  # the savepoint is released, the transaction still open
     assert heard == [order.id]
 
@@ -49,7 +39,7 @@ def test_a_subscriber_writing_after_a_savepoint_finds_the_database_free(kernel):
     with kernel.db.unit_of_work() as s:
         for phone in ("+79123456789", "+79123456780"):
             with s.begin_nested():
-                services.place_order(s, _command(phone))
+                services.place_order(s, order_command(client_phone=phone))
     assert len(written) == 2
 
 
@@ -57,13 +47,13 @@ def test_a_savepoint_rolled_back_forgets_only_its_own_events(kernel):
     heard: list[str] = []
     kernel.bus.subscribe(OrderPlaced, lambda event: heard.append(event.client_phone))
     with kernel.db.unit_of_work() as s:
-        services.place_order(s, _command("+79123456789"))
+        services.place_order(s, order_command(client_phone="+79123456789"))
         with pytest.raises(InvalidInput), s.begin_nested():
-            ghost = services.place_order(s, _command("+79123456780"))
-            services.place_order(s, _command("+79123456781", sku="NO-SUCH-ITEM"))
+            ghost = services.place_order(s, order_command(client_phone="+79123456780"))
+            services.place_order(s, order_command(("NO-SUCH-ITEM", 1), client_phone="+79123456781"))
         # as after a flush: the session forgets what the savepoint's rollback took back
         assert inspect(ghost).transient and all(inspect(line).transient for line in ghost.lines)
-        services.place_order(s, _command("+79123456782"))
+        services.place_order(s, order_command(client_phone="+79123456782"))
     assert heard == ["+79123456789", "+79123456782"]
     with kernel.db.reading() as s:
         assert s.scalars(select(Order.client_phone).order_by(Order.id)).all() == [
@@ -77,6 +67,6 @@ def test_nothing_is_announced_when_the_whole_transaction_rolls_back(kernel):
     kernel.bus.subscribe(OrderPlaced, lambda event: heard.append(event.order_id))
     with pytest.raises(RuntimeError), kernel.db.unit_of_work() as s:
         with s.begin_nested():
-            services.place_order(s, _command())
+            services.place_order(s, order_command())
         raise RuntimeError("the caller fails after the savepoint")
     assert heard == []

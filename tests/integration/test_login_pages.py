@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-import re
-
 from tests.conftest import order_body
 
 
-def csrf_of(html: bytes) -> str:
-    return re.search(rb'name="csrf_token" value="([^"]+)"', html).group(1).decode()
-
-
-def login(client, username, password):
-    token = csrf_of(client.get("/login").data)
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
-
-
-def test_staff_log_in_and_out(client, users):
-    resp = login(client, "test-operator", "pw-operator")
+def test_staff_log_in_and_out(client, users, auth):
+    resp = auth.login("operator")
     assert resp.status_code == 302
     assert client.get("/").status_code == 200
-    token = csrf_of(client.get("/").data)
+    token = auth.csrf(client.get("/").data)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert client.get("/").status_code == 302
 
 
-def test_a_wrong_password_is_told_plainly(client, users):
-    resp = login(client, "test-operator", "wrong")
+def test_a_wrong_password_is_told_plainly(users, auth):
+    resp = auth.login("test-operator", "wrong", expect=None)
     assert resp.status_code == 401 and b"wrong password" in resp.data
 
 
-def test_couriers_cannot_use_the_staff_pages(client, users):
-    assert b"courier app" in login(client, "test-courier", "pw-courier").data
+def test_couriers_cannot_use_the_staff_pages(users, auth):
+    assert b"courier app" in auth.login("courier", expect=None).data
 
 
 def test_a_post_without_csrf_token_is_refused(client, users):
@@ -39,9 +28,9 @@ def test_a_post_without_csrf_token_is_refused(client, users):
     assert resp.status_code == 400
 
 
-def test_the_browser_session_calls_the_api_with_the_csrf_header(client, users, catalogue):
-    login(client, "test-operator", "pw-operator")
-    token = csrf_of(client.get("/").data)
+def test_the_browser_session_calls_the_api_with_the_csrf_header(client, users, catalogue, auth):
+    auth.login("operator")
+    token = auth.csrf(client.get("/").data)
     assert client.post("/api/v1/orders", json=order_body()).status_code == 400
     ok = client.post("/api/v1/orders", json=order_body(), headers={"X-CSRFToken": token})
     assert ok.status_code == 201

@@ -17,19 +17,14 @@ from orders import services
 from orders.models import OrderReceipt, OrganizationRevenue
 from orders.ports import PLACEMENT_POLICIES
 from tests.conftest import load_demo_catalogue
+from tests.helpers import order_command
 
 LLC, DRINKS_IP, DESSERTS_IP = 1, 2, 3
 
 
 def command(*lines: tuple[str, int], **kw) -> services.PlaceOrder:
-    base = dict(
-        branch_id=1,
-        client_phone="+79123456789",
-        address_text="Kazan, Kremlyovskaya 21",
-        lines=[services.LineRequest(quantity=q, sku=sku) for sku, q in lines],
-    )
-    base.update(kw)
-    return services.PlaceOrder(**base)
+    """The test order of ``lines``, with no point on the map."""
+    return order_command(*lines, **{"lat": None, "lon": None, **kw})
 
 
 @pytest.fixture

@@ -11,10 +11,7 @@ from sqlalchemy import func, select
 
 from nomenclature.models import DistributionCondition, Organization, StopListEntry
 from tests.conftest import load_demo_catalogue, make_users
-
-
-def csrf_of(page: bytes) -> str:
-    return re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
+from tests.helpers import AuthActions, OrderActions
 
 
 def problems(page: bytes) -> list[str]:
@@ -28,13 +25,7 @@ def admin_pages(sqlite_app):
     load_demo_catalogue(sqlite_app)
     make_users(sqlite_app)
     client = sqlite_app.test_client()
-    token = csrf_of(client.get("/login").data)
-    assert (
-        client.post(
-            "/login", data={"username": "test-admin", "password": "pw-admin", "csrf_token": token}
-        ).status_code
-        == 302
-    )
+    AuthActions(client).login("admin")
     return client, sqlite_app.extensions["frontoffice"].db
 
 
@@ -54,7 +45,7 @@ def test_the_admin_finds_the_nomenclature_pages_in_the_top_bar(admin_pages):
 
 def test_an_organization_is_added_and_edited_and_a_bad_one_is_explained(admin_pages):
     client, db = admin_pages
-    token = csrf_of(client.get("/admin/nomenclature/organizations").data)
+    token = AuthActions.csrf(client.get("/admin/nomenclature/organizations").data)
     bad = client.post(
         "/admin/nomenclature/organizations",
         data={
@@ -112,7 +103,7 @@ def test_an_organization_is_added_and_edited_and_a_bad_one_is_explained(admin_pa
 def test_a_condition_is_added_and_a_period_ending_before_it_starts_is_refused(admin_pages):
     client, db = admin_pages
     page = client.get("/admin/nomenclature/conditions")
-    token = csrf_of(page.data)
+    token = AuthActions.csrf(page.data)
     assert b"Drinks: sole proprietor" in page.data and "УСН доход".encode() in page.data
     form = {
         "csrf_token": token,
@@ -158,7 +149,7 @@ def test_a_condition_is_added_and_a_period_ending_before_it_starts_is_refused(ad
 def test_the_lint_page_shows_ambiguities(admin_pages):
     client, _db = admin_pages
     assert b'id="lint-ok"' in client.get("/admin/nomenclature/lint").data
-    token = csrf_of(client.get("/admin/nomenclature/conditions").data)
+    token = AuthActions.csrf(client.get("/admin/nomenclature/conditions").data)
     client.post(
         "/admin/nomenclature/conditions",
         data={
@@ -180,7 +171,7 @@ def test_the_lint_page_shows_ambiguities(admin_pages):
 def test_the_explain_page_says_who_sells_each_line_and_why(admin_pages):
     client, _db = admin_pages
     page = client.get("/admin/nomenclature/explain")
-    token = csrf_of(page.data)
+    token = AuthActions.csrf(page.data)
     shown = client.post(
         "/admin/nomenclature/explain",
         data={
@@ -200,7 +191,7 @@ def test_the_explain_page_says_who_sells_each_line_and_why(admin_pages):
 def test_the_catalogue_page_toggles_the_stop_list(admin_pages):
     client, db = admin_pages
     page = client.get("/admin/nomenclature/catalogue?branch_id=2")
-    token = csrf_of(page.data)
+    token = AuthActions.csrf(page.data)
     assert b"Pizza size (0\xe2\x80\x931)" in page.data
     resp = client.post(
         "/admin/nomenclature/catalogue",
@@ -226,30 +217,17 @@ def test_strangers_are_sent_to_log_in_and_operators_may_not_edit(sqlite_app):
     make_users(sqlite_app)
     client = sqlite_app.test_client()
     assert client.get("/admin/nomenclature/conditions").status_code == 302
-    token = csrf_of(client.get("/login").data)
-    client.post("/login", data={"username": "test-operator", "password": "pw-operator", "csrf_token": token})
+    AuthActions(client).login("operator")
     assert client.get("/admin/nomenclature/conditions").status_code == 403
     assert client.get("/admin/nomenclature/catalogue").status_code == 200
 
 
 def test_the_backtest_page_shows_revenue_before_and_after_a_proposal(admin_pages, sqlite_app):
-    from orders import services as orders
-
     client, db = admin_pages
-    with db.unit_of_work() as s:
-        orders.place_order(
-            s,
-            orders.PlaceOrder(
-                branch_id=1,
-                client_phone="+79123456789",
-                address_text="Kazan",
-                lines=[
-                    orders.LineRequest(quantity=2, sku="DR-COLA05"),
-                    orders.LineRequest(quantity=1, sku="PZ-MARG"),
-                ],
-            ),
-        )
-    token = csrf_of(client.get("/admin/nomenclature/backtest").data)
+    OrderActions(sqlite_app.extensions["frontoffice"]).place(
+        ("DR-COLA05", 2), ("PZ-MARG", 1), address_text="Kazan", lat=None, lon=None, policies=False
+    )
+    token = AuthActions.csrf(client.get("/admin/nomenclature/backtest").data)
     page = client.post(
         "/admin/nomenclature/backtest",
         data={
@@ -286,7 +264,7 @@ def test_items_groups_and_modifiers_are_kept_from_their_pages(admin_pages):
 
     client, db = admin_pages
     page = client.get("/admin/nomenclature/items")
-    token = csrf_of(page.data)
+    token = AuthActions.csrf(page.data)
     assert b"Sushi &amp; rolls \xe2\x80\xba Rolls" in page.data
     bad_group = client.post(
         "/admin/nomenclature/items",

@@ -10,32 +10,22 @@ from sqlalchemy.orm.exc import StaleDataError
 from frontoffice.errors import Conflict
 from orders import services
 from orders.events import OrderPlaced, OrderStatusChanged
+from tests.helpers import order_command
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
-
-def command(**kw) -> services.PlaceOrder:
-    base = dict(
-        branch_id=1,
-        client_phone="+79123456789",
-        address_text="Kazan, Kremlyovskaya 21",
-        lat=55.79,
-        lon=49.11,
-        lines=[services.LineRequest(quantity=2, sku="PZ-PEPP")],
-    )
-    base.update(kw)
-    return services.PlaceOrder(**base)
+TWO_PEPPERONI = ("PZ-PEPP", 2)
 
 
 def test_events_are_published_only_after_commit(kernel):
     heard = []
     kernel.bus.subscribe(OrderPlaced, heard.append)
     with pytest.raises(RuntimeError), kernel.db.unit_of_work() as s:
-        services.place_order(s, command())
+        services.place_order(s, order_command(TWO_PEPPERONI))
         raise RuntimeError("the caller fails after placing")
     assert heard == []
     with kernel.db.unit_of_work() as s:
-        order = services.place_order(s, command())
+        order = services.place_order(s, order_command(TWO_PEPPERONI))
     assert [e.order_id for e in heard] == [order.id]
     assert heard[0].total == 2 * 64900
 
@@ -46,7 +36,7 @@ def test_a_failing_subscriber_does_not_undo_the_order(kernel):
 
     kernel.bus.subscribe(OrderStatusChanged, broken)
     with kernel.db.unit_of_work() as s:
-        order = services.place_order(s, command())
+        order = services.place_order(s, order_command(TWO_PEPPERONI))
     with kernel.db.unit_of_work() as s:
         services.change_status(s, order.id, "confirmed")
     with kernel.db.reading() as s:
@@ -59,7 +49,7 @@ def test_concurrent_orders_get_distinct_numbers(kernel):
     def place():
         try:
             with kernel.db.unit_of_work() as s:
-                numbers.append(services.place_order(s, command()).number)
+                numbers.append(services.place_order(s, order_command(TWO_PEPPERONI)).number)
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -74,7 +64,7 @@ def test_concurrent_orders_get_distinct_numbers(kernel):
 
 def test_two_simultaneous_moves_of_one_order_cannot_both_win(kernel):
     with kernel.db.unit_of_work() as s:
-        order = services.place_order(s, command())
+        order = services.place_order(s, order_command(TWO_PEPPERONI))
     results = []
     barrier = threading.Barrier(2)
 

@@ -10,9 +10,10 @@ import pytest
 import requests
 import socketio
 
+from couriers.events import CourierMoved, CourierShiftChanged
 from frontoffice.db import utcnow
 from monitor.ports import MONITOR_HUB
-from orders.events import CourierMoved, CourierShiftChanged, OrderStatusChanged
+from orders.events import OrderStatusChanged
 from tests.conftest import load_demo_catalogue, make_users, order_body
 
 

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 from geopy.distance import great_circle
 
-from callcentre import antifraud
-from callcentre.antifraud import CONTACT, ORDER, Facts, PastOrder, Rule, Subject
+from backoffice import antifraud
+from backoffice.antifraud import CONTACT, ORDER, Facts, PastOrder, Rule, Subject
 
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 PHONE = "+79123456789"

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from callcentre import bonuses, sla
-from callcentre.bonuses import BonusRuleSpec, Operation
-from callcentre.sla import TicketStatus
+from backoffice import bonuses, sla
+from backoffice.bonuses import BonusRuleSpec, Operation
+from backoffice.sla import TicketStatus
 
 T0 = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
 

@@ -1,7 +1,7 @@
 // The live board: today's orders in status columns, kept current by the /callcentre socket;
 // search by number or phone; the moves the state machine allows, and cancel with a reason.
 
-import { call, clock, config, day, displayPhone, el, fill, liveSocket, money, problemText, t, url } from "./api.js";
+import { call, clock, config, day, displayPhone, el, fill, liveSocket, money, problemText, t, url } from "frontoffice/shared.js";
 
 const cfg = config();
 const $ = (id) => document.getElementById(id);

@@ -1,7 +1,7 @@
 // The cart: lines of dishes with their options, edited from the keyboard
 // (↑↓ choose a line, + and − change the quantity, Delete removes it).
 
-import { el, fill, money, t } from "./api.js";
+import { el, fill, money, t } from "frontoffice/shared.js";
 import { setFieldLabeler } from "./errors.js";
 import { emit, state } from "./state.js";
 

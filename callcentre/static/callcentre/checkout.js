@@ -1,7 +1,7 @@
 // How the client pays, the comment, the receipts split by organization, the total, and
 // placing the order (one Idempotency-Key per attempt, so a double Ctrl+Enter makes one order).
 
-import { call, clock, config, day, debounce, el, fill, minorToDecimal, money, problemText, randomKey, t, toMinor, url, when } from "./api.js";
+import { call, clock, config, day, debounce, el, fill, minorToDecimal, money, problemText, randomKey, t, toMinor, url, when } from "frontoffice/shared.js";
 import { apiLines, itemsMinor } from "./cart.js";
 import { apiAddress, branchChosenByOperator } from "./delivery.js";
 import { clearErrors, showErrors } from "./errors.js";

@@ -2,7 +2,7 @@
 // typed as coordinates, or pinned on the map), and the live quote — zone, fee, minimum,
 // delivery time, pre-order slots, problems and the pickup offer.
 
-import { call, clock, config, debounce, el, fill, money, problemText, t, toMinor, url, when } from "./api.js";
+import { call, clock, config, debounce, el, fill, money, problemText, t, toMinor, url, when } from "frontoffice/shared.js";
 import { apiLines } from "./cart.js";
 import { clearErrors, showErrors } from "./errors.js";
 import { loadMenu } from "./menu.js";

@@ -1,7 +1,7 @@
 // The caller: phone lookup and the dossier (name, tags, warnings, tickets, statistics,
 // loyalty, notes, order history with one-key repeat).
 
-import { call, clock, config, day, el, fill, money, problemText, t, toMinor, url } from "./api.js";
+import { call, clock, config, day, el, fill, money, problemText, t, toMinor, url } from "frontoffice/shared.js";
 import { focusCart, replaceCart } from "./cart.js";
 import { clearErrors, showErrors } from "./errors.js";
 import { findItem, loadMenu } from "./menu.js";

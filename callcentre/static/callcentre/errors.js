@@ -1,6 +1,6 @@
 // Inline errors: each message goes next to the field it is about ([data-error-for] holders).
 
-import { config, money, t, when } from "./api.js";
+import { config, money, t, when } from "frontoffice/shared.js";
 
 const shown = new Map(); // holder element → {source: [messages]}
 let labeler = null;

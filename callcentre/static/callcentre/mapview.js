@@ -1,12 +1,12 @@
-// The map dialog: delivery zones and branches drawn with Leaflet (tiles only when a tile
+// The map dialog: delivery zones and branches on the shared zone map (tiles only when a tile
 // address is configured — the zones and the pin show on a blank map without them);
 // a click puts the pin, Enter uses it.
 
-import { call, config, t, url } from "./api.js";
+import { config, t, url } from "frontoffice/shared.js";
+import { DEFAULT_CENTRE, fetchZones, zoneMap, zonesLayer } from "frontoffice/zonemap.js";
 
 let map = null;
 let pin = null;
-let zonesLayer = null;
 let resolver = null;
 let point = null;
 
@@ -14,14 +14,9 @@ const $ = (id) => document.getElementById(id);
 
 async function build() {
   const L = window.L;
-  map = L.map("map", { keyboard: true, attributionControl: Boolean(config().tiles_url) });
   const tiles = config().tiles_url;
-  if (tiles) {
-    L.tileLayer(tiles, { maxZoom: 19, attribution: config().tiles_attribution || "" }).addTo(map);
-    $("map-note").textContent = t("map_hint");
-  } else {
-    $("map-note").textContent = `${t("map_hint")} ${t("map_no_tiles")}`;
-  }
+  map = zoneMap("map", { keyboard: true, tilesUrl: tiles, attribution: config().tiles_attribution || "" });
+  $("map-note").textContent = tiles ? t("map_hint") : `${t("map_hint")} ${t("map_no_tiles")}`;
   const bounds = L.latLngBounds([]);
   for (const b of config().branches) {
     L.circleMarker([b.lat, b.lon], { radius: 7, color: "#1d2330", weight: 2, fillColor: "#fff", fillOpacity: 1 })
@@ -29,23 +24,13 @@ async function build() {
       .addTo(map);
     bounds.extend([b.lat, b.lon]);
   }
-  const res = await call("GET", url("zones"));
-  if (res.ok && res.data && Array.isArray(res.data.features)) {
-    zonesLayer = L.geoJSON(res.data, {
-      style: (f) => ({
-        color: f.properties?.color || "#0b63ce",
-        weight: 2,
-        fillOpacity: 0.12,
-      }),
-      onEachFeature: (f, layer) => {
-        const p = f.properties || {};
-        layer.bindTooltip(p.name || "", { sticky: true });
-      },
-    }).addTo(map);
-    if (zonesLayer.getBounds().isValid()) bounds.extend(zonesLayer.getBounds());
+  const zones = await fetchZones(url("zones"));
+  if (zones) {
+    const layer = zonesLayer(zones).addTo(map);
+    if (layer.getBounds().isValid()) bounds.extend(layer.getBounds());
   }
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20] });
-  else map.setView([55.7887, 49.1221], 11);
+  else map.setView(DEFAULT_CENTRE, 11);
   map.on("click", (ev) => setPoint(ev.latlng.lat, ev.latlng.lng));
 }
 

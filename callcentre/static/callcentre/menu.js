@@ -1,7 +1,7 @@
 // The menu: search by name or SKU (with "2*" for a quantity), groups, the stop-list greyed
 // out, and the options chooser for dishes with modifiers.
 
-import { call, el, fill, money, t, toMinor, url } from "./api.js";
+import { call, el, fill, money, t, toMinor, url } from "frontoffice/shared.js";
 import { addItem } from "./cart.js";
 import { state } from "./state.js";
 

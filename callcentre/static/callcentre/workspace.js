@@ -3,7 +3,7 @@
 // Alt+M map, Alt+T delivery time, Ctrl+Enter places the order, Esc closes a window or starts the next call,
 // F1 or ? shows the shortcuts.
 
-import { call, money, t, url } from "./api.js";
+import { call, config, money, t, url } from "frontoffice/shared.js";
 import { clearCart, focusCart, initCart } from "./cart.js";
 import { focusPayment, initCheckout, resetCheckout, submit } from "./checkout.js";
 import { focusAddress, initDelivery, pinOnMap, resetDelivery, setKind } from "./delivery.js";
@@ -24,9 +24,14 @@ function say(text, warn = false) {
   if (text) statusTimer = setTimeout(() => (line.textContent = ""), warn ? 9000 : 5000);
 }
 
+/** The operator's bonus in the tool bar, when a package offers it (``bonuses`` in the API table). */
 async function refreshBonus() {
-  const res = await call("GET", url("bonuses"));
   const box = $("bonus");
+  if (!config().api.bonuses) {
+    box.hidden = true;
+    return;
+  }
+  const res = await call("GET", url("bonuses"));
   if (!res.ok || !res.data) {
     box.hidden = true;
     return;

@@ -1,17 +1,19 @@
-// Charts of the report pages, drawn from the data the server embedded in the page.
-const node = document.getElementById("rep-data");
+// Charts of the report pages, drawn from the data the server embedded in the page config.
+
+import { config, t } from "frontoffice/shared.js";
+
 const canvas = document.getElementById("rep-chart");
 
-if (node && canvas && window.Chart) {
-  const { kind, chart, labels } = JSON.parse(node.textContent);
+if (canvas && window.Chart && config().chart) {
+  const { kind, chart } = config();
   if (kind === "clients") {
     new Chart(canvas, {
       type: "bar",
       data: {
         labels: chart.labels,
         datasets: [
-          { label: labels.revenue, data: chart.revenue, backgroundColor: "#0b63ce", yAxisID: "y" },
-          { label: labels.deliveries, data: chart.deliveries, backgroundColor: "#f59e0b", yAxisID: "y1" },
+          { label: t("revenue"), data: chart.revenue, backgroundColor: "#0b63ce", yAxisID: "y" },
+          { label: t("deliveries"), data: chart.deliveries, backgroundColor: "#f59e0b", yAxisID: "y1" },
         ],
       },
       options: {
@@ -28,11 +30,11 @@ if (node && canvas && window.Chart) {
       data: {
         labels: chart.labels,
         datasets: [
-          { type: "bar", label: labels.delivered, data: chart.delivered, backgroundColor: "#15803d", stack: "n", yAxisID: "y" },
-          { type: "bar", label: labels.failed, data: chart.failed, backgroundColor: "#b91c1c", stack: "n", yAxisID: "y" },
-          { type: "line", label: labels.average, data: chart.average, borderColor: "#0b63ce", backgroundColor: "#0b63ce", yAxisID: "y1", spanGaps: true, tension: 0.25 },
-          { type: "line", label: labels.p90, data: chart.p90, borderColor: "#7c3aed", backgroundColor: "#7c3aed", borderDash: [4, 3], yAxisID: "y1", spanGaps: true, tension: 0.25 },
-          { type: "line", label: labels.on_time, data: chart.on_time, borderColor: "#f59e0b", backgroundColor: "#f59e0b", yAxisID: "y2", spanGaps: true, tension: 0.25 },
+          { type: "bar", label: t("delivered"), data: chart.delivered, backgroundColor: "#15803d", stack: "n", yAxisID: "y" },
+          { type: "bar", label: t("failed"), data: chart.failed, backgroundColor: "#b91c1c", stack: "n", yAxisID: "y" },
+          { type: "line", label: t("average"), data: chart.average, borderColor: "#0b63ce", backgroundColor: "#0b63ce", yAxisID: "y1", spanGaps: true, tension: 0.25 },
+          { type: "line", label: t("p90"), data: chart.p90, borderColor: "#7c3aed", backgroundColor: "#7c3aed", borderDash: [4, 3], yAxisID: "y1", spanGaps: true, tension: 0.25 },
+          { type: "line", label: t("on_time"), data: chart.on_time, borderColor: "#f59e0b", backgroundColor: "#f59e0b", yAxisID: "y2", spanGaps: true, tension: 0.25 },
         ],
       },
       options: {

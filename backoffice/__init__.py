@@ -1,0 +1,1 @@
+"""Back office: antifraud (rules, blacklist, screening, held orders, backtests), tickets, operator bonuses."""

@@ -1,0 +1,110 @@
+"""The courier register for managers (``/api/v1/couriers``): the list with states, register, change."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from couriers import schemas as sc
+from couriers import services
+from couriers.api.common import MANAGE, WATCH, invalidate_directory, signal_timeout
+from frontoffice.api import endpoint
+from frontoffice.kernel import current_kernel
+
+couriers_bp = Blueprint("couriers_api", __name__, url_prefix="/api/v1/couriers")
+
+
+def _status(o: services.CourierOverview) -> sc.CourierStatusOut:
+    return sc.CourierStatusOut(
+        courier=sc.CourierOut.of(o.courier),
+        state=o.state,
+        carried=o.carried,
+        position=sc.position_out(o.position),
+        shift=sc.ShiftOut.of(o.shift) if o.shift else None,
+    )
+
+
+@endpoint(
+    couriers_bp,
+    "",
+    roles=WATCH,
+    response=sc.CourierListOut,
+    summary="Every active courier with its state (offline, free, busy, no_signal)",
+    tags=["couriers"],
+)
+def list_couriers() -> sc.CourierListOut:
+    """The courier list."""
+    with current_kernel().db.reading() as s:
+        return sc.CourierListOut(
+            items=[_status(o) for o in services.overview(s, signal_timeout_s=signal_timeout())]
+        )
+
+
+@endpoint(
+    couriers_bp,
+    "",
+    method="POST",
+    roles=MANAGE,
+    body=sc.CourierCreate,
+    response=sc.CourierOut,
+    status=201,
+    summary="Register a courier (link a courier user and/or a Traccar device id)",
+    tags=["couriers"],
+)
+def create_courier(body: sc.CourierCreate) -> sc.CourierOut:
+    """Register."""
+    k = current_kernel()
+    with k.db.unit_of_work() as s:
+        courier = services.create_courier(
+            s,
+            services.CourierData(
+                name=body.name,
+                phone=body.phone,
+                vehicle=body.vehicle,
+                max_active_orders=body.max_active_orders,
+                branch_ids=body.branch_ids,
+                user_id=body.user_id,
+                device_id=body.device_id,
+            ),
+            region=k.settings.phone_region,
+        )
+        out = sc.CourierOut.of(courier)
+    invalidate_directory()
+    return out
+
+
+@endpoint(
+    couriers_bp,
+    "/<int:courier_id>",
+    method="PATCH",
+    roles=MANAGE,
+    body=sc.CourierPatch,
+    response=sc.CourierOut,
+    summary="Change a courier",
+    tags=["couriers"],
+    errors=(404,),
+)
+def patch_courier(courier_id: int, body: sc.CourierPatch) -> sc.CourierOut:
+    """Edit."""
+    k = current_kernel()
+    sent = body.model_fields_set
+    with k.db.unit_of_work() as s:
+        courier = services.update_courier(
+            s,
+            courier_id,
+            services.CourierData(
+                name=body.name,
+                phone=body.phone,
+                vehicle=body.vehicle,
+                max_active_orders=body.max_active_orders,
+                branch_ids=body.branch_ids,
+                user_id=body.user_id,
+                device_id=body.device_id,
+                active=body.active,
+                unlink_user="user_id" in sent and body.user_id is None,
+                clear_device="device_id" in sent and body.device_id is None,
+            ),
+            region=k.settings.phone_region,
+        )
+        out = sc.CourierOut.of(courier)
+    invalidate_directory()
+    return out

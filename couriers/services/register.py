@@ -1,0 +1,172 @@
+"""The courier register (create, change, look up) and the courier app's sign-in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from couriers.models import VEHICLES, Courier, CourierBranch
+from frontoffice.auth import authenticate, issue_token
+from frontoffice.errors import Forbidden, InvalidInput, NotFound, Unauthorized, field_error
+from frontoffice.models import Role, User
+from frontoffice.phones import InvalidPhone, normalize_phone
+from orders.models import Branch
+
+
+@dataclass(frozen=True)
+class CourierData:
+    """The editable facts of a courier (a field left None is not changed on update)."""
+
+    name: str | None = None
+    phone: str | None = None
+    vehicle: str | None = None
+    max_active_orders: int | None = None
+    branch_ids: Sequence[int] | None = None
+    user_id: int | None = None
+    device_id: str | None = None
+    active: bool | None = None
+    unlink_user: bool = False
+    clear_device: bool = False
+
+
+def get_courier(session: Session, courier_id: int) -> Courier:
+    """The courier, or :class:`NotFound`."""
+    courier = session.get(Courier, courier_id)
+    if courier is None:
+        raise NotFound(f"There is no courier {courier_id}.")
+    return courier
+
+
+def courier_for_user(session: Session, user: User) -> Courier:
+    """The active courier profile of a logged-in user; 403 when the user has none."""
+    courier = session.scalar(select(Courier).where(Courier.user_id == user.id))
+    if courier is None:
+        raise Forbidden(
+            f"User {user.username} has no courier profile: the courier API answers only for couriers "
+            "(a manager links a courier to a user in /api/v1/couriers)."
+        )
+    if not courier.active:
+        raise Forbidden(f"Courier {courier.name} is switched off; ask a manager.")
+    return courier
+
+
+def _check_data(session: Session, data: CourierData, region: str, current: Courier | None) -> list[dict]:
+    errors: list[dict] = []
+    if data.name is not None and not data.name.strip():
+        errors.append(field_error("name", "The name must not be empty."))
+    if data.vehicle is not None and data.vehicle not in VEHICLES:
+        errors.append(field_error("vehicle", f"The vehicle must be one of {', '.join(VEHICLES)}."))
+    if data.max_active_orders is not None and not 1 <= data.max_active_orders <= 20:
+        errors.append(field_error("max_active_orders", "From 1 to 20 orders at a time."))
+    if data.phone:
+        try:
+            normalize_phone(data.phone, region)
+        except InvalidPhone as exc:
+            errors.append(field_error("phone", str(exc)))
+    if data.branch_ids is not None:
+        known = set(session.scalars(select(Branch.id).where(Branch.id.in_(list(data.branch_ids)))))
+        for bid in data.branch_ids:
+            if bid not in known:
+                errors.append(field_error("branch_ids", f"There is no branch {bid}."))
+        if not data.branch_ids:
+            errors.append(field_error("branch_ids", "A courier serves at least one branch."))
+    if data.user_id is not None:
+        user = session.get(User, data.user_id)
+        if user is None:
+            errors.append(field_error("user_id", f"There is no user {data.user_id}."))
+        elif user.role != Role.COURIER:
+            errors.append(field_error("user_id", f"User {user.username} is a {user.role}, not a courier."))
+        else:
+            other = session.scalar(select(Courier.id).where(Courier.user_id == data.user_id))
+            if other is not None and (current is None or other != current.id):
+                errors.append(field_error("user_id", f"User {user.username} is already courier {other}."))
+    if data.device_id is not None:
+        device = data.device_id.strip()
+        if not device or len(device) > 100:
+            errors.append(field_error("device_id", "A device id has 1 to 100 characters."))
+        else:
+            other = session.scalar(select(Courier.id).where(Courier.device_id == device))
+            if other is not None and (current is None or other != current.id):
+                errors.append(
+                    field_error("device_id", f"Device {device!r} is registered to courier {other}.")
+                )
+    return errors
+
+
+def create_courier(session: Session, data: CourierData, *, region: str = "RU") -> Courier:
+    """Register a courier; all problems are reported at once (422)."""
+    errors = _check_data(session, data, region, None)
+    if data.name is None:
+        errors.append(field_error("name", "A courier needs a name."))
+    if data.branch_ids is None:
+        errors.append(field_error("branch_ids", "A courier serves at least one branch."))
+    if errors:
+        raise InvalidInput(
+            "The courier cannot be registered: " + "; ".join(e["message"] for e in errors), errors=errors
+        )
+    courier = Courier(
+        name=(data.name or "").strip(),
+        phone=normalize_phone(data.phone, region) if data.phone else "",
+        vehicle=data.vehicle or "car",
+        max_active_orders=data.max_active_orders or 3,
+        active=True if data.active is None else data.active,
+        user_id=data.user_id,
+        device_id=data.device_id.strip() if data.device_id else None,
+    )
+    courier.branches = [CourierBranch(branch_id=b) for b in dict.fromkeys(data.branch_ids or ())]
+    session.add(courier)
+    session.flush()
+    return courier
+
+
+def update_courier(session: Session, courier_id: int, data: CourierData, *, region: str = "RU") -> Courier:
+    """Change a courier's facts; fields left None stay as they are."""
+    courier = get_courier(session, courier_id)
+    errors = _check_data(session, data, region, courier)
+    if errors:
+        raise InvalidInput(
+            "The courier cannot be changed: " + "; ".join(e["message"] for e in errors), errors=errors
+        )
+    if data.name is not None:
+        courier.name = data.name.strip()
+    if data.phone is not None:
+        courier.phone = normalize_phone(data.phone, region) if data.phone else ""
+    if data.vehicle is not None:
+        courier.vehicle = data.vehicle
+    if data.max_active_orders is not None:
+        courier.max_active_orders = data.max_active_orders
+    if data.active is not None:
+        courier.active = data.active
+    if data.unlink_user:
+        courier.user_id = None
+    elif data.user_id is not None:
+        courier.user_id = data.user_id
+    if data.clear_device:
+        courier.device_id = None
+    elif data.device_id is not None:
+        courier.device_id = data.device_id.strip()
+    if data.branch_ids is not None:
+        wanted = list(dict.fromkeys(data.branch_ids))
+        courier.branches = [b for b in courier.branches if b.branch_id in wanted]
+        have = {b.branch_id for b in courier.branches}
+        courier.branches.extend(CourierBranch(branch_id=b) for b in wanted if b not in have)
+    session.flush()
+    return courier
+
+
+# --- app sessions ---------------------------------------------------------------------------
+
+
+def open_app_session(session: Session, login: str, password: str, device_name: str) -> tuple[str, Courier]:
+    """Log a courier's phone in: a bearer token for a user with the courier role and an active profile."""
+    user = authenticate(session, login, password)
+    if user is None:
+        raise Unauthorized("Unknown login or wrong password.")
+    if user.role != Role.COURIER:
+        raise Forbidden("Only couriers sign in here; staff use /api/v1/tokens.")
+    courier = courier_for_user(session, user)
+    token = issue_token(session, user, f"courier app: {device_name.strip() or 'phone'}")
+    return token, courier

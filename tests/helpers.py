@@ -1,0 +1,135 @@
+"""Test helpers, one object per verb, exposed as fixtures by tests/conftest.py (Flask's tutorial
+``AuthActions`` is the model): ``auth`` logs a test client in through the pages and reads the CSRF
+tokens they render; ``orders`` builds, places and moves orders through the orders service.
+
+Modules that need them outside a test (a helper of their own, a thread) build them directly:
+``AuthActions(client)``, ``OrderActions(kernel)``, ``order_command(...)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from orders import services as order_services
+from orders.models import Order
+from orders.ports import PLACEMENT_POLICIES
+from orders.states import NEEDS_REASON
+
+#: The test caller and the address every default order goes to (branch 1's centre zone in the demo).
+DEFAULT_ORDER: dict[str, Any] = {
+    "branch_id": 1,
+    "client_phone": "+79123456789",
+    "address_text": "Kazan, Kremlyovskaya 21",
+    "lat": 55.79,
+    "lon": 49.11,
+}
+#: What a default order holds: (sku, quantity) pairs of the demo menu.
+DEFAULT_LINES: tuple[tuple[str, int], ...] = (("PZ-MARG", 1),)
+#: The reason a move that needs one is given when the test names none.
+DEFAULT_REASON = "changed plans"
+
+_FORM_TOKEN = re.compile(rb'name="csrf_token" value="([^"]+)"')
+_META_TOKEN = re.compile(rb'name="csrf-token" content="([^"]+)"')
+
+
+class AuthActions:
+    """Logging a Flask test client in and out through the pages, as a browser does."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    @staticmethod
+    def csrf(page: bytes) -> str:
+        """The CSRF token a rendered page carries (its form's field, else the page's meta tag)."""
+        match = _FORM_TOKEN.search(page) or _META_TOKEN.search(page)
+        assert match is not None, "no CSRF token on the page"
+        return match.group(1).decode()
+
+    def login(self, who: Any = "operator", password: str | None = None, *, expect: int | None = 302) -> Any:
+        """Log in through the login page; the response, its status checked against ``expect``.
+
+        ``who`` is a role (the test user ``test-<role>`` with ``pw-<role>``), a user with
+        ``username`` and ``password`` (an ``Actor``), or a username given with its ``password``.
+        """
+        if hasattr(who, "username"):
+            username, password = who.username, who.password
+        elif password is None:
+            username, password = f"test-{who}", f"pw-{who}"
+        else:
+            username = who
+        token = self.csrf(self.client.get("/login").data)
+        resp = self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+        if expect is not None:
+            assert resp.status_code == expect, resp.data[:500]
+        return resp
+
+    def logout(self) -> None:
+        """Forget whoever is logged in (the session cookie's content)."""
+        with self.client.session_transaction() as session:
+            session.clear()
+
+
+def order_command(*lines: tuple[str, int], **fields: Any) -> order_services.PlaceOrder:
+    """A command placing ``lines`` ((sku, quantity) pairs; one Margherita when none) from the
+    test caller to Kremlyovskaya 21 at branch 1, any field overridden by ``fields``."""
+    base = {
+        **DEFAULT_ORDER,
+        "lines": [order_services.LineRequest(quantity=q, sku=sku) for sku, q in (lines or DEFAULT_LINES)],
+    }
+    base.update(fields)
+    return order_services.PlaceOrder(**base)
+
+
+class OrderActions:
+    """Placing orders and moving them through their states, each step in its own transaction."""
+
+    def __init__(self, kernel: Any) -> None:
+        self.kernel = kernel
+
+    def command(self, *lines: tuple[str, int], **fields: Any) -> order_services.PlaceOrder:
+        """See :func:`order_command`."""
+        return order_command(*lines, **fields)
+
+    def place(
+        self,
+        *lines: tuple[str, int],
+        policies: bool | Sequence[Any] = True,
+        actor_id: int | None = None,
+        now: dt.datetime | None = None,
+        **fields: Any,
+    ) -> Order:
+        """Place an order of :func:`order_command` (``lines``, ``fields``) through the orders service.
+
+        ``policies``: True runs the app's placement policies (as both order endpoints do), False
+        none, or the given ones.
+        """
+        if policies is True:
+            chosen: Sequence[Any] = self.kernel.extensions.all(PLACEMENT_POLICIES)
+        elif policies is False:
+            chosen = ()
+        else:
+            chosen = policies
+        with self.kernel.db.unit_of_work() as s:
+            return order_services.place_order(
+                s, order_command(*lines, **fields), actor_id=actor_id, policies=chosen, now=now
+            )
+
+    def move(
+        self,
+        order_id: int,
+        *statuses: str,
+        reason: str | None = None,
+        at: dt.datetime | None = None,
+        actor_id: int | None = None,
+    ) -> None:
+        """Move an order through ``statuses``, one transaction each; a move that needs a reason
+        (cancel, reject, fail) gets :data:`DEFAULT_REASON` when ``reason`` is not given."""
+        for status in statuses:
+            why = reason if reason is not None or status not in NEEDS_REASON else DEFAULT_REASON
+            with self.kernel.db.unit_of_work() as s:
+                order_services.change_status(s, order_id, status, actor_id=actor_id, reason=why, now=at)
