@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from callcentre import services
 from callcentre.geocoding import GeocoderUnavailable, Geocoding, cache_key
+from callcentre.models import ClientStats
 from callcentre.ports import DOSSIER_SECTIONS, GEOCODING, ZONES
 from callcentre.schemas import (
     AddressCreate,
@@ -36,6 +37,7 @@ from callcentre.schemas import (
 )
 from frontoffice.api import endpoint
 from frontoffice.errors import DomainError, InvalidInput
+from frontoffice.kernel import current_kernel
 from frontoffice.models import Role, User
 from frontoffice.money import to_minor
 from orders.ports import PLACEMENT_POLICIES
@@ -55,12 +57,8 @@ class GeocoderDown(DomainError):
     title = "Geocoder unavailable"
 
 
-def _kernel() -> Any:
-    return current_app.extensions["frontoffice"]
-
-
 def _zones(session: Any) -> Any:
-    return _kernel().extensions.get(ZONES).index(session)
+    return current_kernel().extensions.get(ZONES).index(session)
 
 
 def _client_out(session: Any, client: Any) -> ClientOut:
@@ -72,7 +70,7 @@ def _detail(session: Any, client: Any) -> ClientDetail:
     return ClientDetail(
         **base.model_dump(),
         addresses=[AddressOut.of(a) for a in services.addresses_of(session, client.id)],
-        stats=StatsOut.of(session.get(services.ClientStats, client.id)),
+        stats=StatsOut.of(session.get(ClientStats, client.id)),
     )
 
 
@@ -93,7 +91,7 @@ def _detail(session: Any, client: Any) -> ClientDetail:
 )
 def lookup(query: LookupQuery) -> DossierOut:
     """Find the caller."""
-    k = _kernel()
+    k = current_kernel()
     with k.db.reading() as s:
         found = services.dossier(
             s, query.phone, region=k.settings.phone_region, contributors=k.extensions.all(DOSSIER_SECTIONS)
@@ -118,7 +116,7 @@ def lookup(query: LookupQuery) -> DossierOut:
 )
 def create_client(body: ClientCreate) -> ClientOut:
     """A new client; 409 when the number is already someone's."""
-    k = _kernel()
+    k = current_kernel()
     with k.db.unit_of_work() as s:
         client = services.create_client(
             s,
@@ -144,7 +142,7 @@ def create_client(body: ClientCreate) -> ClientOut:
 )
 def get_client(client_id: int) -> ClientDetail:
     """Read a client."""
-    with _kernel().db.reading() as s:
+    with current_kernel().db.reading() as s:
         return _detail(s, services.get_client(s, client_id))
 
 
@@ -163,7 +161,7 @@ def get_client(client_id: int) -> ClientDetail:
 )
 def patch_client(client_id: int, body: ClientPatch) -> ClientOut:
     """Edit a client."""
-    k = _kernel()
+    k = current_kernel()
     changes: dict[str, Any] = {}
     for name in body.model_fields_set:
         value = getattr(body, name)
@@ -197,7 +195,7 @@ def patch_client(client_id: int, body: ClientPatch) -> ClientOut:
 )
 def add_address(client_id: int, body: AddressCreate) -> AddressOut:
     """Add an address."""
-    with _kernel().db.unit_of_work() as s:
+    with current_kernel().db.unit_of_work() as s:
         zone = _zones(s).locate(body.lat, body.lon) if body.lat is not None and body.lon is not None else None
         data = services.AddressData(**body.model_dump())
         address = services.add_address(s, client_id, data, zone_id=zone.id if zone else None)
@@ -218,7 +216,7 @@ def add_address(client_id: int, body: AddressCreate) -> AddressOut:
 def patch_address(client_id: int, address_id: int, body: AddressPatch) -> AddressOut:
     """Edit an address; new coordinates re-resolve its zone."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
-    with _kernel().db.unit_of_work() as s:
+    with current_kernel().db.unit_of_work() as s:
         address = services.update_address(s, client_id, address_id, changes, zones=_zones(s))
         return AddressOut.of(address)
 
@@ -239,7 +237,7 @@ def patch_address(client_id: int, address_id: int, body: AddressPatch) -> Addres
 )
 def merge(body: MergeIn) -> ClientDetail:
     """Merge two clients."""
-    with _kernel().db.unit_of_work() as s:
+    with current_kernel().db.unit_of_work() as s:
         kept = services.merge_clients(s, body.keep_id, body.merge_id)
         return _detail(s, kept)
 
@@ -258,7 +256,7 @@ def merge(body: MergeIn) -> ClientDetail:
 )
 def list_zones(query: ZoneQuery) -> list[ZoneOut]:
     """The zones, by branch then priority."""
-    with _kernel().db.reading() as s:
+    with current_kernel().db.reading() as s:
         return [ZoneOut.of(z) for z in services.list_zones(s, branch_id=query.branch_id, active=query.active)]
 
 
@@ -274,7 +272,7 @@ def list_zones(query: ZoneQuery) -> list[ZoneOut]:
 )
 def export_geojson() -> dict[str, Any]:
     """Export zones."""
-    with _kernel().db.reading() as s:
+    with current_kernel().db.reading() as s:
         return services.export_zones(s)
 
 
@@ -318,7 +316,7 @@ def import_geojson(body: ZoneCollectionIn, query: ZoneImportQuery) -> ZoneImport
                 color=p.color,
             )
         )
-    k = _kernel()
+    k = current_kernel()
     with k.db.unit_of_work() as s:
         result = services.import_zones(s, specs, replace=query.replace)
         out = ZoneImportOut(
@@ -350,7 +348,7 @@ def import_geojson(body: ZoneCollectionIn, query: ZoneImportQuery) -> ZoneImport
 )
 def geocode(query: GeocodeQuery) -> GeocodeOut:
     """Look an address up."""
-    k = _kernel()
+    k = current_kernel()
     geocoding: Geocoding = k.extensions.get(GEOCODING)
     key = cache_key(query.q)
     if len(key) < 2:
@@ -398,7 +396,7 @@ def geocode(query: GeocodeQuery) -> GeocodeOut:
 )
 def quote(body: QuoteIn) -> QuoteOut:
     """Quote a cart."""
-    k = _kernel()
+    k = current_kernel()
     with k.db.reading() as s:
         q = services.quote(
             s,
@@ -434,7 +432,7 @@ def quote(body: QuoteIn) -> QuoteOut:
 )
 def take_order(body: TakeOrderIn, actor: User) -> OrderOut:
     """Take an order."""
-    k = _kernel()
+    k = current_kernel()
     with k.db.unit_of_work() as s:
         order = services.take_order(
             s,
@@ -476,5 +474,5 @@ def take_order(body: TakeOrderIn, actor: User) -> OrderOut:
 )
 def repeat_cart(order_id: int) -> RepeatCartOut:
     """Repeat an order."""
-    with _kernel().db.reading() as s:
+    with current_kernel().db.reading() as s:
         return RepeatCartOut.of(services.repeat_cart(s, order_id))

@@ -16,11 +16,12 @@ from flask import Blueprint, Flask, current_app, render_template, request, url_f
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from callcentre.ports import WORKSPACE_ENDPOINTS
-from frontoffice.errors import Forbidden
+from frontoffice.auth import page
+from frontoffice.kernel import Kernel, current_kernel
 from frontoffice.models import Role
 from frontoffice.money import MINOR_PER_MAJOR
 from nomenclature.taxes import TaxSystem
@@ -96,18 +97,9 @@ TAX_SYSTEM_LABELS = {
 }
 
 
-def _require_page_roles(roles: frozenset[str]) -> None:
-    if not current_user.has_role(*roles):
-        raise Forbidden(_("This page is for the roles: %(roles)s.", roles=", ".join(sorted(roles))))
-
-
-def _kernel() -> Any:
-    return current_app.extensions["frontoffice"]
-
-
 def active_branches() -> list[dict[str, Any]]:
     """The branches an operator may send an order to (read-only, for the pickup choice and the map)."""
-    with _kernel().db.reading() as s:
+    with current_kernel().db.reading() as s:
         rows = s.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.id))
         return [
             {"id": b.id, "code": b.code, "name": b.name, "address": b.address, "lat": b.lat, "lon": b.lon}
@@ -117,7 +109,7 @@ def active_branches() -> list[dict[str, Any]]:
 
 def business_today() -> dt.date:
     """Today's date in the configured business time zone."""
-    return dt.datetime.now(ZoneInfo(_kernel().settings.timezone)).date()
+    return dt.datetime.now(ZoneInfo(current_kernel().settings.timezone)).date()
 
 
 def transitions_table() -> dict[str, list[str]]:
@@ -288,7 +280,7 @@ def board_strings() -> dict[str, str]:
 
 
 def _page_config(strings: dict[str, str], **extra: Any) -> dict[str, Any]:
-    kernel = _kernel()
+    kernel = current_kernel()
     settings = kernel.settings
     offered = kernel.extensions.contributions(WORKSPACE_ENDPOINTS)
     return {
@@ -305,11 +297,10 @@ def _page_config(strings: dict[str, str], **extra: Any) -> dict[str, Any]:
 
 
 @bp.route("")
-@login_required
+@page(WORKSPACE_ROLES)
 def workspace():
     """The operator's one window: caller, dossier, menu, cart, address, quote, payment, submit."""
-    _require_page_roles(WORKSPACE_ROLES)
-    settings = _kernel().settings
+    settings = current_kernel().settings
     config = _page_config(
         workspace_strings(),
         phone=request.args.get("phone", "")[:40],
@@ -323,10 +314,9 @@ def workspace():
 
 
 @bp.route("/board")
-@login_required
+@page(BOARD_ROLES)
 def board():
     """Today's orders by status, live over the ``/callcentre`` socket."""
-    _require_page_roles(BOARD_ROLES)
     config = _page_config(
         board_strings(),
         today=business_today().isoformat(),
@@ -341,7 +331,7 @@ def board():
     return render_template("callcentre/board.html", config=config)
 
 
-def register_pages(app: Flask, kernel: Any) -> None:
+def register_pages(app: Flask, kernel: Kernel) -> None:
     """Serve the workspace and the board and put them in the top bar."""
     app.register_blueprint(bp)
     # Titles stay English here; the top bar translates them when it renders.

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from sqlalchemy import select
 
 from frontoffice.api import endpoint
+from frontoffice.db import utcnow
 from frontoffice.errors import InvalidInput
+from frontoffice.kernel import current_kernel
 from frontoffice.models import Role, User
 from frontoffice.money import from_minor, to_minor
 from frontoffice.phones import InvalidPhone, normalize_phone
@@ -44,10 +46,6 @@ backtest_bp = Blueprint("backtest_api", __name__, url_prefix="/api/v1/distributi
 TAKE = {Role.OPERATOR, Role.MANAGER}
 READ = {Role.OPERATOR, Role.MANAGER, Role.BACKOFFICE}
 MOVE = {Role.OPERATOR, Role.MANAGER}
-
-
-def _kernel():
-    return current_app.extensions["frontoffice"]
 
 
 def command_from(body: OrderCreate) -> services.PlaceOrder:
@@ -94,7 +92,7 @@ def command_from(body: OrderCreate) -> services.PlaceOrder:
 )
 def create_order(body: OrderCreate, actor: User) -> OrderOut:
     """Place an order; lines are priced from the catalogue."""
-    k = _kernel()
+    k = current_kernel()
     with k.db.unit_of_work() as s:
         order = services.place_order(
             s,
@@ -117,7 +115,7 @@ def create_order(body: OrderCreate, actor: User) -> OrderOut:
 )
 def get_order(order_id: int) -> OrderOut:
     """Read one order."""
-    with _kernel().db.reading() as s:
+    with current_kernel().db.reading() as s:
         return OrderOut.of(services.get_order(s, order_id))
 
 
@@ -132,7 +130,7 @@ def get_order(order_id: int) -> OrderOut:
 )
 def list_orders(query: OrderQuery) -> OrderPage:
     """Filter by status, branch, business date, phone; paginated."""
-    k = _kernel()
+    k = current_kernel()
     phone = None
     if query.phone:
         try:
@@ -174,7 +172,7 @@ def list_orders(query: OrderQuery) -> OrderPage:
 )
 def change_status(order_id: int, body: StatusChange, actor: User) -> OrderOut:
     """Apply one transition of the state machine."""
-    with _kernel().db.unit_of_work() as s:
+    with current_kernel().db.unit_of_work() as s:
         order = services.change_status(
             s,
             order_id,
@@ -199,7 +197,7 @@ def change_status(order_id: int, body: StatusChange, actor: User) -> OrderOut:
 )
 def cancel_order(order_id: int, body: CancelIn, actor: User) -> OrderOut:
     """Cancel with a reason."""
-    with _kernel().db.unit_of_work() as s:
+    with current_kernel().db.unit_of_work() as s:
         return OrderOut.of(services.cancel(s, order_id, body.reason, actor_id=actor.id))
 
 
@@ -216,7 +214,7 @@ def cancel_order(order_id: int, body: CancelIn, actor: User) -> OrderOut:
 )
 def get_receipts(order_id: int) -> OrderReceiptsOut:
     """Read the receipts recorded when the order was taken."""
-    with _kernel().db.reading() as s:
+    with current_kernel().db.reading() as s:
         order, docs = services.order_receipts(s, order_id)
         return OrderReceiptsOut.model_validate(
             {"order_id": order.id, "number": order.number, "total": from_minor(order.total), "receipts": docs}
@@ -236,7 +234,7 @@ def get_receipts(order_id: int) -> OrderReceiptsOut:
 )
 def explain_order(order_id: int) -> OrderExplainOut:
     """Recorded decisions next to the explanation under the current conditions."""
-    k = _kernel()
+    k = current_kernel()
     with k.db.reading() as s:
         order = services.get_order(s, order_id)
         items = {
@@ -294,7 +292,7 @@ def explain_order(order_id: int) -> OrderExplainOut:
 )
 def preview_receipts(body: ReceiptsPreviewIn) -> ReceiptsPreviewOut:
     """What the receipts of this cart would be if it were ordered now."""
-    k = _kernel()
+    k = current_kernel()
     cmd = services.PreviewReceipts(
         branch_id=body.branch_id,
         kind=body.kind,
@@ -345,15 +343,15 @@ def preview_receipts(body: ReceiptsPreviewIn) -> ReceiptsPreviewOut:
 
 def business_today() -> dt.date:
     """The business day now in the configured time zone."""
-    return dt.datetime.now(ZoneInfo(_kernel().settings.timezone)).date()
+    return dt.datetime.now(ZoneInfo(current_kernel().settings.timezone)).date()
 
 
 def run_backtest(s, body: BacktestIn) -> BacktestOut:
     """Validate a proposal and replay the window inside an open session (API and admin page)."""
-    k = _kernel()
+    k = current_kernel()
     errors = []
     proposed = []
-    now = services.utcnow()
+    now = utcnow()
     for n, c in enumerate(body.conditions):
         values = c.model_dump()
         for e in catalogue.condition_problems(s, values):
@@ -433,5 +431,5 @@ def backtest_for_page(s, data: dict) -> BacktestOut:
 )
 def backtest(body: BacktestIn) -> BacktestOut:
     """Revenue per organization, recorded and under the proposal."""
-    with _kernel().db.reading() as s:
+    with current_kernel().db.reading() as s:
         return run_backtest(s, body)

@@ -33,6 +33,7 @@ class PolicyOrder(enum.IntEnum):
 
 PLACEMENT_POLICIES: Chain[PlacementPolicy] = Chain(
     "orders.placement_policies",
-    "Policies ``orders.services.place_order`` runs on every draft, whichever endpoint it came through, "
-    "sorted by ``PolicyOrder``; each may adjust the draft or refuse the order.",
+    "Policies the placement pipeline (``orders.services.apply_policies``) runs once on every draft, "
+    "whichever endpoint it came through, sorted by ``PolicyOrder``; each may adjust the draft or refuse "
+    "the order. A draft whose caller already located it (``draft.located``) keeps its zone and fee.",
 )

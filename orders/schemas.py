@@ -6,10 +6,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from frontoffice.money import from_minor
-from frontoffice.schemas import Money, Strict, finite
+from frontoffice.schemas import Latitude, Longitude, Money, Strict
 from nomenclature.schemas import ConditionIn, ExplainOut, ReceiptOut
 from orders.models import Order, OrderLine
 from orders.states import OrderStatus
@@ -46,13 +46,8 @@ class AddressIn(Strict):
     """Where to deliver."""
 
     text: str = Field(min_length=1, max_length=500)
-    lat: float | None = Field(default=None, ge=-90, le=90)
-    lon: float | None = Field(default=None, ge=-180, le=180)
-
-    @field_validator("lat", "lon")
-    @classmethod
-    def _finite(cls, v: float | None) -> float | None:
-        return finite(v)
+    lat: Latitude | None = None
+    lon: Longitude | None = None
 
 
 class PaymentIn(Strict):

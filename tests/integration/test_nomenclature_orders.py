@@ -7,10 +7,12 @@ import pytest
 from sqlalchemy import select
 
 from frontoffice.app import create_app
+from frontoffice.db import utcnow
 from frontoffice.errors import InvalidInput
 from nomenclature import services as catalogue
 from nomenclature.distribution import ORDER_KINDS as NOMENCLATURE_KINDS
 from nomenclature.distribution import PAYMENT_KINDS as NOMENCLATURE_PAYMENTS
+from nomenclature.distribution import SaleContext
 from orders import services
 from orders.models import OrderReceipt, OrganizationRevenue
 from orders.ports import PLACEMENT_POLICIES
@@ -80,9 +82,7 @@ def test_an_order_that_ends_unsold_takes_its_revenue_back(demo):
 
 def test_past_its_revenue_limit_the_sole_proprietor_hands_the_drinks_to_the_llc(demo):
     with demo.db.unit_of_work() as s:
-        catalogue.save_organization(
-            s, DRINKS_IP, {"annual_revenue_limit": 50000}, on=services.utcnow().date()
-        )
+        catalogue.save_organization(s, DRINKS_IP, {"annual_revenue_limit": 50000}, on=utcnow().date())
     placed = []
     for _ in range(3):  # 2 × 258.00 each: the limit of 500.00 is reached after the second order
         with demo.db.unit_of_work() as s:
@@ -96,8 +96,8 @@ def test_past_its_revenue_limit_the_sole_proprietor_hands_the_drinks_to_the_llc(
         explained = catalogue.explain_lines(
             s,
             [catalogue.items_for_lines(s, ["DR-COLA05"], [])[0]["DR-COLA05"]],
-            services.dist.SaleContext(services.utcnow().date(), 1, "delivery", "cash"),
-            revenue=services.revenue_this_year(s, [DRINKS_IP], services.utcnow().date()),
+            SaleContext(utcnow().date(), 1, "delivery", "cash"),
+            revenue=services.revenue_this_year(s, [DRINKS_IP], utcnow().date()),
         )
     assert explained[0]["assignment"]["fallback_from"] == [DRINKS_IP]
     assert "reached its annual revenue limit" in explained[0]["assignment"]["notes"][0]
@@ -180,5 +180,5 @@ def test_demo_data_loads_twice_without_duplicates(demo, app):
         assert len(catalogue.list_organizations(s)) == 3
         assert len(catalogue.list_conditions(s)) == 3
         assert len(catalogue.list_modifier_groups(s)) == 5
-        lint = catalogue.lint(s, services.utcnow().date())
+        lint = catalogue.lint(s, utcnow().date())
     assert lint["ambiguous"] == [] and lint["uncovered"] == [] and lint["problems"] == []

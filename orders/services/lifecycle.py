@@ -1,0 +1,153 @@
+"""An order's life after it is placed: read it, list them, move it through the state machine, cancel it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from frontoffice.db import publish, utcnow
+from frontoffice.errors import Conflict, InvalidInput, NotFound, field_error
+from orders.events import OrderStatusChanged
+from orders.models import Order, OrderEvent
+from orders.services.revenue import UNSOLD, add_revenue
+from orders.states import NEEDS_REASON, IllegalTransition, OrderStatus, check_transition
+
+
+def get_order(session: Session, order_id: int) -> Order:
+    """The order, or :class:`NotFound`."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound(f"There is no order {order_id}.")
+    return order
+
+
+def change_status(
+    session: Session,
+    order_id: int,
+    target: str,
+    *,
+    actor_id: int | None = None,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Order:
+    """Move an order through the state machine, with an audit event; 409 on an illegal move."""
+    try:
+        to = OrderStatus(target)
+    except ValueError:
+        raise InvalidInput(
+            f"Unknown status {target!r}; known: {', '.join(s.value for s in OrderStatus)}.",
+            errors=[field_error("status", "Unknown status.")],
+        ) from None
+    order = get_order(session, order_id)
+    if expected_version is not None and order.version != expected_version:
+        raise Conflict(
+            f"Order {order.number} was changed by someone else (version {order.version}, "
+            f"you had {expected_version}); reload it.",
+            current_version=order.version,
+        )
+    current = OrderStatus(order.status)
+    try:
+        check_transition(current, to)
+    except IllegalTransition as exc:
+        raise Conflict(
+            str(exc), allowed=[s.value for s in exc.allowed], current_status=current.value
+        ) from None
+    reason = (reason or "").strip() or None
+    if to in NEEDS_REASON and not reason:
+        raise InvalidInput(
+            f"Moving an order to {to} needs a reason.",
+            errors=[field_error("reason", "A reason is required.")],
+        )
+    now = now or utcnow()
+    history = order.events  # load the trail before changing the row (a lazy load autoflushes)
+    taken_back: dict[int, int] = {}
+    if to in UNSOLD and current not in UNSOLD:
+        for r in order.receipts:  # an order that ends unsold takes its sales back out of the revenue
+            taken_back[r.organization_id] = taken_back.get(r.organization_id, 0) - r.total
+    order.status = to
+    order.status_changed_at = now
+    if to is OrderStatus.DELIVERED:
+        order.delivered_at = now
+    history.append(
+        OrderEvent(
+            at=now,
+            actor_id=actor_id,
+            kind="status",
+            from_status=current,
+            to_status=to,
+            reason=reason,
+            payload=payload or {},
+        )
+    )
+    number = order.number
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict(f"Order {number} was changed at the same moment by someone else; reload it.") from None
+    add_revenue(session, order.business_date.year, taken_back)
+    publish(
+        session,
+        OrderStatusChanged(
+            order_id=order.id,
+            branch_id=order.branch_id,
+            number=order.number,
+            from_status=current,
+            to_status=to,
+            reason=reason,
+            at=now,
+            actor_id=actor_id,
+            courier_id=order.courier_id,
+        ),
+    )
+    return order
+
+
+def cancel(session: Session, order_id: int, reason: str, *, actor_id: int | None = None) -> Order:
+    """Cancel an order that has not left with a courier; a reason is required."""
+    return change_status(session, order_id, OrderStatus.CANCELLED, actor_id=actor_id, reason=reason)
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """Filters of the order list."""
+
+    status: Sequence[str] = ()
+    branch_id: int | None = None
+    business_date: dt.date | None = None
+    phone: str | None = None
+    page: int = 1
+    per_page: int = 50
+
+
+def list_orders(session: Session, flt: OrderFilter) -> tuple[list[Order], int]:
+    """A page of orders, newest first, and the number of matching orders."""
+    conditions = []
+    if flt.status:
+        conditions.append(Order.status.in_(list(flt.status)))
+    if flt.branch_id is not None:
+        conditions.append(Order.branch_id == flt.branch_id)
+    if flt.business_date is not None:
+        conditions.append(Order.business_date == flt.business_date)
+    if flt.phone:
+        conditions.append(Order.client_phone == flt.phone)
+    total = session.scalar(select(func.count()).select_from(Order).where(*conditions)) or 0
+    rows = (
+        session.scalars(
+            select(Order)
+            .where(*conditions)
+            .order_by(Order.created_at.desc(), Order.id.desc())
+            .limit(flt.per_page)
+            .offset((flt.page - 1) * flt.per_page)
+        )
+        .unique()
+        .all()
+    )
+    return list(rows), total
