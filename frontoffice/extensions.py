@@ -146,6 +146,8 @@ class Extensions:
 
 
 def _describe(value: Any) -> str:
+    if isinstance(value, str | int | float):
+        return repr(value)
     target = getattr(value, "__func__", value)
     name = getattr(target, "__qualname__", None) or type(value).__qualname__
     module = getattr(target, "__module__", None) or type(value).__module__
