@@ -68,5 +68,5 @@ def test_the_table_lists_who_provides_what():
     ext.provide(GREETER, "hello")
     ext.add(STEPS, "screen", str.upper, order=30)
     rows = ext.table()
-    assert ("test.greeter", "slot", "tests", "builtins.str") in rows
+    assert ("test.greeter", "slot", "tests", "'hello'") in rows
     assert ("test.steps", "chain #30", "tests", "screen: builtins.str.upper") in rows
