@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
-from sqlalchemy import bindparam, case, select, update
+from sqlalchemy import bindparam, case, select
 from sqlalchemy.orm import Session
 
 from callcentre.models import (
@@ -13,7 +14,7 @@ from callcentre.models import (
     ClientStats,
 )
 from callcentre.services.clients import ensure_client
-from frontoffice.db import UTCDateTime, upsert, utcnow
+from frontoffice.db import UTCDateTime, dialect_of, upsert, utcnow
 from orders.models import Order
 from orders.states import OrderStatus
 
@@ -30,47 +31,68 @@ def stats_row(session: Session, client_id: int) -> ClientStats:
 
 
 def _record_fact(session: Session, order: Any, client_id: int, fact: str, now: dt.datetime) -> bool:
-    table = ClientOrderFact.__table__
-    inserted = session.execute(
-        upsert(
-            session,
-            table,
-            {"order_id": order.id, "fact": fact, "client_id": client_id, "at": now},
-            ["order_id", "fact"],
-        ).returning(table.c.order_id)
+    dialect = dialect_of(session)
+    connection = session.connection()
+    inserted = connection.execute(
+        _fact_statement(dialect), {"f_order": order.id, "f_fact": fact, "f_client": client_id, "f_at": now}
     ).first()
     if inserted is None:
         return False
-    session.execute(upsert(session, ClientStats.__table__, {"client_id": client_id}, ["client_id"]))
     params = {"p_client": client_id, "p_at": order.created_at, "p_total": order.total}
-    session.execute(_COUNT_FACT[fact], params)
+    connection.execute(_count_statement(dialect, fact), params)
     return True
 
 
-def _count_fact_statements() -> dict[str, Any]:
-    """The UPDATE of a client's statistics for each fact, built once (parameters p_client, p_at, p_total)."""
-    s = ClientStats
+@functools.cache
+def _fact_statement(dialect: str) -> Any:
+    """Record one fact, or nothing when it was recorded already (``RETURNING`` tells which)."""
+    table = ClientOrderFact.__table__
+    return upsert(
+        dialect,
+        table,
+        {
+            "order_id": bindparam("f_order"),
+            "fact": bindparam("f_fact"),
+            "client_id": bindparam("f_client"),
+            "at": bindparam("f_at", type_=UTCDateTime()),
+        },
+        ["order_id", "fact"],
+    ).returning(table.c.order_id)
+
+
+@functools.cache
+def _count_statement(dialect: str, fact: str) -> Any:
+    """Count one fact in a client's statistics in one statement, creating the row on the client's
+    first fact (parameters ``p_client``, ``p_at``, ``p_total``)."""
+    table = ClientStats.__table__
+    c = table.c
     at = bindparam("p_at", type_=UTCDateTime())
-    by_client = update(ClientStats).where(ClientStats.client_id == bindparam("p_client"))
-    return {
-        "placed": by_client.values(
-            orders_count=s.orders_count + 1,
-            first_order_at=case(
-                (s.first_order_at.is_(None) | (s.first_order_at > at), at), else_=s.first_order_at
+    total = bindparam("p_total", type_=c.total_spent.type)
+    first = {"client_id": bindparam("p_client"), **{k: 0 for k in _COUNTS}}
+    changes: dict[str, Any]
+    if fact == "placed":
+        first.update(orders_count=1, first_order_at=at, last_order_at=at)
+        changes = {
+            "orders_count": c.orders_count + 1,
+            "first_order_at": case(
+                (c.first_order_at.is_(None) | (c.first_order_at > at), at), else_=c.first_order_at
             ),
-            last_order_at=case(
-                (s.last_order_at.is_(None) | (s.last_order_at < at), at), else_=s.last_order_at
+            "last_order_at": case(
+                (c.last_order_at.is_(None) | (c.last_order_at < at), at), else_=c.last_order_at
             ),
-        ),
-        "delivered": by_client.values(
-            delivered_count=s.delivered_count + 1,
-            total_spent=s.total_spent + bindparam("p_total", type_=s.total_spent.type),
-        ),
-        "cancelled": by_client.values(cancelled_count=s.cancelled_count + 1),
-    }
+        }
+    elif fact == "delivered":
+        first.update(delivered_count=1, total_spent=total)
+        changes = {"delivered_count": c.delivered_count + 1, "total_spent": c.total_spent + total}
+    else:
+        first.update(cancelled_count=1)
+        changes = {"cancelled_count": c.cancelled_count + 1}
+    return upsert(dialect, table, first, ["client_id"], update=changes)
 
 
-_COUNT_FACT = _count_fact_statements()
+_COUNTS = ("orders_count", "delivered_count", "cancelled_count", "total_spent")
+
+
 _ORDER_FOR_FACT = select(
     Order.id, Order.client_phone, Order.client_name, Order.total, Order.created_at
 ).where(Order.id == bindparam("order_id"))
