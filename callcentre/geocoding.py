@@ -5,7 +5,7 @@
 (for example a self-hosted Nominatim). Without a geocoder, or when it fails or times
 out, :class:`GeocoderUnavailable` is raised and the operator picks a known address or
 drops a pin on the map. Answers are cached in the database by the service layer
-(``callcentre.services.geocode``), keyed by :func:`cache_key`.
+(``callcentre.services.cached_geocode`` and ``store_geocode``), keyed by :func:`cache_key`.
 """
 
 from __future__ import annotations
