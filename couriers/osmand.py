@@ -117,7 +117,13 @@ def _store(kernel: Kernel, entry: services.DeviceEntry, points: list[TrackPoint]
     :func:`frontoffice.db.publish` and heard only once the transaction has committed."""
     with kernel.db.unit_of_work() as session:
         services.record_track(
-            session, entry.courier_id, points, now=now, source="osmand", branch_ids=entry.branch_ids
+            session,
+            entry.courier_id,
+            points,
+            now=now,
+            source="osmand",
+            branch_ids=entry.branch_ids,
+            read_current=False,  # Traccar Client gets an empty 200: nothing to read back
         )
 
 

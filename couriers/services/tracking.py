@@ -114,17 +114,19 @@ def record_track(
     now: dt.datetime | None = None,
     source: str = "api",
     branch_ids: Iterable[int] = (),
+    read_current: bool = True,
 ) -> TrackResult:
     """Store a batch of points: impossible ones are refused one by one, repeats are stored once,
     history goes in with one ``executemany``, and the current position moves only forward in time.
-    A move is published (``CourierMoved``) when the session commits.
+    A move is published (``CourierMoved``) when the session commits. ``read_current=False`` skips
+    reading the stored position back when the batch did not move it (callers that answer nothing).
     """
     result = _store_points(
         session.connection(), courier_id, points, now=now or utcnow(), source=source, branch_ids=branch_ids
     )
     if result.event is not None:
         publish(session, result.event)
-    if result.current is None and result.accepted + result.duplicates:
+    if read_current and result.current is None and result.accepted + result.duplicates:
         result.current = current_position(session, courier_id)
     return result
 
