@@ -134,6 +134,8 @@ class CourierTrackPoint(Base):
     altitude: Mapped[float | None]
     battery: Mapped[float | None]
     source: Mapped[str] = mapped_column(String(10), default="api")
+    #: Why the point is implausible, comma-separated (``old``, ``ahead``, ``fast``); empty when it is not.
+    flags: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
 
 class CourierDelivery(Base):

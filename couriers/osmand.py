@@ -3,9 +3,11 @@
 Accepted, as Traccar's own server accepts them: GET or POST with the parameters in the
 query string, POST with them as a form (or any body in query-string form), and the JSON body
 of newer Traccar Client versions. The device id is the only credential; it must be
-registered to an active courier. Answers: 200 with an empty body when stored; 400 for an
-unknown device (404 for an unknown device in a JSON report, as Traccar answers); 400
-problem+json for a report that cannot be read or holds an impossible point.
+registered to an active courier. Answers: 200 with an empty body when stored — also for an
+old buffered point or a skewed clock, stored flagged (Traccar Client resends a refused point
+forever); 400 for an unknown device (404 for an unknown device in a JSON report, as Traccar
+answers); 400 problem+json for a report that cannot be read or holds a malformed point (a
+time without an offset included, see :func:`couriers.tracking.parse_timestamp`).
 
 A phone pings every few seconds, so this is the hottest path of the service. It is served by
 a small WSGI middleware in front of Flask (:class:`OsmandMiddleware`): no Flask request
@@ -46,7 +48,7 @@ bp = Blueprint("osmand", __name__)
 
 DESCRIPTION = (
     "OsmAnd protocol, as sent by Traccar Client: parameters `id` (or `deviceid`), `timestamp` "
-    "(epoch seconds, milliseconds or ISO 8601), `lat` and `lon` (or `location=lat,lon`), `speed` "
+    "(Unix seconds, milliseconds, or ISO 8601 with an offset), `lat` and `lon` (or `location=lat,lon`), `speed` "
     "(knots), `bearing` (or `heading`), `altitude`, `accuracy`, `batt` — in the query string of a "
     "GET or POST, or as a form body; or the JSON body of newer clients (`device_id`, "
     "`location.timestamp`, `location.coords.latitude|longitude|speed (m/s)|heading|accuracy|altitude`, "
@@ -90,11 +92,9 @@ def handle(
             points = [point]
     except OsmandError as exc:
         return _problem(400, "Unreadable location report", str(exc).capitalize() + ".")
-    problems = [p for point in points for p in point_problems(point, now)]
+    problems = [p for point in points for p in point_problems(point)]
     if problems:
-        return _problem(
-            400, "Impossible location", "; ".join(p["message"] for p in problems), errors=problems
-        )
+        return _problem(400, "Malformed location", "; ".join(p["message"] for p in problems), errors=problems)
 
     db = kernel.db
     directory: services.CourierDirectory = kernel.extensions.get(COURIER_DIRECTORY)

@@ -198,12 +198,20 @@ class PointErrorOut(BaseModel):
     errors: list[dict[str, str]]
 
 
+class PointFlagsOut(BaseModel):
+    """Why one stored point is implausible: ``old``, ``ahead`` (of the server's clock), ``fast``."""
+
+    index: int
+    flags: list[str]
+
+
 class LocationBatchOut(BaseModel):
-    """What became of the batch: stored, repeated, refused; and the current position."""
+    """What became of the batch: stored, repeated, refused, flagged; and the current position."""
 
     accepted: int
     duplicates: int
     rejected: list[PointErrorOut]
+    flagged: list[PointFlagsOut]
     current: PositionOut | None
 
 

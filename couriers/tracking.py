@@ -17,12 +17,18 @@ from typing import Any
 from couriers.spatial import valid_coordinates
 
 KNOT_MPS = 1852 / 3600
-#: A phone clock may run a little fast; beyond this a point is "from the future".
+#: A phone clock may run a little fast; beyond this a point is flagged "ahead".
 MAX_CLOCK_AHEAD = dt.timedelta(minutes=5)
-#: Older points are not a track any more but archaeology.
+#: Older points are flagged "old" (kept in the history, never the current position).
 MAX_POINT_AGE = dt.timedelta(days=7)
-#: 100 m/s = 360 km/h: faster than any courier.
+#: 100 m/s = 360 km/h: faster than any courier; a faster point is flagged "fast".
 MAX_SPEED_MPS = 100.0
+#: Flags of an implausible point: taken more than MAX_POINT_AGE ago, more than MAX_CLOCK_AHEAD
+#: ahead of the server's clock, faster than MAX_SPEED_MPS.
+FLAG_OLD, FLAG_AHEAD, FLAG_FAST = "old", "ahead", "fast"
+#: Flags that keep a point out of the current position (it goes to the history only).
+TIME_FLAGS = frozenset({FLAG_OLD, FLAG_AHEAD})
+NO_OFFSET = "The timestamp needs a time zone offset (or Z), or must be a Unix time."
 #: Timestamps below this many are seconds since the epoch, above milliseconds (as Traccar decides).
 SECONDS_LIMIT = 2**31 - 1
 
@@ -41,17 +47,20 @@ class TrackPoint:
     battery: float | None = None
 
 
-def point_problems(point: TrackPoint, now: dt.datetime) -> list[dict[str, str]]:
-    """Why a point is impossible, as ``{field, message}`` items; empty when it is fine."""
-    at = point.recorded_at
+def point_problems(point: TrackPoint) -> list[dict[str, str]]:
+    """Why a point is malformed, as ``{field, message}`` items; empty when it is well formed.
+
+    Malformed is what no phone can mean: coordinates out of range, a number that is not finite or
+    outside its domain, a time without an offset. Such a point is refused. A well-formed point with
+    an unlikely time or speed is not refused but flagged (:func:`point_flags`).
+    """
     # The common case in one expression (batches of thousands); NaN fails every comparison.
     if (
         -90 <= point.lat <= 90
         and -180 <= point.lon <= 180
-        and at.tzinfo is not None
-        and now - MAX_POINT_AGE <= at <= now + MAX_CLOCK_AHEAD
+        and point.recorded_at.tzinfo is not None
         and (point.accuracy is None or 0 <= point.accuracy <= 100_000)
-        and (point.speed is None or 0 <= point.speed <= MAX_SPEED_MPS)
+        and (point.speed is None or 0 <= point.speed < math.inf)
         and (point.bearing is None or 0 <= point.bearing <= 360)
         and (point.altitude is None or -1_000 <= point.altitude <= 20_000)
         and (point.battery is None or 0 <= point.battery <= 100)
@@ -64,22 +73,35 @@ def point_problems(point: TrackPoint, now: dt.datetime) -> list[dict[str, str]]:
 
     if not valid_coordinates(point.lat, point.lon):
         bad("lat", "Coordinates must be finite, lat in [-90, 90] and lon in [-180, 180].")
-    if at.tzinfo is None:
-        bad("recorded_at", "The timestamp needs a time zone offset (or Z).")
-    elif at > now + MAX_CLOCK_AHEAD:
-        bad("recorded_at", "The timestamp is in the future; check the phone's clock.")
-    elif at < now - MAX_POINT_AGE:
-        bad("recorded_at", f"The point is older than {MAX_POINT_AGE.days} days.")
+    if point.recorded_at.tzinfo is None:
+        bad("recorded_at", NO_OFFSET)
     for field, value, low, high in (
         ("accuracy", point.accuracy, 0.0, 100_000.0),
-        ("speed", point.speed, 0.0, MAX_SPEED_MPS),
+        ("speed", point.speed, 0.0, math.inf),
         ("bearing", point.bearing, 0.0, 360.0),
         ("altitude", point.altitude, -1_000.0, 20_000.0),
         ("battery", point.battery, 0.0, 100.0),
     ):
         if value is not None and (not math.isfinite(value) or not low <= value <= high):
-            bad(field, f"{field} must be between {low:g} and {high:g}.")
+            bad(field, f"{field} must be a finite number between {low:g} and {high:g}.")
     return problems
+
+
+def point_flags(point: TrackPoint, now: dt.datetime) -> tuple[str, ...]:
+    """What is implausible about a well-formed point: ``old``, ``ahead`` (of ``now``), ``fast``.
+
+    Flagged points are stored like any other (a phone resends a refused point forever); a point
+    with a time flag (:data:`TIME_FLAGS`) never becomes the current position.
+    """
+    at = point.recorded_at
+    flags: tuple[str, ...] = ()
+    if at < now - MAX_POINT_AGE:
+        flags = (FLAG_OLD,)
+    elif at > now + MAX_CLOCK_AHEAD:
+        flags = (FLAG_AHEAD,)
+    if point.speed is not None and point.speed > MAX_SPEED_MPS:
+        flags = (*flags, FLAG_FAST)
+    return flags
 
 
 class OsmandError(ValueError):
@@ -87,7 +109,12 @@ class OsmandError(ValueError):
 
 
 def parse_timestamp(raw: str | int | float) -> dt.datetime:
-    """Seconds or milliseconds since the epoch, ISO 8601, or ``YYYY-MM-DD HH:MM:SS`` (UTC), aware UTC."""
+    """A Unix time (seconds below 2**31 - 1, milliseconds above, as Traccar decides) as aware UTC, or
+    an ISO 8601 text (``T`` or a space between date and time) as written.
+
+    A text without an offset is returned naive, so that :func:`point_problems` refuses it as it
+    refuses one everywhere else: the one rule for times without an offset lives there.
+    """
     text = str(raw).strip()
     try:
         number = float(text)
@@ -105,9 +132,7 @@ def parse_timestamp(raw: str | int | float) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         raise OsmandError(f"timestamp {text!r} is neither epoch seconds, milliseconds nor ISO 8601") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
+    return parsed if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
 def _float(params: Mapping[str, str], name: str) -> float | None:

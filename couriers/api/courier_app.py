@@ -188,10 +188,13 @@ def shift_report(shift_id: int, actor: User) -> sc.ShiftReportOut:
     summary="Report a batch of positions",
     tags=TAGS,
     description="Send the points collected since the last successful report (up to 1000). A point "
-    "sent twice is stored once (`duplicates`); an impossible point (bad coordinates, a timestamp "
-    "more than 5 minutes ahead or 7 days old, speed over 100 m/s, battery outside 0–100) is refused "
-    "alone and listed in `rejected` with its index, the others are kept. Drop rejected points, do "
-    "not resend them. `current` is the latest position, which never moves back in time.",
+    "sent twice is stored once (`duplicates`); a second fix with the same `recorded_at` replaces the "
+    "first. A malformed point (bad coordinates, a time without an offset, a value outside its "
+    "domain such as battery outside 0–100) is refused alone and listed in `rejected` with its "
+    "index, the others are kept; drop rejected points, do not resend them. An implausible point "
+    "(more than 7 days old, more than 5 minutes ahead, faster than 100 m/s) is stored and listed "
+    "in `flagged`. `current` is the latest position: it never moves back in time, and never to a "
+    "point flagged `old` or `ahead`.",
 )
 def report_locations(body: sc.LocationBatchIn, actor: User) -> sc.LocationBatchOut:
     """Store points; per-point errors."""
@@ -215,6 +218,7 @@ def report_locations(body: sc.LocationBatchIn, actor: User) -> sc.LocationBatchO
             accepted=result.accepted,
             duplicates=result.duplicates,
             rejected=[sc.PointErrorOut(**r) for r in result.rejected],
+            flagged=[sc.PointFlagsOut(**f) for f in result.flagged],
             current=sc.position_out(result.current),
         )
 

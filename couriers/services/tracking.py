@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from couriers.events import CourierMoved
 from couriers.models import Courier, CourierBranch, CourierPosition, CourierShift
-from couriers.tracking import TrackPoint, point_problems
+from couriers.tracking import TIME_FLAGS, TrackPoint, point_flags, point_problems
 from frontoffice.db import publish, upsert, utcnow
 from orders.models import Order
 from orders.states import OrderStatus
@@ -101,6 +101,7 @@ class TrackResult:
     accepted: int = 0
     duplicates: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    flagged: list[dict[str, Any]] = field(default_factory=list)
     current: TrackPoint | None = None
     moved: bool = False
     event: CourierMoved | None = None
@@ -116,8 +117,11 @@ def record_track(
     branch_ids: Iterable[int] = (),
     read_current: bool = True,
 ) -> TrackResult:
-    """Store a batch of points: impossible ones are refused one by one, repeats are stored once,
-    history goes in with one ``executemany``, and the current position moves only forward in time.
+    """Store a batch of points: malformed ones are refused one by one, implausible ones are stored
+    with their flags (a time flag keeps a point out of the current position), repeats are stored
+    once, history goes in with one ``executemany``, and the current position moves only forward in
+    time. The latest fix by ``recorded_at`` wins; on a tie the one received last wins (in the
+    history row of that time as in the current position), as Traccar's server decides.
     A move is published (``CourierMoved``) when the session commits. ``read_current=False`` skips
     reading the stored position back when the batch did not move it (callers that answer nothing).
     """
@@ -143,22 +147,29 @@ def _store_points(
     """The Core work of :func:`record_track` on the connection of its write transaction; the
     move (``result.event``) is left for the caller to publish in that transaction."""
     result = TrackResult()
-    valid: dict[dt.datetime, TrackPoint] = {}
+    valid: dict[dt.datetime, tuple[TrackPoint, tuple[str, ...]]] = {}
     for i, point in enumerate(points):
-        problems = point_problems(point, now)
+        problems = point_problems(point)
         if problems:
             result.rejected.append({"index": i, "errors": problems})
-        elif point.recorded_at in valid:
-            result.duplicates += 1
-        else:
-            valid[point.recorded_at] = point
+            continue
+        flags = point_flags(point, now)
+        if flags:
+            result.flagged.append({"index": i, "flags": list(flags)})
+        if point.recorded_at in valid:
+            result.duplicates += 1  # the later point of the batch wins the tie
+        valid[point.recorded_at] = (point, flags)
     if not valid:
         return result
-    inserted = _insert_history(conn, courier_id, list(valid.values()), now, source)
-    result.accepted = inserted
-    result.duplicates += len(valid) - inserted
+    stored = list(valid.values())
+    written = _insert_history(conn, courier_id, stored, now, source)
+    result.accepted = written
+    result.duplicates += len(valid) - written
 
-    newest = max(valid.values(), key=lambda p: p.recorded_at)
+    current = [p for p, flags in stored if TIME_FLAGS.isdisjoint(flags)]
+    if not current:
+        return result
+    newest = max(current, key=lambda p: p.recorded_at)
     moved = conn.execute(
         _move_statement(conn.dialect.name),
         {
@@ -198,27 +209,47 @@ _POSITION_COLUMNS = (
     "altitude",
     "battery",
 )
-_HISTORY_COLUMNS = ("courier_id", *_POSITION_COLUMNS, "source")
+_HISTORY_COLUMNS = ("courier_id", *_POSITION_COLUMNS, "source", "flags")
+#: What a fix says; a fix with the same time that differs in one of these replaces the stored one.
+_FIX_COLUMNS = ("lat", "lon", "accuracy", "speed", "bearing", "altitude", "battery")
+
+
+@functools.cache
+def _history_sql(dialect: str) -> str:
+    """The driver-level insert of history rows for one dialect (built once)."""
+    mark, differs = ("?", "IS NOT") if dialect == "sqlite" else ("%s", "IS DISTINCT FROM")
+    table = "courier_track_points"
+    replaced = [c for c in _HISTORY_COLUMNS if c not in ("courier_id", "recorded_at")]
+    return (
+        f"INSERT INTO {table} ({', '.join(_HISTORY_COLUMNS)}) "
+        f"VALUES ({', '.join(mark for _ in _HISTORY_COLUMNS)}) "
+        "ON CONFLICT (courier_id, recorded_at) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in replaced)
+        + " WHERE "
+        + " OR ".join(f"{table}.{c} {differs} excluded.{c}" for c in _FIX_COLUMNS)
+    )
 
 
 def _insert_history(
-    conn: Connection, courier_id: int, points: list[TrackPoint], now: dt.datetime, source: str
+    conn: Connection,
+    courier_id: int,
+    points: list[tuple[TrackPoint, tuple[str, ...]]],
+    now: dt.datetime,
+    source: str,
 ) -> int:
-    """Append points to the history with one driver-level ``executemany``; returns how many were new.
+    """Write flagged points to the history with one driver-level ``executemany``; returns how many
+    rows were inserted or replaced.
 
-    ``ON CONFLICT (courier_id, recorded_at) DO NOTHING`` drops repeats; the driver's rowcount
-    (summed over the batch by sqlite3 and psycopg alike) counts the rows really inserted. The
+    ``ON CONFLICT (courier_id, recorded_at) DO UPDATE … WHERE`` the fix differs: an exact repeat
+    changes nothing, a new fix with the same time replaces the stored one (received last wins).
+    The driver's rowcount (summed over the batch by sqlite3 and psycopg alike) counts the rows
+    really written. The
     statement bypasses SQLAlchemy's per-row parameter processing (it dominated big batches), so
     timestamps are given in each backend's own form: aware datetimes to PostgreSQL, and to SQLite
     the naive-UTC text SQLAlchemy itself stores (the ORM reads both back as aware UTC).
     """
     sqlite_backend = conn.dialect.name == "sqlite"
-    mark = "?" if sqlite_backend else "%s"
-    sql = (
-        f"INSERT INTO courier_track_points ({', '.join(_HISTORY_COLUMNS)}) "
-        f"VALUES ({', '.join(mark for _ in _HISTORY_COLUMNS)}) "
-        "ON CONFLICT (courier_id, recorded_at) DO NOTHING"
-    )
+    sql = _history_sql(conn.dialect.name)
     if sqlite_backend:
 
         def stamp(t: dt.datetime) -> Any:
@@ -243,8 +274,9 @@ def _insert_history(
             p.altitude,
             p.battery,
             source,
+            ",".join(flags),
         )
-        for p in points
+        for p, flags in points
     ]
     cursor = conn.connection.cursor()
     try:
@@ -256,7 +288,8 @@ def _insert_history(
 
 @functools.cache
 def _move_statement(dialect: str) -> Any:
-    """The upsert of the current position that only moves forward in time (built once per dialect)."""
+    """The upsert of the current position that only moves forward in time, or to a different fix
+    with the same time (received last wins the tie); built once per dialect."""
     table = CourierPosition.__table__
     return upsert(
         dialect,
@@ -264,7 +297,13 @@ def _move_statement(dialect: str) -> Any:
         {c: bindparam(c, type_=table.c[c].type) for c in ("courier_id", *_POSITION_COLUMNS)},
         ["courier_id"],
         update={c: (lambda st, c=c: st.excluded[c]) for c in _POSITION_COLUMNS},
-        where=lambda st: table.c.recorded_at < st.excluded.recorded_at,
+        where=lambda st: or_(
+            table.c.recorded_at < st.excluded.recorded_at,
+            and_(
+                table.c.recorded_at == st.excluded.recorded_at,
+                or_(*(table.c[c].is_distinct_from(st.excluded[c]) for c in _FIX_COLUMNS)),
+            ),
+        ),
     ).returning(table.c.courier_id)
 
 

@@ -40,7 +40,7 @@ def anna(app, catalogue):
     return make_courier(app, "Anna", device_id="anna-phone")
 
 
-def test_a_batch_keeps_the_good_points_and_refuses_the_impossible_ones_alone(app, client, db, anna):
+def test_a_batch_keeps_the_good_points_and_refuses_the_malformed_ones_alone(app, client, db, anna):
     now = utcnow()
     batch = [
         {
@@ -58,13 +58,13 @@ def test_a_batch_keeps_the_good_points_and_refuses_the_impossible_ones_alone(app
     resp = client.post(f"{API}/locations", json={"points": batch}, headers=anna.headers)
     assert resp.status_code == 200, resp.json
     body = resp.json
-    assert body["accepted"] == 2 and body["duplicates"] == 0
-    assert [r["index"] for r in body["rejected"]] == [1, 2, 3]
+    assert body["accepted"] == 3 and body["duplicates"] == 0
+    assert [r["index"] for r in body["rejected"]] == [1, 3]
     assert body["rejected"][0]["errors"][0]["field"] == "lat"
-    assert body["rejected"][1]["errors"][0]["field"] == "recorded_at"
-    assert body["rejected"][2]["errors"][0]["field"] == "battery"
+    assert body["rejected"][1]["errors"][0]["field"] == "battery"
+    assert body["flagged"] == [{"index": 2, "flags": ["ahead"]}]  # stored, but not the current position
     assert body["current"]["lat"] == 55.792
-    assert points_of(db, anna.id) == 2
+    assert points_of(db, anna.id) == 3
 
 
 def test_a_point_sent_twice_is_stored_once_and_old_points_do_not_move_the_courier_back(app, client, db, anna):
@@ -279,3 +279,86 @@ def test_the_flask_route_behind_the_middleware_answers_the_same(app, db, anna):
 def test_an_oversized_osmand_body_is_refused(client, anna):
     resp = client.post("/api/osmand", data=b"x" * (300 * 1024), content_type="application/json")
     assert resp.status_code == 413 and resp.mimetype == "application/problem+json"
+
+
+# --- Traccar Client's offline buffer, equal timestamps, times without an offset ---------------
+
+
+def flags_of(db, courier_id: int) -> dict[float, str]:
+    with db.reading() as s:
+        rows = s.execute(
+            select(CourierTrackPoint.lat, CourierTrackPoint.flags).where(
+                CourierTrackPoint.courier_id == courier_id
+            )
+        )
+        return dict(rows.all())
+
+
+def test_traccar_client_drains_its_offline_buffer_old_points_are_kept_flagged(client, db, anna):
+    now = utcnow()
+    buffered = int((now - dt.timedelta(days=10)).timestamp())  # taken offline, sent when back online
+    old = client.get(f"/api/osmand?id=anna-phone&timestamp={buffered}&lat=55.70&lon=49.00")
+    assert old.status_code == 200 and old.data == b""  # a refusal would block the phone's queue forever
+    assert position_of(db, anna.id) is None  # an old point never becomes the current position
+    fresh = client.get(f"/api/osmand?id=anna-phone&timestamp={int(now.timestamp())}&lat=55.80&lon=49.10")
+    assert fresh.status_code == 200
+    assert position_of(db, anna.id).lat == 55.80
+    assert flags_of(db, anna.id) == {55.70: "old", 55.80: ""}
+
+
+def test_a_phone_clock_running_ahead_is_stored_flagged_and_does_not_freeze_the_position(client, db, anna):
+    now = utcnow()
+    ahead = int((now + dt.timedelta(hours=3)).timestamp())
+    assert client.get(f"/api/osmand?id=anna-phone&timestamp={ahead}&lat=55.70&lon=49.00").status_code == 200
+    assert position_of(db, anna.id) is None
+    assert (
+        client.get(
+            f"/api/osmand?id=anna-phone&timestamp={int(now.timestamp())}&lat=55.8&lon=49.1"
+        ).status_code
+        == 200
+    )
+    assert position_of(db, anna.id).lat == 55.8
+    assert flags_of(db, anna.id) == {55.70: "ahead", 55.8: ""}
+
+
+def test_the_batch_api_keeps_implausible_times_flagged_too(client, db, anna):
+    now = utcnow()
+    batch = [
+        {"recorded_at": iso(now - dt.timedelta(days=30)), "lat": 55.70, "lon": 49.0},
+        {"recorded_at": iso(now - dt.timedelta(seconds=5)), "lat": 55.80, "lon": 49.1},
+    ]
+    body = client.post(f"{API}/locations", json={"points": batch}, headers=anna.headers).json
+    assert body["accepted"] == 2 and body["rejected"] == []
+    assert body["flagged"] == [{"index": 0, "flags": ["old"]}]
+    assert body["current"]["lat"] == 55.80
+
+
+def test_a_second_fix_with_the_same_timestamp_wins_as_in_traccar(client, db, kernel, anna):
+    heard: list[CourierMoved] = []
+    kernel.bus.subscribe(CourierMoved, heard.append)
+    ts = int(utcnow().timestamp())
+    assert client.get(f"/api/osmand?id=anna-phone&timestamp={ts}&lat=55.79&lon=49.13").status_code == 200
+    assert client.get(f"/api/osmand?id=anna-phone&timestamp={ts}&lat=55.81&lon=49.15").status_code == 200
+    pos = position_of(db, anna.id)
+    assert (pos.lat, pos.lon) == (55.81, 49.15)  # received last wins the tie
+    assert flags_of(db, anna.id) == {55.81: ""}  # the history row of that time holds the newest fix
+    assert [e.lat for e in heard] == [55.79, 55.81]
+
+
+def test_a_tie_inside_one_batch_is_won_by_the_later_point(client, db, anna):
+    at = iso(utcnow() - dt.timedelta(seconds=2))
+    batch = [{"recorded_at": at, "lat": 55.79, "lon": 49.13}, {"recorded_at": at, "lat": 55.81, "lon": 49.15}]
+    body = client.post(f"{API}/locations", json={"points": batch}, headers=anna.headers).json
+    assert body["accepted"] == 1 and body["duplicates"] == 1 and body["current"]["lat"] == 55.81
+    assert flags_of(db, anna.id) == {55.81: ""}
+
+
+@pytest.mark.parametrize("layout", ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"])
+def test_an_osmand_time_without_an_offset_is_refused_like_everywhere_else(client, db, anna, layout):
+    stamp = utcnow().strftime(layout)  # which zone? Unix time or an offset says; this does not
+    resp = client.get(
+        "/api/osmand", query_string={"id": "anna-phone", "timestamp": stamp, "lat": 55.79, "lon": 49.13}
+    )
+    assert resp.status_code == 400 and resp.mimetype == "application/problem+json"
+    assert "offset" in resp.json["detail"]
+    assert points_of(db, anna.id) == 0

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -25,6 +27,7 @@ from couriers.tracking import (
     parse_osmand_params,
     parse_timestamp,
     parse_traccar_json,
+    point_flags,
     point_problems,
 )
 
@@ -116,17 +119,23 @@ def test_geodesic_ranking_through_the_index_equals_brute_force_geodesic(seed, co
     assert [n.key for n in nearest_ranked(index, *q, k=k)] == brute
 
 
-def test_impossible_points_are_named_field_by_field():
+def test_malformed_points_are_named_field_by_field():
     good = TrackPoint(recorded_at=NOW, lat=55.8, lon=49.1, speed=5, battery=50, bearing=359)
-    assert point_problems(good, NOW) == []
-    future = TrackPoint(recorded_at=NOW + dt.timedelta(minutes=10), lat=55.8, lon=49.1)
-    ancient = TrackPoint(recorded_at=NOW - dt.timedelta(days=8), lat=55.8, lon=49.1)
+    assert point_problems(good) == []
     naive = TrackPoint(recorded_at=NOW.replace(tzinfo=None), lat=55.8, lon=49.1)
-    rocket = TrackPoint(recorded_at=NOW, lat=55.8, lon=49.1, speed=400, battery=-1, bearing=400)
-    assert [p["field"] for p in point_problems(future, NOW)] == ["recorded_at"]
-    assert [p["field"] for p in point_problems(ancient, NOW)] == ["recorded_at"]
-    assert [p["field"] for p in point_problems(naive, NOW)] == ["recorded_at"]
-    assert [p["field"] for p in point_problems(rocket, NOW)] == ["speed", "bearing", "battery"]
+    broken = TrackPoint(recorded_at=NOW, lat=55.8, lon=49.1, speed=-1, battery=-1, bearing=400)
+    assert [p["field"] for p in point_problems(naive)] == ["recorded_at"]
+    assert [p["field"] for p in point_problems(broken)] == ["speed", "bearing", "battery"]
+    assert [p["field"] for p in point_problems(replace(good, speed=math.inf))] == ["speed"]
+
+
+def test_implausible_points_are_flagged_not_refused():
+    future = TrackPoint(recorded_at=NOW + dt.timedelta(minutes=10), lat=55.8, lon=49.1)
+    ancient = TrackPoint(recorded_at=NOW - dt.timedelta(days=8), lat=55.8, lon=49.1, speed=400)
+    assert point_problems(future) == point_problems(ancient) == []
+    assert point_flags(future, NOW) == ("ahead",)
+    assert point_flags(ancient, NOW) == ("old", "fast")
+    assert point_flags(replace(future, recorded_at=NOW), NOW) == ()
 
 
 @pytest.mark.parametrize(
@@ -137,7 +146,8 @@ def test_impossible_points_are_named_field_by_field():
         ("1764244800.5", dt.datetime(2025, 11, 27, 12, 0, 0, 500000, tzinfo=dt.UTC)),
         ("2025-11-27T15:00:00+03:00", dt.datetime(2025, 11, 27, 12, 0, tzinfo=dt.UTC)),
         ("2025-11-27T12:00:00Z", dt.datetime(2025, 11, 27, 12, 0, tzinfo=dt.UTC)),
-        ("2025-11-27 12:00:00", dt.datetime(2025, 11, 27, 12, 0, tzinfo=dt.UTC)),
+        ("2025-11-27 15:00:00+03:00", dt.datetime(2025, 11, 27, 12, 0, tzinfo=dt.UTC)),
+        ("2025-11-27 12:00:00", dt.datetime(2025, 11, 27, 12, 0)),  # naive: point_problems refuses it
     ],
 )
 def test_timestamps_are_seconds_milliseconds_or_iso(raw, expected):
