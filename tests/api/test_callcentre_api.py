@@ -506,6 +506,21 @@ def stop(app, sku: str, branch_id: int, reason: str) -> None:
         catalogue_services.stop_item(s, branch_id, item_id, reason)
 
 
+@pytest.mark.parametrize(
+    ("payment", "expected"),
+    [
+        ({"kind": "card_on_delivery"}, ("card_on_delivery", None)),
+        ({"kind": "cash", "change_from": "5000.00"}, ("cash", "5000.00")),
+        ({"kind": "prepaid"}, ("prepaid", None)),
+    ],
+)
+def test_repeat_copies_how_the_client_paid_last_time(client, zones, op, payment, expected):
+    order = client.post("/api/v1/callcentre/orders", json=take_order_body(payment=payment), headers=op).json
+    assert order["payment_kind"] == expected[0]
+    cart = client.post(f"/api/v1/callcentre/orders/{order['id']}/repeat-cart", headers=op).json
+    assert (cart["payment_kind"], cart["change_from"]) == expected
+
+
 def test_modifiers_are_priced_into_the_line_and_kept_through_order_and_repeat(client, app, zones, op):
     big, cheese = option_ids(app, "35 cm", "Extra cheese")
     line = {"sku": "PZ-MARG", "quantity": 2, "modifiers": [big, cheese], "comment": "cut in 8"}
