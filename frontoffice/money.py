@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Annotated, Final
 
 MINOR_PER_MAJOR = 100
 _CENT = Decimal("0.01")
+
+
+class _MinorUnits:
+    """The marker of an ``int`` holding money in minor units (see :data:`Minor`)."""
+
+    def __repr__(self) -> str:
+        return "MINOR_UNITS"
+
+
+MINOR_UNITS: Final = _MinorUnits()
+#: An amount of money in minor units. Fields typed so (e.g. on event dataclasses) are written to
+#: JSON as decimal strings in major units, like every REST amount (``frontoffice.realtime.event_payload``).
+Minor = Annotated[int, MINOR_UNITS]
 
 
 def to_minor(amount: Decimal | int | str) -> int:

@@ -7,6 +7,9 @@ several processes broadcast to each other's clients.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import typing
 from typing import Any
 
 from flask import Flask, current_app, request
@@ -15,6 +18,7 @@ from flask_socketio import Namespace, SocketIO, join_room
 
 from frontoffice.auth import token_owner
 from frontoffice.models import User
+from frontoffice.money import MINOR_UNITS, from_minor
 
 
 def make_socketio(app: Flask, redis_url: str | None, channel: str = "frontoffice-socketio") -> SocketIO:
@@ -91,13 +95,35 @@ def emit_to_branch(socketio: SocketIO, namespace: str, event: str, data: Any, br
         socketio.emit(event, data, namespace=namespace, to=branch_room(branch_id))
 
 
-def event_payload(event: Any) -> dict[str, Any]:
-    """A frozen event dataclass as a JSON-ready dict (times in ISO 8601)."""
-    import dataclasses
-    import datetime as dt
+def money_fields(cls: type) -> frozenset[str]:
+    """The fields of an event dataclass typed :data:`frontoffice.money.Minor` (or ``Minor | None``)."""
+    found = _MONEY_FIELDS.get(cls)
+    if found is None:
+        hints = typing.get_type_hints(cls, include_extras=True)
+        found = frozenset(name for name, hint in hints.items() if _is_minor(hint))
+        _MONEY_FIELDS[cls] = found
+    return found
 
+
+_MONEY_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _is_minor(hint: Any) -> bool:
+    if typing.get_origin(hint) is typing.Annotated:
+        return MINOR_UNITS in hint.__metadata__
+    return any(_is_minor(arg) for arg in typing.get_args(hint))
+
+
+def event_payload(event: Any) -> dict[str, Any]:
+    """A frozen event dataclass as a JSON-ready dict: times in ISO 8601, money (fields typed
+    :data:`frontoffice.money.Minor`) as decimal strings in major units, as the REST API writes it."""
+    money = money_fields(type(event))
     out: dict[str, Any] = {}
     for f in dataclasses.fields(event):
         value = getattr(event, f.name)
-        out[f.name] = value.isoformat() if isinstance(value, dt.datetime | dt.date) else value
+        if isinstance(value, dt.datetime | dt.date):
+            value = value.isoformat()
+        elif f.name in money and value is not None:
+            value = str(from_minor(value))
+        out[f.name] = value
     return out

@@ -63,7 +63,7 @@ def command_from(body: OrderCreate) -> services.PlaceOrder:
         change_from=to_minor(body.payment.change_from) if body.payment.change_from is not None else None,
         comment=body.comment,
         promised_at=body.promised_at,
-        delivery_fee=to_minor(body.delivery_fee),
+        delivery_fee=to_minor(body.delivery_fee) if body.delivery_fee is not None else None,
         discount=to_minor(body.discount),
         lines=[
             services.LineRequest(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from frontoffice.money import Minor
+
 
 @dataclass(frozen=True)
 class OrderEvent:
@@ -21,7 +23,7 @@ class OrderPlaced(OrderEvent):
     number: str
     status: str
     kind: str
-    total: int
+    total: Minor
     client_phone: str
     client_name: str
     payment_kind: str

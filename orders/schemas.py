@@ -69,8 +69,17 @@ class OrderCreate(Strict):
     payment: PaymentIn = PaymentIn()
     comment: str = Field(default="", max_length=1000)
     promised_at: dt.datetime | None = Field(default=None, description="ISO 8601 with offset; default ASAP.")
-    delivery_fee: Money = Decimal("0")
-    discount: Money = Decimal("0")
+    delivery_fee: Money | None = Field(
+        default=None,
+        description="Deliveries only. Where a delivery zone prices the delivery (the business has "
+        "zones and the address has coordinates), the zone's fee is charged and a different value "
+        "is refused (422 naming `delivery_fee`); leave it out. Otherwise the fee charged; default 0. "
+        "A pickup with a fee is refused.",
+    )
+    discount: Money = Field(
+        default=Decimal("0"),
+        description="Honoured as sent: the discount taken off the items (never more than they cost).",
+    )
     lines: list[LineIn] = Field(min_length=1, max_length=100)
 
 

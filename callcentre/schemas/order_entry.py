@@ -264,6 +264,10 @@ class RepeatCartOut(BaseModel):
     lines: list[RepeatLineOut]
     skipped: list[SkippedLineOut]
     items_total: Decimal
+    payment_kind: Literal["cash", "card_on_delivery", "prepaid"] = Field(
+        description="How the client paid last time; the workspace preselects it, the operator may change it."
+    )
+    change_from: Decimal | None = Field(description="Cash only: the note the client paid with last time.")
 
     @classmethod
     def of(cls, r: services.RepeatCart) -> RepeatCartOut:
@@ -279,4 +283,6 @@ class RepeatCartOut(BaseModel):
             lines=[RepeatLineOut(**QuoteLineOut.of(ln).model_dump()) for ln in r.lines],
             skipped=[SkippedLineOut(**s) for s in r.skipped],
             items_total=from_minor(r.items_total),
+            payment_kind=r.payment_kind,
+            change_from=from_minor(r.change_from) if r.change_from is not None else None,
         )

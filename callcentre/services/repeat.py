@@ -1,4 +1,4 @@
-"""Repeating a previous order: its lines as a new cart at today's prices."""
+"""Repeating a previous order: its lines as a new cart at today's prices, paid as last time."""
 
 from __future__ import annotations
 
@@ -15,11 +15,14 @@ from orders.pricing import PricedLine
 
 @dataclass
 class RepeatCart:
-    """A previous order's lines as a new cart, and what had to be left out."""
+    """A previous order's lines as a new cart, what had to be left out, and how the client paid
+    (``change_from`` in minor units, cash only) — the operator confirms or changes it."""
 
     order: Order
     lines: list[PricedLine]
     skipped: list[dict[str, Any]]
+    payment_kind: str
+    change_from: int | None
 
     @property
     def items_total(self) -> int:
@@ -56,4 +59,10 @@ def repeat_cart(session: Session, order_id: int) -> RepeatCart:
         for i, ln in enumerate(old)
         if i in reasons
     ]
-    return RepeatCart(order=order, lines=priced, skipped=skipped)
+    return RepeatCart(
+        order=order,
+        lines=priced,
+        skipped=skipped,
+        payment_kind=order.payment_kind,
+        change_from=order.change_from if order.payment_kind == "cash" else None,
+    )

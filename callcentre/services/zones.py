@@ -400,10 +400,22 @@ def locate_delivery(session: Session, zones: ZoneIndex, lat: float, lon: float) 
 
 def record_zone(draft: OrderDraft, zone: ZoneRule | None, fee: int, currency: str) -> None:
     """Settle where a draft goes: its zone's fee, the zone in the order's history; the draft counts
-    as located (``zone`` None: zone rules do not apply to it), so no policy locates it again."""
+    as located (``zone`` None: zone rules do not apply to it), so no policy locates it again.
+
+    Raises :class:`InvalidInput` (422 naming ``delivery_fee``) when the command asked for another fee.
+    """
     draft.located = True
     if zone is None:
         return
+    asked = draft.command.delivery_fee
+    if asked is not None and asked != fee:
+        shown = format_money(fee, currency)
+        raise InvalidInput(
+            f"The delivery fee is set by the zone {zone.name}: {shown}.",
+            errors=[
+                field_error("delivery_fee", f"Set by the delivery zone ({shown}); leave it out.", "read_only")
+            ],
+        )
     draft.delivery_fee = fee
     draft.extra["zone_id"] = zone.id
     draft.notes.append(f"zone {zone.name}: fee {format_money(fee, currency)}")

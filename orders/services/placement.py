@@ -51,7 +51,8 @@ class PlaceOrder:
     change_from: int | None = None
     comment: str = ""
     promised_at: dt.datetime | None = None
-    delivery_fee: int = 0
+    # None: the fee the delivery zone sets, or 0 where none does; a value is refused where a zone differs.
+    delivery_fee: int | None = None
     discount: int = 0
 
 
@@ -122,6 +123,8 @@ def command_errors(cmd: PlaceOrder) -> list[FieldError]:
                     "address", "Coordinates must be a finite lat in [-90, 90] and lon in [-180, 180]."
                 )
             )
+    if cmd.kind != "delivery" and cmd.delivery_fee:
+        errors.append(field_error("delivery_fee", "Only a delivery has a delivery fee.", "read_only"))
     if cmd.change_from is not None and cmd.payment_kind != "cash":
         errors.append(field_error("payment.change_from", "Change is only for cash payments."))
     if not cmd.lines:
@@ -252,7 +255,7 @@ def _draft(
         branch=branch,
         client_phone=phone,
         lines=lines,
-        delivery_fee=cmd.delivery_fee if cmd.kind == "delivery" else 0,
+        delivery_fee=(cmd.delivery_fee or 0) if cmd.kind == "delivery" else 0,
         discount=cmd.discount,
         promised_at=cmd.promised_at or now + DEFAULT_LEAD.get(cmd.kind, DEFAULT_LEAD["delivery"]),
         now=now,

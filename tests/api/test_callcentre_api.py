@@ -506,6 +506,21 @@ def stop(app, sku: str, branch_id: int, reason: str) -> None:
         catalogue_services.stop_item(s, branch_id, item_id, reason)
 
 
+@pytest.mark.parametrize(
+    ("payment", "expected"),
+    [
+        ({"kind": "card_on_delivery"}, ("card_on_delivery", None)),
+        ({"kind": "cash", "change_from": "5000.00"}, ("cash", "5000.00")),
+        ({"kind": "prepaid"}, ("prepaid", None)),
+    ],
+)
+def test_repeat_copies_how_the_client_paid_last_time(client, zones, op, payment, expected):
+    order = client.post("/api/v1/callcentre/orders", json=take_order_body(payment=payment), headers=op).json
+    assert order["payment_kind"] == expected[0]
+    cart = client.post(f"/api/v1/callcentre/orders/{order['id']}/repeat-cart", headers=op).json
+    assert (cart["payment_kind"], cart["change_from"]) == expected
+
+
 def test_modifiers_are_priced_into_the_line_and_kept_through_order_and_repeat(client, app, zones, op):
     big, cheese = option_ids(app, "35 cm", "Extra cheese")
     line = {"sku": "PZ-MARG", "quantity": 2, "modifiers": [big, cheese], "comment": "cut in 8"}
@@ -571,7 +586,7 @@ def test_the_stop_list_of_the_branch_that_delivers_refuses_the_item_and_repeat_s
 def test_orders_through_the_generic_api_get_the_zone_fee_and_are_refused_outside_zones(
     client, app, zones, op
 ):
-    small = order_body(lines=[{"sku": "PZ-MARG", "quantity": 1}], delivery_fee="500.00")
+    small = order_body(lines=[{"sku": "PZ-MARG", "quantity": 1}])
     resp = client.post("/api/v1/orders", json=small, headers=op)
     assert resp.status_code == 201 and resp.json["delivery_fee"] == "99.00"
     outside = order_body(address={"text": "Zelenodolsk", "lat": OUTSIDE[0], "lon": OUTSIDE[1]})
@@ -579,6 +594,29 @@ def test_orders_through_the_generic_api_get_the_zone_fee_and_are_refused_outside
     assert refused.status_code == 422 and refused.json["errors"][0]["type"] == "outside_zones"
     pickup = order_body(kind="pickup", address=None)
     assert client.post("/api/v1/orders", json=pickup, headers=op).status_code == 201
+
+
+def test_a_fee_other_than_the_zones_is_refused_naming_the_field_and_nothing_is_written(client, zones, op):
+    lines = [{"sku": "PZ-MARG", "quantity": 1}]
+    refused = client.post("/api/v1/orders", json=order_body(lines=lines, delivery_fee="500.00"), headers=op)
+    assert refused.status_code == 422
+    assert [(e["field"], e["type"]) for e in refused.json["errors"]] == [("delivery_fee", "read_only")]
+    assert "99.00" in refused.json["errors"][0]["message"]
+    assert client.get("/api/v1/orders", headers=op).json["total"] == 0
+    same = client.post("/api/v1/orders", json=order_body(lines=lines, delivery_fee="99.00"), headers=op)
+    assert same.status_code == 201 and same.json["delivery_fee"] == "99.00"
+
+
+def test_a_pickup_with_a_delivery_fee_is_refused(client, catalogue, op):
+    body = order_body(kind="pickup", address=None, delivery_fee="150.00")
+    refused = client.post("/api/v1/orders", json=body, headers=op)
+    assert refused.status_code == 422 and refused.json["errors"][0]["field"] == "delivery_fee"
+
+
+def test_openapi_says_when_the_delivery_fee_is_honoured(client):
+    prop = client.get("/api/openapi.json").json["components"]["schemas"]["OrderCreate"]["properties"]
+    assert "zone" in prop["delivery_fee"]["description"] and "422" in prop["delivery_fee"]["description"]
+    assert "honoured" in prop["discount"]["description"].lower()
 
 
 def test_without_any_zone_the_generic_api_is_unchanged(client, catalogue, op):

@@ -309,6 +309,9 @@ def returning_call(service, chromium) -> ReturningCall:
         page.wait_for_function("document.querySelectorAll('#cart-lines tr').length === 2")
         page.wait_for_selector('#quote:has-text("Centre")')
         page.wait_for_selector("#receipts:not([hidden])")
+        # Paid as last time (card to the courier), shown preselected; no change box for a card.
+        assert page.is_checked('input[name="payment"][value="card_on_delivery"]')
+        assert page.is_hidden("#change-box")
         shot(page, "repeated-with-quote-and-receipts")
 
         op.press("Control+Enter")
@@ -356,6 +359,7 @@ def test_a_returning_caller_found_by_any_format_is_served_by_repeat_and_the_orde
         assert order is not None and order.client_phone == RETURNING_PHONE
         assert sorted((ln.sku, ln.quantity) for ln in order.lines) == [("DR-COLA05", 2), ("PZ-MARG", 1)]
         assert order.address_text.startswith("Kazan, Kremlyovskaya St, 21")
+        assert order.payment_kind == "card_on_delivery"
     assert all(p.stat().st_size > 10_000 for p in call.shots)
 
 

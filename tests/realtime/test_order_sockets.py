@@ -45,6 +45,7 @@ def test_a_real_socket_client_hears_an_order_posted_through_the_api(live_server,
         event = received.get(timeout=5)
         assert event["order_id"] == resp.json()["id"]
         assert event["number"] == "KZ1-001"
+        assert event["total"] == resp.json()["total"]  # money as REST gives it: a decimal string
     finally:
         client.disconnect()
 

@@ -189,6 +189,15 @@ function placed(order) {
   emit("placed", order);
 }
 
+/** A repeated order is paid as last time (kind, and the note for change if cash); the operator may change it. */
+function onRepeat({ answer }) {
+  if (!answer?.payment_kind) return;
+  setPayment(answer.payment_kind);
+  state.changeFrom = answer.payment_kind === "cash" && answer.change_from != null ? String(answer.change_from) : "";
+  $("change-from").value = state.changeFrom;
+  checkChange();
+}
+
 /** Forget payment, comment and the placed order for the next call. */
 export function resetCheckout() {
   attempt = null;
@@ -225,6 +234,7 @@ export function initCheckout(say) {
     renderTotal();
     requestReceipts();
   });
+  on("repeat", onRepeat);
   setPayment("cash");
   renderTotal();
 }
