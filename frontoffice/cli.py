@@ -38,13 +38,28 @@ def main() -> None:
     """Delivery front office."""
 
 
+def _host_option(f):
+    """``--host``, defaulting to FRONTOFFICE_HOST, else 127.0.0.1."""
+    return click.option(
+        "--host",
+        default=lambda: os.environ.get("FRONTOFFICE_HOST", "127.0.0.1"),
+        show_default="$FRONTOFFICE_HOST or 127.0.0.1",
+    )(f)
+
+
+def _port_option(f):
+    """``--port``, defaulting to FRONTOFFICE_PORT, else 8000."""
+    return click.option(
+        "--port",
+        default=lambda: int(os.environ.get("FRONTOFFICE_PORT", "8000")),
+        type=int,
+        show_default="$FRONTOFFICE_PORT or 8000",
+    )(f)
+
+
 @main.command()
-@click.option(
-    "--host", default=lambda: os.environ.get("FRONTOFFICE_HOST", "127.0.0.1"), show_default="127.0.0.1"
-)
-@click.option(
-    "--port", default=lambda: int(os.environ.get("FRONTOFFICE_PORT", "8000")), type=int, show_default="8000"
-)
+@_host_option
+@_port_option
 @click.option(
     "--threads",
     default=200,
@@ -112,8 +127,8 @@ def load_demo(app) -> list[tuple[str, str, str]]:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, type=int, show_default=True)
+@_host_option
+@_port_option
 @click.option("--threads", default=200, type=int, show_default=True)
 @click.option("--no-serve", is_flag=True, help="Load the demo data and exit.")
 @click.option(

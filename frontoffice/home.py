@@ -1,8 +1,18 @@
-"""The start page, language switch and health check."""
+"""The start page, language switch, favicon and health check."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
@@ -43,3 +53,11 @@ def healthz():
     except Exception as exc:  # the check reports any database failure
         return problem(503, "Database unavailable", str(exc.__class__.__name__))
     return jsonify(status="ok", database=db.dialect)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The site icon at the address browsers ask for on their own (an SVG, cached for a day)."""
+    return send_from_directory(
+        current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400
+    )

@@ -4,7 +4,9 @@
 The days are placed through the order services with their own clock (``now=`` of each step),
 lunch and evening peaks, a pool of callers where a few order again and again, 45–75 minutes to
 deliver against 60 promised, now and then a cancellation or a failed delivery. Orders carry
-the comment ``[demo history]``; loading twice changes nothing.
+the comment ``[demo history]``; loading twice changes nothing. A regular always orders to the
+same home; every client of the history gets the address of their latest order saved, so that
+"repeat" in the call centre has somewhere to deliver.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callcentre.services import AddressData, add_address, ensure_client
 from frontoffice.db import utcnow
 from frontoffice.errors import DomainError
 from nomenclature.models import Item
@@ -64,6 +67,7 @@ def load(session: Session, kernel: Any) -> None:
     rnd = random.Random(20240607)
     today = utcnow().astimezone(zone).date()
     weights = [1 / (i + 1) ** 0.5 for i in range(len(CALLERS))]
+    homes = _homes(branches)
     for back in range(DAYS, 0, -1):
         day = today - dt.timedelta(days=back)
         busy = 1.5 if day.weekday() in (4, 5) else 1.0
@@ -77,7 +81,49 @@ def load(session: Session, kernel: Any) -> None:
                         f"+7917{rnd.randrange(1_000_000, 9_999_999)}",
                         rnd.choice(CALLERS)[1].split()[0],
                     )
-                _one_order(session, rnd, rnd.choice(branches), skus, phone, name, local.astimezone(dt.UTC))
+                _one_order(
+                    session, rnd, rnd.choice(branches), skus, phone, name, local.astimezone(dt.UTC), homes
+                )
+    _save_addresses(session)
+
+
+def _homes(branches: list[Branch]) -> dict[str, tuple[str, float, float]]:
+    """Each regular caller's home: address text and coordinates near one branch."""
+    rnd = random.Random(20240608)
+    homes = {}
+    for phone, _name in CALLERS:
+        branch = rnd.choice(branches)
+        homes[phone] = (_street(rnd), *_near(rnd, branch))
+    return homes
+
+
+def _street(rnd: random.Random) -> str:
+    return f"Kazan, {rnd.randrange(1, 150)} {rnd.choice(('Baumana St', 'Pushkina St', 'Pobedy Ave'))}"
+
+
+def _near(rnd: random.Random, branch: Branch) -> tuple[float, float]:
+    """A point within 2.2 km of the branch, denser near it."""
+    r = 2200 * math.sqrt(rnd.random())
+    angle = rnd.uniform(0, 2 * math.pi)
+    lat = branch.lat + r * math.cos(angle) / 111_320
+    lon = branch.lon + r * math.sin(angle) / (111_320 * math.cos(math.radians(branch.lat)))
+    return round(lat, 6), round(lon, 6)
+
+
+def _save_addresses(session: Session) -> None:
+    """Make each demo client (dated by their first order) with their latest order's address saved."""
+    first: dict[str, Order] = {}
+    latest: dict[str, Order] = {}
+    for order in session.scalars(select(Order).where(Order.comment == MARK).order_by(Order.created_at)):
+        first.setdefault(order.client_phone, order)
+        latest[order.client_phone] = order
+    for phone, order in latest.items():
+        if not order.address_text:
+            continue
+        # The call centre's statistics make the client after this commit; make it now, as of the first order.
+        client = ensure_client(session, phone, order.client_name, first[phone].created_at)
+        data = AddressData(text=order.address_text, lat=order.lat, lon=order.lon)
+        add_address(session, client.id, data, used=True, now=order.created_at)
 
 
 def _one_order(
@@ -88,18 +134,18 @@ def _one_order(
     phone: str,
     name: str,
     created: dt.datetime,
+    homes: dict[str, tuple[str, float, float]],
 ) -> None:
-    r = 2200 * math.sqrt(rnd.random())
-    angle = rnd.uniform(0, 2 * math.pi)
-    lat = branch.lat + r * math.cos(angle) / 111_320
-    lon = branch.lon + r * math.sin(angle) / (111_320 * math.cos(math.radians(branch.lat)))
+    lat, lon = _near(rnd, branch)
+    text = _street(rnd)
+    text, lat, lon = homes.get(phone, (text, lat, lon))
     cmd = services.PlaceOrder(
         branch_id=branch.id,
         client_phone=phone,
         client_name=name,
-        address_text=f"Kazan, {rnd.randrange(1, 150)} {rnd.choice(('Baumana St', 'Pushkina St', 'Pobedy Ave'))}",
-        lat=round(lat, 6),
-        lon=round(lon, 6),
+        address_text=text,
+        lat=lat,
+        lon=lon,
         payment_kind=rnd.choice(("cash", "card_on_delivery", "prepaid")),
         comment=MARK,
         promised_at=created + dt.timedelta(minutes=60),

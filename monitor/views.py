@@ -8,19 +8,18 @@ and draw their charts from data embedded in the page.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
 
 from frontoffice.auth import page
+from frontoffice.csvexport import csv_response
+from frontoffice.errors import problem
 from frontoffice.kernel import current_kernel
 from frontoffice.models import Role
 from monitor.loyalty import SEGMENTS
@@ -189,7 +188,7 @@ def clients_csv():
     """The deliveries-by-client report as CSV (every row, the page's sorting)."""
     query, errors = _parse(ClientReportQuery)
     if errors:
-        return Response("; ".join(errors) + "\n", status=422, mimetype="text/plain")
+        return problem(422, "Unprocessable content", "; ".join(errors))
     m = _monitor()
     with m.db.reading() as s:
         report = m.deliveries_by_client(
@@ -202,45 +201,71 @@ def clients_csv():
             page=None,
         )
 
-    def rows() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(
-            [
-                "phone",
-                "name",
-                "deliveries",
-                "revenue",
-                "average_check",
-                "first_at",
-                "last_at",
-                "share_percent",
-            ]
-        )
-        for r in report.rows:
-            writer.writerow(
-                [
-                    r.phone,
-                    r.name,
-                    r.deliveries,
-                    r.revenue,
-                    r.average_check,
-                    r.first_at.isoformat(),
-                    r.last_at.isoformat(),
-                    r.share,
-                ]
-            )
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+    header = [
+        "phone",
+        "name",
+        "deliveries",
+        "revenue",
+        "average_check",
+        "first_at",
+        "last_at",
+        "share_percent",
+    ]
+    lines = (
+        [
+            r.phone,
+            r.name,
+            r.deliveries,
+            r.revenue,
+            r.average_check,
+            r.first_at.isoformat(),
+            r.last_at.isoformat(),
+            r.share,
+        ]
+        for r in report.rows
+    )
+    return csv_response(header, lines, f"deliveries-by-client_{report.date_from}_{report.date_to}.csv")
 
-    name = f"deliveries-by-client_{report.date_from}_{report.date_to}.csv"
-    return Response(
-        stream_with_context(rows()),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+
+@bp.route("/reports/performance.csv")
+@page(PAGE_ROLES)
+def performance_csv():
+    """The delivery performance report as CSV: one line per group, then the total."""
+    query, errors = _parse(PerformanceQuery)
+    if errors:
+        return problem(422, "Unprocessable content", "; ".join(errors))
+    m = _monitor()
+    with m.db.reading() as s:
+        report = m.delivery_performance(
+            s, query.date_from, query.date_to, branch_id=query.branch_id, group=query.group
+        )
+    header = [
+        report.group,
+        "delivered",
+        "failed",
+        "revenue",
+        "average_min",
+        "median_min",
+        "p90_min",
+        "on_time_percent",
+        "late",
+    ]
+    lines = (
+        [
+            r.label,
+            r.delivered,
+            r.failed,
+            r.revenue,
+            r.average_min,
+            r.median_min,
+            r.p90_min,
+            None if r.on_time_rate is None else round(r.on_time_rate * 100, 1),
+            r.late,
+        ]
+        for r in [*report.rows, report.total.model_copy(update={"label": "total"})]
+    )
+    return csv_response(
+        header, lines, f"delivery-performance_{report.group}_{report.date_from}_{report.date_to}.csv"
     )
 
 

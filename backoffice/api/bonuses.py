@@ -21,6 +21,7 @@ from backoffice.schemas import (
     BonusTotalsOut,
 )
 from frontoffice.api import endpoint
+from frontoffice.csvexport import csv_response
 from frontoffice.errors import InvalidInput, NotFound, field_error
 from frontoffice.kernel import current_kernel
 from frontoffice.models import User
@@ -138,8 +139,6 @@ def bonus_report_csv(query: BonusReportQuery) -> Response:
     k = current_kernel()
     with k.db.reading() as s:
         rows = services.report(s, query.date_from, query.date_to, k.settings.timezone)
-    text = services.report_csv(rows, query.date_from, query.date_to)
+    header, lines = services.report_table(rows, query.date_from, query.date_to)
     name = f"bonuses_{query.date_from.isoformat()}_{query.date_to.isoformat()}.csv"
-    return Response(
-        text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    return csv_response(header, lines, name)

@@ -45,7 +45,7 @@ from backoffice.services.bonuses import (
     on_status_changed,
     on_ticket_resolved,
     report,
-    report_csv,
+    report_table,
     save_bonus_rule,
     totals_for,
 )
@@ -127,7 +127,7 @@ __all__ = [
     "release_held",
     "remove_from_blacklist",
     "report",
-    "report_csv",
+    "report_table",
     "rule_versions",
     "save_bonus_rule",
     "screen",

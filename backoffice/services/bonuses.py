@@ -7,9 +7,7 @@ processes — pays once.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -359,18 +357,18 @@ def report(session: Session, date_from: dt.date, date_to: dt.date, timezone: str
     return sorted(out.values(), key=lambda r: (-r.total, r.full_name))
 
 
-def report_csv(rows: list[ReportRow], date_from: dt.date, date_to: dt.date) -> str:
-    """The report as CSV: one line per person, count and amount per operation, the total."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+def report_table(
+    rows: list[ReportRow], date_from: dt.date, date_to: dt.date
+) -> tuple[list[str], list[list[Any]]]:
+    """The report as a table for CSV: header, then one line per person (count and amount per operation, total)."""
     operations = [o.value for o in Operation]
     header = ["from", "to", "user_id", "username", "full_name"]
     for op in operations:
         header += [f"{op}_count", f"{op}_amount"]
-    writer.writerow([*header, "total"])
+    lines: list[list[Any]] = []
     for r in rows:
         line: list[Any] = [date_from.isoformat(), date_to.isoformat(), r.user_id, r.username, r.full_name]
         for op in operations:
             line += [r.counts.get(op, 0), str(from_minor(r.amounts.get(op, 0)))]
-        writer.writerow([*line, str(from_minor(r.total))])
-    return buf.getvalue()
+        lines.append([*line, str(from_minor(r.total))])
+    return [*header, "total"], lines

@@ -67,6 +67,7 @@ def merge_clients(session: Session, keep_id: int, merge_id: int, *, now: dt.date
         mine.last_order_at = max(lasts) if lasts else None
         session.delete(theirs)
 
+    keep.created_at = min(keep.created_at, other.created_at)
     if not keep.name and other.name:
         keep.name = other.name
     if other.notes and other.notes not in keep.notes:

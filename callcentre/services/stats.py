@@ -103,6 +103,8 @@ def record_order_fact(
 ) -> bool:
     """Count one order event in its client's statistics, creating the client on a first order.
 
+    A client is dated no later than their earliest order (``created_at``, "client since").
+
     ``status`` is ``"placed"`` or the order's new status. Idempotent per order and
     fact: a replayed event changes nothing and returns False. A delivery or a
     cancellation also counts the order as placed if that was missed.
@@ -114,7 +116,9 @@ def record_order_fact(
     order = session.execute(_ORDER_FOR_FACT, {"order_id": order_id}).first()
     if order is None:
         return False
-    client = ensure_client(session, order.client_phone, order.client_name, now)
+    client = ensure_client(session, order.client_phone, order.client_name, order.created_at)
+    if order.created_at is not None and client.created_at > order.created_at:
+        client.created_at = order.created_at  # a client is a client since their first order
     changed = False
     if fact != "placed":
         changed = _record_fact(session, order, client.id, "placed", now)

@@ -70,3 +70,13 @@ def test_a_staff_login_becomes_a_token_that_can_be_revoked(client, users):
     assert client.get("/api/v1/orders", headers=headers).status_code == 401
     bad = client.post("/api/v1/tokens", json={"username": "test-manager", "password": "nope"})
     assert bad.status_code == 401 and bad.mimetype == "application/problem+json"
+
+
+def test_the_favicon_is_served_and_linked_from_every_page(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    assert icon.data.lstrip().startswith(b"<svg")
+    login = client.get("/login")
+    assert b'rel="icon"' in login.data
+    linked = client.get("/static/favicon.svg")
+    assert linked.status_code == 200

@@ -319,6 +319,7 @@ def test_a_manager_sets_rules_and_downloads_the_report(client, users):
     csv_resp = client.get(f"/api/v1/bonuses/report.csv?{period}", headers=h)
     assert csv_resp.status_code == 200 and csv_resp.mimetype == "text/csv"
     assert "attachment" in csv_resp.headers["Content-Disposition"]
+    assert csv_resp.data.startswith("\ufeff".encode())  # UTF-8 with BOM, for Excel
     assert csv_resp.data.decode().splitlines()[1].endswith(",15.00")
     assert client.get(f"/api/v1/bonuses/report?{period}", headers=op).status_code == 403
     wrong = client.get("/api/v1/bonuses/report?from=2026-02-01&to=2026-01-01", headers=h)

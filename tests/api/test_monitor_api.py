@@ -237,3 +237,39 @@ def test_the_zone_an_order_was_taken_in_wins_over_where_its_point_lies(client, u
         headers=users["manager"].headers,
     ).json
     assert {r["label"]: r["delivered"] for r in report["rows"]} == {"Recorded": 1}
+
+
+def _csv_rows(resp, delimiter):
+    """The rows of a CSV download, checking it is UTF-8 with a byte-order mark."""
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert resp.data.startswith("\ufeff".encode())
+    return list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig")), delimiter=delimiter))
+
+
+def test_csv_exports_open_in_excel_and_carry_no_formulas(app, client, users, catalogue, auth):
+    b = DayBuilder(app.extensions["frontoffice"].db, NOW)
+    b.deliver("x1", created=200, took=30, phone="+79120000007", client_name='=HYPERLINK("x")', sku="PZ-MARG")
+    b.deliver("x2", created=100, took=30, phone="+79120000008", client_name="Алла Петрова", sku="PZ-MARG")
+    auth.login("manager")
+    since = TODAY - dt.timedelta(days=1)
+    english = _csv_rows(client.get(f"/monitor/reports/clients.csv?date_from={since}"), ",")
+    names = {r[1] for r in english[1:]}
+    assert names == {'\'=HYPERLINK("x")', "Алла Петрова"}
+    client.get("/lang/ru")
+    russian = _csv_rows(client.get(f"/monitor/reports/clients.csv?date_from={since}"), ";")
+    assert russian[0][:3] == ["phone", "name", "deliveries"] and len(russian) == 3
+
+
+def test_the_performance_report_exports_csv(client, users, deliveries, auth):
+    auth.login("manager")
+    page = client.get("/monitor/reports/performance?group=branch")
+    assert b"/monitor/reports/performance.csv" in page.data
+    resp = client.get(
+        f"/monitor/reports/performance.csv?group=branch&date_from={TODAY - dt.timedelta(days=1)}"
+    )
+    assert "attachment" in resp.headers["Content-Disposition"]
+    rows = _csv_rows(resp, ",")
+    assert rows[0][:3] == ["branch", "delivered", "failed"]
+    assert rows[-1][0] == "total" and int(rows[-1][1]) == sum(int(r[1]) for r in rows[1:-1]) == 4
+    bad = client.get("/monitor/reports/performance.csv?group=nonsense")
+    assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
