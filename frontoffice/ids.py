@@ -1,7 +1,9 @@
 """Database ids at the edges: one bound for every id a client can send.
 
-Ids are 64-bit signed integers in every database the app runs on; a bigger number can name no
-row, and handed to the driver it fails (``OverflowError``) instead of finding nothing. So a URL
+Id columns are ``Integer``: 32-bit signed in PostgreSQL (SQLite stores them in 64 bits, but hands
+out the same small numbers). A bigger number can name no row, and handed to the database it fails
+(``integer out of range`` in PostgreSQL, ``OverflowError`` from SQLite's driver beyond 64 bits)
+instead of finding nothing. So a URL
 segment beyond the bound is a 404, a request field beyond it is refused by
 its schema (422, see ``frontoffice.schemas.Id``), and a form field beyond it is not an id.
 """
@@ -14,8 +16,8 @@ from flask import Flask
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
-#: The largest id: the top of a 64-bit signed integer column.
-MAX_ID = 2**63 - 1
+#: The largest id: the top of an ``Integer`` column in PostgreSQL (2^31-1).
+MAX_ID = 2**31 - 1
 
 
 class _OutOfRange:

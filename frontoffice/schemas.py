@@ -51,7 +51,7 @@ def finite(value: float | None) -> float | None:
     return value
 
 
-Id = Annotated[int, Field(ge=1, le=MAX_ID, description="Id of a stored record (1 to 2^63-1)")]
+Id = Annotated[int, Field(ge=1, le=MAX_ID, description="Id of a stored record (1 to 2^31-1)")]
 
 Latitude = Annotated[
     float, Field(ge=-90, le=90, description="WGS84 latitude in degrees"), AfterValidator(finite)

@@ -65,7 +65,7 @@ def int_or_none(value: str | None) -> int | None:
 
 
 def id_field(form: MultiDict[str, str], name: str, message: str) -> int | None:
-    """Form field ``name`` as an id (1 to 2^63-1); None when empty, else ``InvalidInput`` naming it."""
+    """Form field ``name`` as an id (1 to 2^31-1); None when empty, else ``InvalidInput`` naming it."""
     text = form.get(name, "").strip()
     if not text:
         return None
