@@ -3,9 +3,9 @@
 Id columns are ``Integer``: 32-bit signed in PostgreSQL (SQLite stores them in 64 bits, but hands
 out the same small numbers). A bigger number can name no row, and handed to the database it fails
 (``integer out of range`` in PostgreSQL, ``OverflowError`` from SQLite's driver beyond 64 bits)
-instead of finding nothing. So a URL
-segment beyond the bound is a 404, a request field beyond it is refused by
-its schema (422, see ``frontoffice.schemas.Id``), and a form field beyond it is not an id.
+instead of finding nothing. So a URL segment beyond the bound is a 404, a request field beyond it
+is refused by its schema (422, see ``frontoffice.schemas.Id``), and a form field beyond it is not
+an id (``parse_id``).
 """
 
 from __future__ import annotations
