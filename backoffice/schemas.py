@@ -21,7 +21,7 @@ from backoffice.models import (
 from backoffice.services import BacktestResult, HeldOrder, ReportRow, RuleView
 from backoffice.sla import TicketKind, TicketStatus, is_overdue, minutes_left
 from frontoffice.money import from_minor
-from frontoffice.schemas import Money, Strict
+from frontoffice.schemas import Id, Money, Strict
 from orders.schemas import OrderOut
 
 Action = Literal["note", "flag", "hold", "reject"]
@@ -178,7 +178,7 @@ class AntifraudKindOut(BaseModel):
 class AntifraudBacktestIn(Strict):
     """Run a stored rule (``rule_id``) or unsaved parameters (``kind`` + ``params``) over past orders."""
 
-    rule_id: int | None = Field(default=None, ge=1)
+    rule_id: Id | None = None
     kind: Kind | None = None
     params: dict[str, Any] | None = None
     days: int = Field(default=30, ge=1, le=365)
@@ -314,7 +314,7 @@ class TicketIn(Strict):
     subject: str = Field(min_length=1, max_length=200)
     body: str = Field(default="", max_length=5000)
     client_phone: str = Field(default="", max_length=40)
-    order_id: int | None = Field(default=None, ge=1)
+    order_id: Id | None = None
 
 
 class TicketEventOut(BaseModel):
@@ -400,7 +400,7 @@ class TicketQuery(Strict):
     kind: TicketKind | None = None
     overdue: bool = False
     phone: str | None = Field(default=None, max_length=40)
-    order_id: int | None = Field(default=None, ge=1)
+    order_id: Id | None = None
     mine: bool = Field(default=False, description="Only tickets assigned to the caller.")
     page: int = Field(default=1, ge=1, le=100000)
     per_page: int = Field(default=50, ge=1, le=200)
@@ -432,7 +432,7 @@ class TicketMoveIn(Strict):
 class TicketAssignIn(Strict):
     """Give a ticket to a back-office person (null: to nobody)."""
 
-    assignee_id: int | None = Field(default=None, ge=1)
+    assignee_id: Id | None = None
     expected_version: int | None = Field(default=None, ge=1)
 
 

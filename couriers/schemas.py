@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from couriers import services
 from couriers.models import Courier, CourierShift
 from frontoffice.money import from_minor
-from frontoffice.schemas import Latitude, Longitude, Money, Strict
+from frontoffice.schemas import Id, Latitude, Longitude, Money, Strict
 from orders.models import Order
 
 
@@ -356,8 +356,8 @@ class CourierCreate(Strict):
     phone: str = Field(default="", max_length=40)
     vehicle: Literal["foot", "bike", "car"] = "car"
     max_active_orders: int = Field(default=3, ge=1, le=20)
-    branch_ids: list[int] = Field(min_length=1, max_length=50)
-    user_id: int | None = Field(default=None, ge=1, description="A user with the courier role (phone app).")
+    branch_ids: list[Id] = Field(min_length=1, max_length=50)
+    user_id: Id | None = Field(default=None, description="A user with the courier role (phone app).")
     device_id: str | None = Field(
         default=None, max_length=100, description="Traccar Client device identifier."
     )
@@ -370,8 +370,8 @@ class CourierPatch(Strict):
     phone: str | None = Field(default=None, max_length=40)
     vehicle: Literal["foot", "bike", "car"] | None = None
     max_active_orders: int | None = Field(default=None, ge=1, le=20)
-    branch_ids: list[int] | None = Field(default=None, min_length=1, max_length=50)
-    user_id: int | None = Field(default=None, ge=1)
+    branch_ids: list[Id] | None = Field(default=None, min_length=1, max_length=50)
+    user_id: Id | None = None
     device_id: str | None = Field(default=None, max_length=100)
     active: bool | None = None
 
@@ -417,7 +417,7 @@ class CandidatesOut(BaseModel):
 class AssignIn(Strict):
     """Give an order to a courier."""
 
-    courier_id: int = Field(ge=1)
+    courier_id: Id
 
 
 class UnassignIn(Strict):

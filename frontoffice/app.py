@@ -25,6 +25,7 @@ from frontoffice.db import Database, make_engine
 from frontoffice.errors import register_error_handlers
 from frontoffice.events import EventBus
 from frontoffice.i18n import LANGUAGES
+from frontoffice.ids import install_id_converter
 from frontoffice.kernel import EXTENSION_KEY, Kernel, kernel_of
 from frontoffice.metrics import init_metrics
 from frontoffice.packages import DomainPackage
@@ -62,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = Settings.from_env(config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = Flask("frontoffice", instance_path=str(settings.instance_path.resolve()))
+    install_id_converter(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_content_length,

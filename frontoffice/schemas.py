@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from frontoffice.ids import MAX_ID
 from frontoffice.money import from_minor, to_minor
 
 MAX_MONEY = Decimal("10000000")
@@ -49,6 +50,8 @@ def finite(value: float | None) -> float | None:
         raise ValueError("must be a finite number")
     return value
 
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID, description="Id of a stored record (1 to 2^31-1)")]
 
 Latitude = Annotated[
     float, Field(ge=-90, le=90, description="WGS84 latitude in degrees"), AfterValidator(finite)

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from frontoffice.schemas import Strict
+from frontoffice.schemas import Id, Strict
 
 PERIODS = ("month", "year", "all")
 
@@ -197,7 +197,7 @@ class Snapshot(BaseModel):
 class SnapshotQuery(Strict):
     """Which branch to look at (all when absent)."""
 
-    branch_id: int | None = Field(default=None, ge=1)
+    branch_id: Id | None = None
 
 
 # --- loyalty ------------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ class PeriodQuery(Strict):
 
     date_from: dt.date | None = None
     date_to: dt.date | None = None
-    branch_id: int | None = Field(default=None, ge=1)
+    branch_id: Id | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> PeriodQuery:

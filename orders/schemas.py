@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from frontoffice.money import from_minor
-from frontoffice.schemas import Latitude, Longitude, Money, Strict
+from frontoffice.schemas import Id, Latitude, Longitude, Money, Strict
 from nomenclature.schemas import ConditionIn, ExplainOut, ReceiptOut
 from orders.models import Order, OrderLine
 from orders.states import OrderStatus
@@ -19,7 +19,7 @@ class LineIn(Strict):
     """An order line: the item by SKU (or id) and a quantity; the price comes from the catalogue."""
 
     sku: str | None = Field(default=None, max_length=64)
-    item_id: int | None = Field(default=None, ge=1)
+    item_id: Id | None = None
     quantity: int = Field(ge=1, le=999)
     comment: str = Field(default="", max_length=500)
     modifiers: list[int] = Field(
@@ -62,7 +62,7 @@ class PaymentIn(Strict):
 class OrderCreate(Strict):
     """A new order."""
 
-    branch_id: int = Field(ge=1)
+    branch_id: Id
     kind: Literal["delivery", "pickup"] = "delivery"
     client: ClientIn
     address: AddressIn | None = None
@@ -103,7 +103,7 @@ class OrderQuery(Strict):
     """Filters and paging of the order list."""
 
     status: list[OrderStatus] | OrderStatus | None = None
-    branch_id: int | None = Field(default=None, ge=1)
+    branch_id: Id | None = None
     date: dt.date | None = Field(default=None, description="Business date, YYYY-MM-DD.")
     phone: str | None = Field(default=None, max_length=40)
     page: int = Field(default=1, ge=1, le=100000)
@@ -289,7 +289,7 @@ class PreviewLineIn(Strict):
     """A cart line: the item by SKU (or id), a quantity, chosen modifier option ids."""
 
     sku: str | None = Field(default=None, max_length=64)
-    item_id: int | None = Field(default=None, ge=1)
+    item_id: Id | None = None
     quantity: int = Field(ge=1, le=999)
     modifiers: list[int] = Field(default_factory=list, max_length=30)
 
@@ -303,7 +303,7 @@ class PreviewLineIn(Strict):
 class ReceiptsPreviewIn(Strict):
     """A cart to split into receipts before it becomes an order."""
 
-    branch_id: int = Field(ge=1)
+    branch_id: Id
     kind: Literal["delivery", "pickup"] = "delivery"
     payment_kind: Literal["cash", "card_on_delivery", "prepaid"] = "cash"
     lines: list[PreviewLineIn] = Field(min_length=1, max_length=100)

@@ -13,9 +13,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, request, url_for
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from frontoffice.errors import DomainError
+from frontoffice.errors import DomainError, InvalidInput, field_error
+from frontoffice.ids import parse_id
 from frontoffice.kernel import current_kernel
 from frontoffice.models import Role
 from frontoffice.money import format_money
@@ -60,6 +62,22 @@ def int_or_none(value: str | None) -> int | None:
         return int(value) if value not in (None, "") else None
     except ValueError:
         return None
+
+
+def id_field(form: MultiDict[str, str], name: str, message: str) -> int | None:
+    """Form field ``name`` as an id (1 to 2^31-1); None when empty, else ``InvalidInput`` naming it."""
+    text = form.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return parse_id(text)
+    except ValueError:
+        raise InvalidInput(message, errors=[field_error(name, message)]) from None
+
+
+def field_errors(err: DomainError) -> dict[str, str]:
+    """A refusal's messages by field, for a form to show next to each input."""
+    return {str(e.get("field")): str(e.get("message")) for e in err.errors or [] if e.get("field")}
 
 
 @bp.app_template_filter("bo_time")

@@ -16,6 +16,8 @@ from backoffice.views.common import (
     TICKET_WORKERS,
     bo_time,
     bp,
+    field_errors,
+    id_field,
     int_or_none,
     refused,
 )
@@ -39,15 +41,16 @@ def tickets_queue():
         "subject": "",
         "body": "",
     }
+    errors: dict[str, str] = {}
     if request.method == "POST":
         form = request.form
         form_values = {
             key: form.get(key, "") for key in ("kind", "client_phone", "order_id", "subject", "body")
         }
-        order_id = int_or_none(form.get("order_id"))
         try:
-            if form.get("order_id") and order_id is None:
-                raise InvalidInput(_("The order number must be the order's id, a whole number."))
+            order_id = id_field(
+                form, "order_id", _("The order number must be the order's id, a whole number.")
+            )
             with k.db.unit_of_work() as s:
                 ticket = services.open_ticket(
                     s,
@@ -65,6 +68,7 @@ def tickets_queue():
             return redirect(url_for(".ticket_detail", ticket_id=ticket_id))
         except DomainError as err:
             refused(err)
+            errors = field_errors(err)
     args = request.args
     view = args.get("view", "open")
     statuses = {
@@ -105,6 +109,7 @@ def tickets_queue():
         is_overdue=sla.is_overdue,
         minutes_left=sla.minutes_left,
         form=form_values,
+        errors=errors,
         view=view,
         args=args,
     ), (422 if request.method == "POST" else 200)
@@ -132,7 +137,7 @@ def ticket_detail(ticket_id: int):
                         services.assign_ticket(
                             s,
                             ticket_id,
-                            int_or_none(form.get("assignee_id")),
+                            id_field(form, "assignee_id", _("Choose the assignee from the list.")),
                             actor_id=current_user.id,
                             expected_version=version,
                         )

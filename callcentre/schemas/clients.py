@@ -12,7 +12,7 @@ from callcentre import services
 from callcentre.models import Client, ClientAddress, ClientPhone, ClientStats
 from frontoffice.money import from_minor
 from frontoffice.phones import display_phone
-from frontoffice.schemas import Latitude, Longitude, Strict
+from frontoffice.schemas import Id, Latitude, Longitude, Strict
 from orders.schemas import ModifierOut
 
 # --- clients ----------------------------------------------------------------------------------
@@ -187,8 +187,8 @@ class ClientDetail(ClientOut):
 class MergeIn(Strict):
     """Fold the duplicate ``merge_id`` into ``keep_id``."""
 
-    keep_id: int = Field(ge=1)
-    merge_id: int = Field(ge=1)
+    keep_id: Id
+    merge_id: Id
 
 
 # --- dossier ----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from callcentre import services
 from callcentre.schemas.clients import AddressFields, modifiers_out
 from frontoffice.money import from_minor
-from frontoffice.schemas import Latitude, Longitude, Money, Strict, money
+from frontoffice.schemas import Id, Latitude, Longitude, Money, Strict, money
 from orders.pricing import PricedLine
 from orders.schemas import ModifierOut
 
@@ -22,7 +22,7 @@ class CartLineIn(Strict):
     """A cart line: the item by SKU or id, a quantity, modifiers and a note for the kitchen."""
 
     sku: str | None = Field(default=None, max_length=64)
-    item_id: int | None = Field(default=None, ge=1)
+    item_id: Id | None = None
     quantity: int = Field(ge=1, le=999)
     modifiers: list[int] = Field(
         default_factory=list, max_length=20, description="Chosen modifier option ids."
@@ -49,7 +49,7 @@ class CartLineIn(Strict):
 class QuoteAddressIn(Strict):
     """A saved address by id, or a typed one with coordinates."""
 
-    id: int | None = Field(default=None, ge=1)
+    id: Id | None = None
     text: str = Field(default="", max_length=500)
     lat: Latitude | None = None
     lon: Longitude | None = None
@@ -72,7 +72,7 @@ class QuoteAddressIn(Strict):
 class OrderAddressIn(AddressFields):
     """Where to deliver: a saved address by id, or a new one (saved to the client unless ``save`` is false)."""
 
-    id: int | None = Field(default=None, ge=1)
+    id: Id | None = None
     text: str = Field(default="", max_length=500)
     save: bool = True
 
@@ -106,11 +106,9 @@ class QuoteIn(Strict):
     """The cart, place and time to price."""
 
     phone: str | None = Field(default=None, max_length=40)
-    client_id: int | None = Field(default=None, ge=1)
+    client_id: Id | None = None
     kind: Literal["delivery", "pickup"] = "delivery"
-    branch_id: int | None = Field(
-        default=None, ge=1, description="Pickup branch (delivery: the zone decides)."
-    )
+    branch_id: Id | None = Field(default=None, description="Pickup branch (delivery: the zone decides).")
     address: QuoteAddressIn | None = None
     lines: list[CartLineIn] = Field(default_factory=list, max_length=100)
     promised_at: dt.datetime | None = Field(default=None, description="ISO 8601 with offset; null: ASAP.")
@@ -228,9 +226,9 @@ class TakeOrderIn(Strict):
 
     phone: str = Field(min_length=1, max_length=40)
     name: str = Field(default="", max_length=200)
-    client_id: int | None = Field(default=None, ge=1)
+    client_id: Id | None = None
     kind: Literal["delivery", "pickup"] = "delivery"
-    branch_id: int | None = Field(default=None, ge=1)
+    branch_id: Id | None = None
     address: OrderAddressIn | None = None
     lines: list[CartLineIn] = Field(min_length=1, max_length=100)
     payment: PaymentIn = PaymentIn()

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callcentre.models import DeliveryZone
 from frontoffice.money import from_minor
-from frontoffice.schemas import Money, Strict, money
+from frontoffice.schemas import Id, Money, Strict, money
 
 # --- zones ------------------------------------------------------------------------------------
 
@@ -52,7 +52,7 @@ class ZoneOut(BaseModel):
 class ZoneQuery(Strict):
     """Filters of the zone list."""
 
-    branch_id: int | None = Field(default=None, ge=1)
+    branch_id: Id | None = None
     active: bool | None = None
 
 
@@ -61,10 +61,8 @@ class ZoneProperties(BaseModel):
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
-    id: int | None = Field(
-        default=None, ge=1, description="Update this zone; else matched by branch and name."
-    )
-    branch_id: int | None = Field(default=None, ge=1)
+    id: Id | None = Field(default=None, description="Update this zone; else matched by branch and name.")
+    branch_id: Id | None = None
     branch: str | None = Field(default=None, max_length=10, description="Branch code, instead of branch_id.")
     name: str = Field(min_length=1, max_length=200)
     delivery_fee: Money = Decimal("0")

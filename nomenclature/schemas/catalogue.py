@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from frontoffice.money import from_minor
-from frontoffice.schemas import Money, SignedMoney, Strict
+from frontoffice.schemas import Id, Money, SignedMoney, Strict
 from nomenclature.models import Item, ItemGroup, ModifierGroup
 from nomenclature.taxes import VatRate
 
@@ -19,7 +19,7 @@ from nomenclature.taxes import VatRate
 class MenuQuery(Strict):
     """Which branch's stop-list to flag, and an optional search text."""
 
-    branch_id: int | None = Field(default=None, ge=1)
+    branch_id: Id | None = None
     q: str | None = Field(default=None, max_length=100, description="Matches the name or SKU, any case.")
 
 
@@ -114,7 +114,7 @@ class GroupIn(Strict):
     """A new item group."""
 
     name: str = Field(min_length=1, max_length=200)
-    parent_id: int | None = Field(default=None, ge=1)
+    parent_id: Id | None = None
     position: int = Field(default=0, ge=0, le=100000)
     active: bool = True
 
@@ -123,7 +123,7 @@ class GroupPatch(Strict):
     """Changes to an item group; fields left out stay as they are."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    parent_id: int | None = Field(default=None, ge=1)
+    parent_id: Id | None = None
     position: int | None = Field(default=None, ge=0, le=100000)
     active: bool | None = None
 
@@ -150,11 +150,11 @@ class ItemIn(Strict):
     name: str = Field(min_length=1, max_length=200)
     price: Money
     vat_rate: VatRate = VatRate.VAT22
-    group_id: int | None = Field(default=None, ge=1)
+    group_id: Id | None = None
     unit: str = Field(default="pcs", min_length=1, max_length=20)
     description: str = Field(default="", max_length=5000)
     active: bool = True
-    modifier_group_ids: list[int] = Field(default_factory=list, max_length=20)
+    modifier_group_ids: list[Id] = Field(default_factory=list, max_length=20)
 
 
 class ItemPatch(Strict):
@@ -164,17 +164,17 @@ class ItemPatch(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     price: Money | None = None
     vat_rate: VatRate | None = None
-    group_id: int | None = Field(default=None, ge=1)
+    group_id: Id | None = None
     unit: str | None = Field(default=None, min_length=1, max_length=20)
     description: str | None = Field(default=None, max_length=5000)
     active: bool | None = None
-    modifier_group_ids: list[int] | None = Field(default=None, max_length=20)
+    modifier_group_ids: list[Id] | None = Field(default=None, max_length=20)
 
 
 class ItemQuery(Strict):
     """Filters of the item list."""
 
-    group_id: int | None = Field(default=None, ge=1, description="The group with its subgroups.")
+    group_id: Id | None = Field(default=None, description="The group with its subgroups.")
     q: str | None = Field(default=None, max_length=100)
 
 
@@ -296,8 +296,8 @@ class ModifierGroupOut(BaseModel):
 class StopIn(Strict):
     """Put an item on a branch's stop-list."""
 
-    branch_id: int = Field(ge=1)
-    item_id: int | None = Field(default=None, ge=1)
+    branch_id: Id
+    item_id: Id | None = None
     sku: str | None = Field(default=None, max_length=64)
     reason: str = Field(default="", max_length=300)
 
@@ -311,7 +311,7 @@ class StopIn(Strict):
 class StopListQuery(Strict):
     """Which branch's stop-list."""
 
-    branch_id: int | None = Field(default=None, ge=1)
+    branch_id: Id | None = None
 
 
 class StopOut(BaseModel):

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from frontoffice.schemas import BigMoney, Strict, money
+from frontoffice.schemas import BigMoney, Id, Strict, money
 from nomenclature.distribution import ORDER_KINDS, PAYMENT_KINDS
 from nomenclature.models import DistributionCondition, Organization
 from nomenclature.taxes import TaxSystem, VatRate
@@ -35,7 +35,7 @@ class OrganizationIn(Strict):
     pays_vat: bool = False
     default_vat_rate: VatRate = VatRate.NONE
     annual_revenue_limit: BigMoney | None = Field(default=None, description="Sales per calendar year.")
-    fallback_organization_id: int | None = Field(default=None, ge=1)
+    fallback_organization_id: Id | None = None
     fallback_tax_system: TaxSystem | None = None
     active: bool = True
 
@@ -51,7 +51,7 @@ class OrganizationPatch(Strict):
     pays_vat: bool | None = None
     default_vat_rate: VatRate | None = None
     annual_revenue_limit: BigMoney | None = None
-    fallback_organization_id: int | None = Field(default=None, ge=1)
+    fallback_organization_id: Id | None = None
     fallback_tax_system: TaxSystem | None = None
     active: bool | None = None
 
@@ -99,12 +99,12 @@ class ConditionIn(Strict):
 
     name: str = Field(default="", max_length=200)
     scope: Literal["all", "group", "item"]
-    group_id: int | None = Field(default=None, ge=1)
-    item_id: int | None = Field(default=None, ge=1)
-    organization_id: int = Field(ge=1)
+    group_id: Id | None = None
+    item_id: Id | None = None
+    organization_id: Id
     tax_system: TaxSystem
     vat_rate: VatRate | None = Field(default=None, description="Override the item's rate.")
-    branch_ids: list[int] = Field(default_factory=list, max_length=100, description="Empty: every branch.")
+    branch_ids: list[Id] = Field(default_factory=list, max_length=100, description="Empty: every branch.")
     order_kinds: list[OrderKind] = Field(default_factory=list, description="Empty: every kind.")
     payment_kinds: list[PaymentKind] = Field(default_factory=list, description="Empty: every payment.")
     valid_from: dt.date | None = None
@@ -118,12 +118,12 @@ class ConditionPatch(Strict):
 
     name: str | None = Field(default=None, max_length=200)
     scope: Literal["all", "group", "item"] | None = None
-    group_id: int | None = Field(default=None, ge=1)
-    item_id: int | None = Field(default=None, ge=1)
-    organization_id: int | None = Field(default=None, ge=1)
+    group_id: Id | None = None
+    item_id: Id | None = None
+    organization_id: Id | None = None
     tax_system: TaxSystem | None = None
     vat_rate: VatRate | None = None
-    branch_ids: list[int] | None = Field(default=None, max_length=100)
+    branch_ids: list[Id] | None = Field(default=None, max_length=100)
     order_kinds: list[OrderKind] | None = None
     payment_kinds: list[PaymentKind] | None = None
     valid_from: dt.date | None = None
@@ -182,7 +182,7 @@ class CartLineIn(Strict):
     """An item of a cart to explain."""
 
     sku: str | None = Field(default=None, max_length=64)
-    item_id: int | None = Field(default=None, ge=1)
+    item_id: Id | None = None
 
     @model_validator(mode="after")
     def _one_reference(self) -> CartLineIn:
@@ -194,7 +194,7 @@ class CartLineIn(Strict):
 class ExplainIn(Strict):
     """A cart and where it is sold; a filter left out matches only conditions without that filter."""
 
-    branch_id: int | None = Field(default=None, ge=1)
+    branch_id: Id | None = None
     kind: OrderKind | None = None
     payment_kind: PaymentKind | None = None
     on: dt.date | None = Field(default=None, description="Business day; default today.")

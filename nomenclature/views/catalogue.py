@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from frontoffice.auth import page
 from frontoffice.errors import DomainError
+from frontoffice.ids import parse_id
 from frontoffice.kernel import current_kernel
 from frontoffice.money import format_money
 from nomenclature import services
@@ -42,10 +43,10 @@ def catalogue():
     """The group tree with items, prices and modifiers; the stop-list of a branch with toggles."""
     with current_kernel().db.reading() as s:
         branches = services.branch_names(s)
-    branch_id = request.values.get("branch_id", type=int) or (next(iter(branches), None))
+    branch_id = request.values.get("branch_id", type=parse_id) or (next(iter(branches), None))
     problems: list[str] = []
     if request.method == "POST":
-        item_id = request.form.get("item_id", type=int)
+        item_id = request.form.get("item_id", type=parse_id)
         try:
             if branch_id is None or item_id is None:
                 raise DomainError(_("Choose a branch and an item."))
@@ -236,8 +237,8 @@ def modifiers():
                 if request.form.get("form") == "option":
                     services.save_option(
                         s,
-                        request.form.get("group_id", type=int) or 0,
-                        request.form.get("option_id", type=int) or 0,
+                        request.form.get("group_id", type=parse_id) or 0,
+                        request.form.get("option_id", type=parse_id) or 0,
                         {"active": request.form.get("active") == "1"},
                     )
                 else:
