@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, get_args, get_origin
+from collections.abc import Iterator
+from typing import Any
 
 from flask import Blueprint, Flask, current_app, jsonify, render_template
-from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic import TypeAdapter
 
 import frontoffice
 from frontoffice.api import EndpointSpec
@@ -37,32 +37,66 @@ def iter_endpoints(app: Flask):
             yield _PARAM.sub(r"{\2}", rule.rule), rule, spec
 
 
-def _models_of(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in get_args(annotation) for m in _models_of(arg)]
+def _schema_inputs(endpoints: list[tuple[str, Any, EndpointSpec]]) -> list[tuple[Any, Any, TypeAdapter]]:
+    """Every annotation an endpoint reads or answers, keyed ``(path, method, part)`` for one pass of pydantic."""
+    inputs: list[tuple[Any, Any, TypeAdapter]] = []
+    for path, _, spec in endpoints:
+        for part, annotation, mode in (
+            ("body", spec.body, "validation"),
+            ("query", spec.query, "validation"),
+            ("response", spec.response, "serialization"),
+        ):
+            if annotation is not None:
+                inputs.append(((path, spec.method, part), mode, TypeAdapter(annotation)))
+    return inputs
 
 
-def _schema_ref(annotation: Any) -> dict[str, Any]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return {"$ref": REF.format(model=annotation.__name__)}
-    if get_origin(annotation) is list:
-        return {"type": "array", "items": _schema_ref(get_args(annotation)[0])}
-    return {}
+def _refs_in(node: Any) -> Iterator[str]:
+    """Every ``$ref`` in a JSON schema fragment."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs_in(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs_in(value)
+
+
+def _reachable(roots: Any, schemas: dict[str, Any]) -> dict[str, Any]:
+    """The component schemas ``roots`` refer to, directly or through other components."""
+    prefix = REF.format(model="")
+    seen: set[str] = set()
+    todo = [r for r in _refs_in(roots) if r.startswith(prefix)]
+    while todo:
+        name = todo.pop()[len(prefix) :]
+        if name in seen or name not in schemas:
+            continue
+        seen.add(name)
+        todo.extend(r for r in _refs_in(schemas[name]) if r.startswith(prefix))
+    return {name: schemas[name] for name in sorted(seen)}
 
 
 def build_openapi(app: Flask) -> dict[str, Any]:
-    """The OpenAPI document of every declared endpoint of ``app``."""
-    models: dict[tuple[type[BaseModel], str], None] = {}
-    paths: dict[str, dict[str, Any]] = {}
-    for path, rule, spec in iter_endpoints(app):
-        for m in _models_of(spec.body):
-            models[(m, "validation")] = None
-        for m in _models_of(spec.response):
-            models[(m, "serialization")] = None
-        paths.setdefault(path, {})[spec.method.lower()] = _operation(rule, spec)
-    _, defs = models_json_schema(list(models), ref_template=REF)
+    """The OpenAPI document of every declared endpoint of ``app``.
+
+    Every body, query and response annotation (models, ``list[...]``, unions) is turned
+    into JSON schema in one pydantic pass, so nested models and enums land in
+    ``components/schemas`` under the names pydantic refers to them by (module-qualified
+    when two models share a name); components nothing refers to are left out.
+    """
+    endpoints = list(iter_endpoints(app))
+    refs, defs = TypeAdapter.json_schemas(_schema_inputs(endpoints), ref_template=REF)
     schemas = defs.get("$defs", {})
+    paths: dict[str, dict[str, Any]] = {}
+    for path, rule, spec in endpoints:
+        parts = {
+            part: refs[((path, spec.method, part), mode)]
+            for part, mode in (("body", "validation"), ("query", "validation"), ("response", "serialization"))
+            if ((path, spec.method, part), mode) in refs
+        }
+        paths.setdefault(path, {})[spec.method.lower()] = _operation(rule, spec, parts, schemas)
     schemas["Problem"] = {
         "type": "object",
         "description": "RFC 9457 problem details; `errors` lists invalid fields on 422.",
@@ -97,7 +131,7 @@ def build_openapi(app: Flask) -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": schemas,
+            "schemas": _reachable(paths, schemas),
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
@@ -106,7 +140,16 @@ def build_openapi(app: Flask) -> dict[str, Any]:
     }
 
 
-def _operation(rule: Any, spec: EndpointSpec) -> dict[str, Any]:
+def _resolved(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` itself, or the component it is a bare ``$ref`` to."""
+    ref = schema.get("$ref", "")
+    prefix = REF.format(model="")
+    return schemas.get(ref[len(prefix) :], schema) if ref.startswith(prefix) else schema
+
+
+def _operation(
+    rule: Any, spec: EndpointSpec, parts: dict[str, dict[str, Any]], schemas: dict[str, Any]
+) -> dict[str, Any]:
     params: list[dict[str, Any]] = []
     for conv, name in _PARAM.findall(rule.rule):
         params.append(
@@ -117,8 +160,8 @@ def _operation(rule: Any, spec: EndpointSpec) -> dict[str, Any]:
                 "schema": {"type": "integer" if conv == "int" else "string"},
             }
         )
-    if spec.query is not None:
-        qschema = spec.query.model_json_schema()
+    if "query" in parts:
+        qschema = _resolved(parts["query"], schemas)
         required = set(qschema.get("required", []))
         for name, prop in qschema.get("properties", {}).items():
             params.append(
@@ -155,11 +198,11 @@ def _operation(rule: Any, spec: EndpointSpec) -> dict[str, Any]:
     if spec.body is not None:
         op["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": _schema_ref(spec.body)}},
+            "content": {"application/json": {"schema": parts["body"]}},
         }
     ok: dict[str, Any] = {"description": "Success"}
-    if spec.response is not None:
-        ok["content"] = {"application/json": {"schema": _schema_ref(spec.response)}}
+    if "response" in parts:
+        ok["content"] = {"application/json": {"schema": parts["response"]}}
     op["responses"][str(spec.status)] = ok if spec.status != 204 else {"description": "No content"}
     codes = set(spec.errors)
     if spec.body is not None:
