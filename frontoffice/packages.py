@@ -28,15 +28,12 @@ class DomainPackage:
     demo: Callable[[Session, Kernel], None] | None = None
     #: ``frontoffice`` sub-commands this package adds (e.g. the monitor's ``simulate``).
     commands: tuple[click.Command, ...] = ()
-    #: Extra modules to import so their mapped classes join the metadata.
-    model_modules: tuple[str, ...] = ("models",)
 
     def import_models(self) -> None:
-        """Import this package's model modules so SQLAlchemy's metadata knows its tables."""
+        """Import this package's ``models`` module so SQLAlchemy's metadata knows its tables."""
         import importlib
 
-        for module in self.model_modules:
-            importlib.import_module(f"{self.name}.{module}")
+        importlib.import_module(f"{self.name}.models")
 
     def __repr__(self) -> str:
         return f"DomainPackage({self.name!r})"
