@@ -27,6 +27,7 @@ from frontoffice.events import EventBus
 from frontoffice.i18n import LANGUAGES
 from frontoffice.ids import install_id_converter
 from frontoffice.kernel import EXTENSION_KEY, Kernel, kernel_of
+from frontoffice.labels import install_label_filters
 from frontoffice.metrics import init_metrics
 from frontoffice.packages import DomainPackage
 from frontoffice.realtime import make_socketio
@@ -84,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = kernel
 
     Babel(app, locale_selector=_select_locale)
+    install_label_filters(app, kernel.labels)
     register_error_handlers(app)
     init_auth(app)
     kernel.metrics = init_metrics(app, kernel)

@@ -10,6 +10,7 @@ from flask_socketio import SocketIO
 from frontoffice.db import Database
 from frontoffice.events import EventBus
 from frontoffice.extensions import Extensions
+from frontoffice.labels import Labels
 from frontoffice.metrics import Metrics
 from frontoffice.settings import Settings
 
@@ -29,8 +30,8 @@ class NavLink:
 
 @dataclass
 class Kernel:
-    """The shared services of one app: settings, database, event bus, sockets, navigation and the
-    declared extension points (see :mod:`frontoffice.extensions`)."""
+    """The shared services of one app: settings, database, event bus, sockets, navigation, the
+    label table and the declared extension points (see :mod:`frontoffice.extensions`)."""
 
     settings: Settings
     db: Database
@@ -38,6 +39,8 @@ class Kernel:
     socketio: SocketIO
     nav: list[NavLink] = field(default_factory=list)
     extensions: Extensions = field(default_factory=Extensions)
+    #: What users read for each code; packages declare their vocabularies (see frontoffice.labels).
+    labels: Labels = field(default_factory=Labels)
     #: This process's Prometheus registry; packages add collectors to it.
     metrics: Metrics | None = None
 

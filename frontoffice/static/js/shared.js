@@ -22,6 +22,16 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
+/**
+ * What users read for a code (an order status, a payment kind, a VAT rate …): the page's view puts
+ * the translated label table of the families it shows into ``labels`` of its config
+ * (frontoffice/labels.py); a code without a label is shown as it is.
+ */
+export function label(family, code) {
+  if (code === null || code === undefined || code === "") return "";
+  return config().labels?.[family]?.[code] ?? String(code);
+}
+
 /** Fill {id}-style placeholders of an API address. */
 export function url(name, params = {}, query = null) {
   let path = config().api[name].replace(/\{(\w+)\}/g, (m, key) => encodeURIComponent(params[key]));
