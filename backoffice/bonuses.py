@@ -32,14 +32,6 @@ METHODS = ("fixed", "percent")
 MAX_PERCENT = Decimal("100")
 MAX_FIXED = 10_000_000  # minor units
 
-OPERATION_TITLES = {
-    Operation.ORDER_TAKEN: "Order taken",
-    Operation.ORDER_DELIVERED: "Order delivered",
-    Operation.PREORDER_TAKEN: "Pre-order taken",
-    Operation.UPSELL: "Upsell",
-    Operation.TICKET_RESOLVED: "Ticket resolved",
-    Operation.PENALTY_CANCELLED: "Penalty: cancelled for operator error",
-}
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     Operation.PREORDER_TAKEN: {"min_lead_minutes": 120},

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backoffice import antifraud
-from backoffice.bonuses import OPERATION_TITLES, Operation, bp_to_percent
+from backoffice.bonuses import bp_to_percent
 from backoffice.models import (
     AntifraudRuleVersion,
     BlacklistEntry,
@@ -153,11 +153,11 @@ class AntifraudKindOut(BaseModel):
     params: list[AntifraudParamOut]
 
     @classmethod
-    def of(cls, k: antifraud.RuleKind) -> AntifraudKindOut:
-        """From the pure kind table."""
+    def of(cls, k: antifraud.RuleKind, title: str) -> AntifraudKindOut:
+        """From the pure kind table; ``title`` is the kind's name."""
         return cls(
             code=k.code,
-            title=k.title,
+            title=title,
             description=k.description,
             stages=sorted(k.stages),
             params=[
@@ -469,11 +469,12 @@ class BonusRuleOut(BaseModel):
     updated_at: dt.datetime | None
 
     @classmethod
-    def of(cls, operation: str, rule: BonusRule | None) -> BonusRuleOut:
-        """From a stored rule, or an inactive zero rule for an operation without one."""
+    def of(cls, operation: str, title: str, rule: BonusRule | None) -> BonusRuleOut:
+        """From a stored rule, or an inactive zero rule for an operation without one; ``title`` is
+        the operation's name."""
         return cls(
             operation=operation,
-            title=OPERATION_TITLES[Operation(operation)],
+            title=title,
             method=rule.method if rule else "fixed",
             amount=from_minor(rule.amount if rule else 0),
             percent=Decimal(bp_to_percent(rule.percent_bp if rule else 0)),

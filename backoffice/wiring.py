@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Flask, has_request_context, request, url_for
 
-from backoffice import demo, services, sla
+from backoffice import demo, labels, services, sla
 from backoffice.api import bp as api_bp
 from backoffice.events import TicketResolved
 from backoffice.ports import RULEBOOK, TICKET_SLA_MINUTES
@@ -93,6 +93,7 @@ def ticket_entry(ticket: Any, now: dt.datetime) -> dict[str, Any]:
 
 def register(app: Flask, kernel: Kernel) -> None:
     """Wire the back office into the app."""
+    kernel.labels.declare(*labels.VOCABULARIES)
     rulebook = services.RuleBook()
     kernel.extensions.provide(RULEBOOK, rulebook)
     kernel.extensions.provide(TICKET_SLA_MINUTES, sla_overrides(app.config))

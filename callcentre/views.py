@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, current_app, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -24,7 +24,6 @@ from frontoffice.auth import page
 from frontoffice.kernel import Kernel, current_kernel
 from frontoffice.models import Role
 from frontoffice.money import MINOR_PER_MAJOR
-from nomenclature.taxes import TaxSystem
 from orders.models import Branch
 from orders.states import NEEDS_REASON, TERMINAL, TRANSITIONS, OrderStatus
 
@@ -59,20 +58,6 @@ API = {
     "cancel": "/api/v1/orders/{id}/cancel",
 }
 
-#: Status names as operators read them (board columns, history badges).
-STATUS_LABELS = {
-    OrderStatus.NEW: _l("New"),
-    OrderStatus.ON_HOLD: _l("On hold"),
-    OrderStatus.CONFIRMED: _l("Confirmed"),
-    OrderStatus.COOKING: _l("Cooking"),
-    OrderStatus.READY: _l("Ready"),
-    OrderStatus.IN_DELIVERY: _l("In delivery"),
-    OrderStatus.DELIVERED: _l("Delivered"),
-    OrderStatus.FAILED: _l("Failed"),
-    OrderStatus.REJECTED: _l("Rejected"),
-    OrderStatus.CANCELLED: _l("Cancelled"),
-}
-
 #: The verb on the button that moves an order into a state.
 STATUS_ACTIONS = {
     OrderStatus.ON_HOLD: _l("Hold"),
@@ -84,16 +69,6 @@ STATUS_ACTIONS = {
     OrderStatus.FAILED: _l("Not delivered"),
     OrderStatus.REJECTED: _l("Reject"),
     OrderStatus.CANCELLED: _l("Cancel…"),
-}
-
-
-#: Tax systems as the receipts preview names them.
-TAX_SYSTEM_LABELS = {
-    TaxSystem.OSN: _l("General tax system (OSN)"),
-    TaxSystem.USN_INCOME: _l("Simplified, income (USN)"),
-    TaxSystem.USN_INCOME_EXPENSE: _l("Simplified, income minus expenses (USN)"),
-    TaxSystem.ESHN: _l("Unified agricultural tax (ESHN)"),
-    TaxSystem.PSN: _l("Patent (PSN)"),
 }
 
 
@@ -194,7 +169,7 @@ def workspace_strings() -> dict[str, str]:
         "zone": _("Zone"),
         "branch": _("Branch"),
         "delivery_fee": _("Delivery"),
-        "free": _("free"),
+        "free": pgettext("delivery fee", "free"),
         "free_from": _("free from {amount}"),
         "min_order": _("Minimum order {amount}"),
         "eta": _("Delivery in about {n} min, by {time}"),
@@ -205,8 +180,6 @@ def workspace_strings() -> dict[str, str]:
         "items_total": _("Items"),
         "total": _("Total"),
         "receipts": _("Receipts"),
-        "receipt_vat": _("VAT {rate}: {amount}"),
-        "receipt_no_vat": _("no VAT"),
         "inn": _("INN"),
         "change_from_low": _("The note must be at least the total ({total})."),
         "submitting": _("Placing the order…"),
@@ -223,10 +196,6 @@ def workspace_strings() -> dict[str, str]:
         "antifraud_flag": _("Check the remarks below before taking the order."),
         "antifraud_hold": _("An order from this caller will be held for a manager's check."),
         "antifraud_reject": _("An order from this caller will be refused."),
-        "ticket_open": _("open"),
-        "ticket_in_progress": _("in progress"),
-        "ticket_resolved": _("resolved"),
-        "ticket_rejected": _("rejected"),
         "overdue": _("overdue"),
         "branch_delivering": _("Branch that delivers"),
         "pickup_branch": _("Pickup branch"),
@@ -270,8 +239,6 @@ def board_strings() -> dict[str, str]:
         "apply": _("Apply"),
         "moved": _("Order {number}: {status}."),
         "conflict": _("Order {number} changed meanwhile; the board is refreshed."),
-        "pickup": _("pickup"),
-        "delivery": _("delivery"),
         "courier": _("courier #{id}"),
         "due": _("due {time}"),
         "closed_today": _("Closed today"),
@@ -279,7 +246,12 @@ def board_strings() -> dict[str, str]:
     }
 
 
-def _page_config(strings: dict[str, str], **extra: Any) -> dict[str, Any]:
+#: The code families whose labels the pages' scripts show (frontoffice.labels).
+WORKSPACE_LABELS = ("order_status", "order_kind", "payment_kind", "ticket_state", "tax_system", "vat_rate")
+BOARD_LABELS = ("order_status", "order_kind")
+
+
+def _page_config(strings: dict[str, str], labels: tuple[str, ...], **extra: Any) -> dict[str, Any]:
     kernel = current_kernel()
     settings = kernel.settings
     offered = kernel.extensions.contributions(WORKSPACE_ENDPOINTS)
@@ -289,7 +261,7 @@ def _page_config(strings: dict[str, str], **extra: Any) -> dict[str, Any]:
         "currency": settings.currency,
         "minor_per_major": MINOR_PER_MAJOR,
         "timezone": settings.timezone,
-        "statuses": {str(k): str(v) for k, v in STATUS_LABELS.items()},
+        "labels": kernel.labels.table(*labels),
         "strings": strings,
         "user": {"name": current_user.full_name, "role": current_user.role},
         **extra,
@@ -303,11 +275,11 @@ def workspace():
     settings = current_kernel().settings
     config = _page_config(
         workspace_strings(),
+        WORKSPACE_LABELS,
         phone=request.args.get("phone", "")[:40],
         branches=active_branches(),
         tiles_url=settings.map_tiles_url or "",
         tiles_attribution=current_app.config.get("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors"),
-        tax_systems={str(k): str(v) for k, v in TAX_SYSTEM_LABELS.items()},
         board_url="/callcentre/board",
     )
     return render_template("callcentre/workspace.html", config=config)
@@ -319,6 +291,7 @@ def board():
     """Today's orders by status, live over the ``/callcentre`` socket."""
     config = _page_config(
         board_strings(),
+        BOARD_LABELS,
         today=business_today().isoformat(),
         branches=active_branches(),
         transitions=transitions_table(),

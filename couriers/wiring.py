@@ -9,7 +9,7 @@ import threading
 
 from flask import Flask
 
-from couriers import demo, services
+from couriers import demo, labels, services
 from couriers.api import courier_bp, couriers_bp, dispatch_bp
 from couriers.osmand import bp as osmand_bp
 from couriers.ports import AUTO_DISPATCHER, COURIER_DIRECTORY
@@ -26,6 +26,7 @@ AUTO_DISPATCH_INTERVAL_KEY = "COURIER_AUTO_DISPATCH_INTERVAL_S"
 
 def register(app: Flask, kernel: Kernel) -> None:
     """APIs, namespace, subscribers; auto-dispatch only when a number of minutes is configured."""
+    kernel.labels.declare(*labels.VOCABULARIES)
     kernel.extensions.provide(COURIER_DIRECTORY, services.CourierDirectory())
     for bp in (courier_bp, couriers_bp, dispatch_bp, osmand_bp):
         app.register_blueprint(bp)

@@ -24,7 +24,7 @@ from frontoffice.auth import init_auth
 from frontoffice.db import Database, make_engine
 from frontoffice.errors import register_error_handlers
 from frontoffice.events import EventBus
-from frontoffice.i18n import LANGUAGES
+from frontoffice.i18n import LANGUAGES, USER_ROLE
 from frontoffice.ids import install_id_converter
 from frontoffice.kernel import EXTENSION_KEY, Kernel, kernel_of
 from frontoffice.labels import install_label_filters
@@ -85,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = kernel
 
     Babel(app, locale_selector=_select_locale)
+    kernel.labels.declare(USER_ROLE)
     install_label_filters(app, kernel.labels)
     register_error_handlers(app)
     init_auth(app)

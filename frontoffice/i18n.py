@@ -1,12 +1,18 @@
 """Messages that reach pages without a literal ``_()`` call at their source.
 
-Flashes, login errors, role names and HTTP error titles are produced as plain English
-strings and translated where a template renders them (``_(message)``). Listing them
-here with :func:`N_` puts them into the message catalogue, which ``pybabel extract``
-builds from ``_()``, ``N_()`` and ``add_nav()`` calls (see docs/translations.md).
+Flashes, login errors and HTTP error titles are produced as plain English strings and
+translated where a template renders them (``_(message)``). Listing them here with :func:`N_`
+puts them into the message catalogue, which ``pybabel extract`` builds from ``_()``, ``N_()``
+and ``add_nav()`` calls (see docs/translations.md). The kernel's own codes users read (role
+names) are a vocabulary of the label table (:mod:`frontoffice.labels`).
 """
 
 from __future__ import annotations
+
+from flask_babel import lazy_pgettext
+
+from frontoffice.labels import Vocabulary
+from frontoffice.models import Role
 
 #: The interface languages.
 LANGUAGES = ("en", "ru")
@@ -23,12 +29,6 @@ RUNTIME_MESSAGES = (
     N_("Unknown username or wrong password."),
     N_("Couriers sign in through the courier app, not here."),
     N_("You are logged out."),
-    # role names shown in the top bar
-    N_("admin"),
-    N_("manager"),
-    N_("operator"),
-    N_("courier"),
-    N_("backoffice"),
     # titles of error pages (frontoffice.errors and werkzeug)
     N_("Bad request"),
     N_("Bad Request"),
@@ -43,4 +43,17 @@ RUNTIME_MESSAGES = (
     N_("Too Many Requests"),
     N_("Internal server error"),
     N_("Internal Server Error"),
+)
+
+#: Role names, as the top bar shows who is logged in.
+USER_ROLE = Vocabulary(
+    "user_role",
+    Role,
+    {
+        Role.ADMIN: lazy_pgettext("user role", "Administrator"),
+        Role.MANAGER: lazy_pgettext("user role", "Manager"),
+        Role.OPERATOR: lazy_pgettext("user role", "Operator"),
+        Role.COURIER: lazy_pgettext("user role", "Courier"),
+        Role.BACKOFFICE: lazy_pgettext("user role", "Back office"),
+    },
 )

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
 
 from frontoffice.auth import page
@@ -22,7 +21,6 @@ from frontoffice.csvexport import csv_response
 from frontoffice.errors import problem
 from frontoffice.kernel import current_kernel
 from frontoffice.models import Role
-from monitor.loyalty import SEGMENTS
 from monitor.ports import MONITOR
 from monitor.schemas import CLIENT_SORTS, ClientReportQuery, PerformanceQuery
 from monitor.services import Monitor
@@ -37,37 +35,6 @@ bp = Blueprint(
 )
 
 PAGE_ROLES = frozenset({Role.MANAGER})
-
-STATUS_LABELS = {
-    "new": _l("New"),
-    "on_hold": _l("On hold"),
-    "confirmed": _l("Confirmed"),
-    "cooking": _l("Cooking"),
-    "ready": _l("Ready"),
-    "in_delivery": _l("In delivery"),
-    "delivered": _l("Delivered"),
-    "failed": _l("Failed"),
-    "rejected": _l("Rejected"),
-    "cancelled": _l("Cancelled"),
-}
-
-SEGMENT_LABELS = {
-    "champions": _l("Champions"),
-    "loyal": _l("Loyal"),
-    "new": _l("New"),
-    "potential": _l("Potential"),
-    "cannot_lose": _l("Cannot lose"),
-    "at_risk": _l("At risk"),
-    "hibernating": _l("Hibernating"),
-    "lost": _l("Lost"),
-}
-
-GROUP_LABELS = {
-    "day": _l("Day"),
-    "branch": _l("Branch"),
-    "courier": _l("Courier"),
-    "zone": _l("Zone"),
-}
 
 
 def _monitor() -> Monitor:
@@ -101,9 +68,6 @@ def monitor_strings() -> dict[str, str]:
         "today": _("Today"),
         "last_week": _("Same day last week"),
         "orders": _("orders"),
-        "courier_free": _("free"),
-        "courier_busy": _("busy"),
-        "courier_no_signal": _("no signal"),
         "no_courier": _("no courier"),
         "branch": _("Branch"),
         "order": _("Order"),
@@ -129,8 +93,7 @@ def board():
         "locale": str(get_locale() or "en"),
         "currency": settings.currency,
         "timezone": settings.timezone,
-        "statuses": {k: str(v) for k, v in STATUS_LABELS.items()},
-        "segments": {k: str(SEGMENT_LABELS[k]) for k in SEGMENTS},
+        "labels": current_kernel().labels.table("order_status", "loyalty_segment", "courier_state"),
         "strings": monitor_strings(),
         "stale_after_s": 75,
     }
@@ -298,7 +261,6 @@ def performance_report():
         "monitor/performance_report.html",
         report=report,
         params=params,
-        groups=GROUP_LABELS,
         branches=branches,
         errors=errors,
         chart=chart,

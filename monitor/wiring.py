@@ -10,7 +10,7 @@ from couriers.events import CourierMoved, CourierShiftChanged
 from frontoffice.kernel import Kernel
 from frontoffice.packages import DomainPackage
 from frontoffice.ports import LIVE_DAY
-from monitor import api, demo, views
+from monitor import api, demo, labels, views
 from monitor.cli import play_in_background, simulate
 from monitor.ports import MONITOR, MONITOR_HUB
 from monitor.services import Monitor
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 def register(app: Flask, kernel: Kernel) -> None:
     """The monitor's pages and API, its namespace and hub, the loyalty projection's subscriber."""
+    kernel.labels.declare(*labels.VOCABULARIES)
     monitor = Monitor(kernel.db, kernel.settings)
     hub = MonitorHub(
         kernel.socketio,

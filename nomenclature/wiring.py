@@ -6,12 +6,13 @@ from flask import Flask
 
 from frontoffice.kernel import Kernel
 from frontoffice.packages import DomainPackage
-from nomenclature import demo, views
+from nomenclature import demo, labels, views
 from nomenclature.api import bp
 
 
 def register(app: Flask, kernel: Kernel) -> None:
     """The nomenclature API and the admin pages."""
+    kernel.labels.declare(*labels.VOCABULARIES)
     app.register_blueprint(bp)
     app.register_blueprint(views.bp)
     kernel.add_nav("Nomenclature", "nomenclature_pages.organizations", views.VIEW_ROLES, order=80)

@@ -47,6 +47,8 @@ class ParamSpec:
     minimum: float | None = None
     maximum: float | None = None
     choices: tuple[str, ...] = ()
+    #: The label family (frontoffice.labels) that names the choices in words.
+    vocabulary: str = ""
 
 
 def _check_number(spec: ParamSpec, raw: Any, integer: bool) -> tuple[Any, str | None]:
@@ -125,10 +127,10 @@ def _as_list(raw: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class RuleKind:
-    """A kind of rule: its parameters, the stages it applies to, and its check."""
+    """A kind of rule: its parameters, the stages it applies to, and its check (its name is a label,
+    ``antifraud_kind`` in backoffice/labels.py)."""
 
     code: str
-    title: str
     description: str
     params: tuple[ParamSpec, ...]
     stages: frozenset[str]
@@ -242,11 +244,15 @@ KINDS: dict[str, RuleKind] = {
     for k in (
         RuleKind(
             "blacklist",
-            "Blacklist",
             "The phone, the delivery address or the device is on the blacklist.",
             (
                 ParamSpec(
-                    "lists", "choices", "Lists to check", list(BLACKLIST_KINDS), choices=BLACKLIST_KINDS
+                    "lists",
+                    "choices",
+                    "Lists to check",
+                    list(BLACKLIST_KINDS),
+                    choices=BLACKLIST_KINDS,
+                    vocabulary="blacklist_kind",
                 ),
             ),
             BOTH,
@@ -254,10 +260,16 @@ KINDS: dict[str, RuleKind] = {
         ),
         RuleKind(
             "velocity",
-            "Velocity",
             "Too many orders from one phone or to one address within a time window.",
             (
-                ParamSpec("by", "choice", "Count by", "phone", choices=("phone", "address")),
+                ParamSpec(
+                    "by",
+                    "choice",
+                    "Count by",
+                    "phone",
+                    choices=("phone", "address"),
+                    vocabulary="blacklist_kind",
+                ),
                 ParamSpec("count", "int", "Orders allowed in the window", 3, minimum=1, maximum=MAX_COUNT),
                 ParamSpec("minutes", "int", "Window, minutes", 60, minimum=1, maximum=43200),
             ),
@@ -266,7 +278,6 @@ KINDS: dict[str, RuleKind] = {
         ),
         RuleKind(
             "large_cash_new_client",
-            "Large cash order from a new client",
             "A cash order above an amount from a phone with (almost) no delivered orders.",
             (
                 ParamSpec("min_total", "money", "Order total from", "5000.00", maximum=10_000_000),
@@ -285,7 +296,6 @@ KINDS: dict[str, RuleKind] = {
         ),
         RuleKind(
             "bad_history",
-            "History of cancelled or failed deliveries",
             "The phone has cancelled, failed or rejected orders.",
             (
                 ParamSpec(
@@ -294,6 +304,7 @@ KINDS: dict[str, RuleKind] = {
                     "Statuses that count",
                     ["cancelled", "failed"],
                     choices=BAD_STATUSES,
+                    vocabulary="order_status",
                 ),
                 ParamSpec("min_count", "int", "From this many orders", 2, minimum=1, maximum=MAX_COUNT),
                 ParamSpec("days", default=180, **_DAYS),
@@ -303,7 +314,6 @@ KINDS: dict[str, RuleKind] = {
         ),
         RuleKind(
             "far_address",
-            "Address far from the usual ones",
             "The delivery point is far from every point the client had orders delivered to.",
             (
                 ParamSpec("km", "number", "Farther than, km", 15, minimum=0.1, maximum=20000),
@@ -315,7 +325,6 @@ KINDS: dict[str, RuleKind] = {
         ),
         RuleKind(
             "change_to_card",
-            "“Send the change to my card”",
             "The comment asks to transfer the change, or cash is paid with a large note on a small order.",
             (
                 ParamSpec(
@@ -339,7 +348,6 @@ KINDS: dict[str, RuleKind] = {
         ),
         RuleKind(
             "many_names",
-            "One phone, many names",
             "The phone was used under more different client names than allowed.",
             (
                 ParamSpec("max_names", "int", "Names allowed", 2, minimum=1, maximum=100),

@@ -47,8 +47,12 @@ from orders.schemas import OrderOut
     tags=["antifraud"],
 )
 def antifraud_kinds() -> list[AntifraudKindOut]:
-    """What rules can check, with each kind's parameters and defaults."""
-    return [AntifraudKindOut.of(k) for k in antifraud.KINDS.values()]
+    """What rules can check, with each kind's parameters and defaults (titles in English)."""
+    labels = current_kernel().labels
+    return [
+        AntifraudKindOut.of(k, labels.text("antifraud_kind", k.code, locale="en"))
+        for k in antifraud.KINDS.values()
+    ]
 
 
 @endpoint(

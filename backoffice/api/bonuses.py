@@ -28,6 +28,11 @@ from frontoffice.models import User
 from frontoffice.money import from_minor, to_minor
 
 
+def english_title(operation: str) -> str:
+    """The operation's name as the API gives it (English; pages show the label of the user's locale)."""
+    return current_kernel().labels.text("bonus_operation", operation, locale="en")
+
+
 @endpoint(
     bp,
     "/bonuses/me",
@@ -70,7 +75,7 @@ def bonus_rules() -> list[BonusRuleOut]:
     """Operations without a rule show as inactive zero rules."""
     with current_kernel().db.reading() as s:
         rules = services.list_bonus_rules(s)
-    return [BonusRuleOut.of(op.value, rules.get(op.value)) for op in Operation]
+    return [BonusRuleOut.of(op.value, english_title(op.value), rules.get(op.value)) for op in Operation]
 
 
 @endpoint(
@@ -103,7 +108,7 @@ def save_bonus_rule(operation: str, body: BonusRuleIn, actor: User) -> BonusRule
             active=body.active,
             actor_id=actor.id,
         )
-        return BonusRuleOut.of(operation, rule)
+        return BonusRuleOut.of(operation, english_title(operation), rule)
 
 
 @endpoint(

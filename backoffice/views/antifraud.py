@@ -56,7 +56,6 @@ def antifraud_rules():
     return render_template(
         "backoffice/antifraud_rules.html",
         rules=rules,
-        kinds=antifraud.KINDS,
         blacklist=blacklist,
         verdicts=verdicts,
         held=held,
@@ -101,7 +100,8 @@ def antifraud_new_rule():
             ), 422
         flash(_("Rule saved as version 1."))
         return redirect(url_for(".antifraud_rule", rule_id=rule_id))
-    values = {"name": kind.title, "score": 50, "action": "flag", "active": True, "params": kind.defaults()}
+    name = current_kernel().labels.text("antifraud_kind", kind.code)
+    values = {"name": name, "score": 50, "action": "flag", "active": True, "params": kind.defaults()}
     return render_template(
         "backoffice/antifraud_rule.html",
         kind=kind,

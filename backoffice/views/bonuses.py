@@ -12,7 +12,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from backoffice import services
-from backoffice.bonuses import OPERATION_TITLES, Operation, bp_to_percent, percent_to_bp
+from backoffice.bonuses import Operation, bp_to_percent, percent_to_bp
 from backoffice.views.common import (
     BONUS_MANAGERS,
     BONUS_READERS,
@@ -66,7 +66,6 @@ def bonuses_overview():
         is_earner=current_user.role in services.EARNER_ROLES,
         rules=rules,
         operations=[o.value for o in Operation],
-        titles={o.value: t for o, t in OPERATION_TITLES.items()},
         report=report_rows,
         start=start,
         end=end,
@@ -107,7 +106,8 @@ def bonuses_save_rule(operation: str):
                 active=bool(form.get("active")),
                 actor_id=current_user.id,
             )
-        flash(_("Rule “%(op)s” saved.", op=_(OPERATION_TITLES[Operation(operation)])))
+        title = current_kernel().labels.text("bonus_operation", operation)
+        flash(_("Rule “%(op)s” saved.", op=title))
     except DomainError as err:
         refused(err)
     return redirect(url_for(".bonuses_overview") + "#rules")

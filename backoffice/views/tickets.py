@@ -151,7 +151,8 @@ def ticket_detail(ticket_id: int):
                             actor_id=current_user.id,
                             expected_version=version,
                         )
-                        flash(_("Ticket #%(id)s is now %(status)s.", id=ticket_id, status=_(ticket.status)))
+                        status = k.labels.text("ticket_state", ticket.status)
+                        flash(_("Ticket #%(id)s: %(status)s.", id=ticket_id, status=status))
                     else:
                         raise InvalidInput(_("Unknown action."))
         except DomainError as err:

@@ -94,7 +94,6 @@ def form_context(s: Any) -> dict[str, Any]:
     orgs = services.list_organizations(s)
     return {
         "tax_systems": list(TaxSystem),
-        "ts_labels": {t.value: t.label for t in TaxSystem},
         "ts_codes": {t.value: t.ffd_code for t in TaxSystem},
         "org_names": {o.id: o.name for o in orgs},
         "vat_rates": list(VatRate),

@@ -16,7 +16,19 @@ from orders.states import TRANSITIONS
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "frontoffice" / "translations" / "ru" / "LC_MESSAGES"
 #: The keywords pybabel extracts with (docs/translations.md): the defaults plus these.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "add_nav": None, "flash": None}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_pgettext": ((1, "c"), 2),
+    "add_nav": None,
+    "flash": None,
+}
+
+
+def msgid(message) -> str:
+    """A message's id (the singular of a plural one)."""
+    return message[0] if isinstance(message, tuple) else message
 
 
 def page_config(html: bytes) -> dict:
@@ -51,7 +63,7 @@ def test_the_board_mirrors_the_state_machine(client, users, auth):
     config = page_config(client.get("/callcentre/board").data)
     assert config["transitions"] == {str(s): sorted(str(t) for t in nxt) for s, nxt in TRANSITIONS.items()}
     assert set(config["needs_reason"]) == {"cancelled", "rejected", "failed"}
-    assert set(config["statuses"]) == {str(s) for s in TRANSITIONS}
+    assert set(config["labels"]["order_status"]) == {str(s) for s in TRANSITIONS}
 
 
 def test_an_incoming_call_link_hands_the_number_to_the_workspace(client, users, catalogue, auth):
@@ -82,7 +94,10 @@ def test_russian_is_chosen_once_and_every_page_follows_including_log_in(client, 
     config = page_config(workspace.encode())
     assert config["locale"] == "ru" and config["strings"]["new_client"] == "Новый клиент"
     board = client.get("/callcentre/board").data.decode()
-    assert "Заказы на сегодня" in board and page_config(board.encode())["statuses"]["cooking"] == "Готовится"
+    assert (
+        "Заказы на сегодня" in board
+        and page_config(board.encode())["labels"]["order_status"]["cooking"] == "Готовится"
+    )
     client.get("/lang/en", headers={"Referer": "http://localhost/callcentre"})
     assert "Place order" in client.get("/callcentre").data.decode()
 
@@ -97,22 +112,21 @@ def test_a_wrong_password_is_told_in_russian(client, users, auth):
 
 def test_every_message_of_the_interface_has_a_russian_translation():
     catalog = read_po((TRANSLATIONS / "messages.po").open("rb"))
-    translated = {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    translated = {(m.context, msgid(m.id)) for m in catalog if m.id and m.string and not m.fuzzy}
     with (ROOT / "babel.cfg").open() as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
     missing = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT), method_map=method_map, options_map=options_map, keywords=KEYWORDS
     ):
-        msgid = message[0] if isinstance(message, tuple) else message
-        if msgid not in translated:
-            missing.add(msgid)
+        if (context, msgid(message)) not in translated:
+            missing.add(f"{context}|{msgid(message)}" if context else msgid(message))
     assert not missing, f"{len(missing)} messages lack a Russian translation: {sorted(missing)[:20]}"
 
 
 def test_the_committed_compiled_catalogue_matches_its_source():
     po = read_po((TRANSLATIONS / "messages.po").open("rb"))
     mo = read_mo((TRANSLATIONS / "messages.mo").open("rb"))
-    source = {m.id: m.string for m in po if m.id and m.string and not m.fuzzy}
-    compiled = {m.id: m.string for m in mo if m.id}
+    source = {(m.context, m.id): m.string for m in po if m.id and m.string and not m.fuzzy}
+    compiled = {(m.context, m.id): m.string for m in mo if m.id}
     assert compiled == source

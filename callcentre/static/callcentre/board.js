@@ -1,7 +1,7 @@
 // The live board: today's orders in status columns, kept current by the /callcentre socket;
 // search by number or phone; the moves the state machine allows, and cancel with a reason.
 
-import { call, clock, config, day, displayPhone, el, fill, liveSocket, money, problemText, t, url } from "frontoffice/shared.js";
+import { call, clock, config, day, displayPhone, el, fill, label, liveSocket, money, problemText, t, url } from "frontoffice/shared.js";
 
 const cfg = config();
 const $ = (id) => document.getElementById(id);
@@ -91,7 +91,7 @@ function actionButtons(o) {
     ...next
       .filter((s) => s !== "cancelled")
       .map((s) =>
-        el("button", { type: "button", dataset: { id: o.id, to: s }, title: cfg.statuses[s] }, cfg.actions[s] || cfg.statuses[s]),
+        el("button", { type: "button", dataset: { id: o.id, to: s }, title: label("order_status", s) }, cfg.actions[s] || label("order_status", s)),
       ),
     next.includes("cancelled")
       ? el("button", { type: "button", class: "bd-cancel", dataset: { id: o.id, to: "cancelled" } }, cfg.actions.cancelled)
@@ -117,14 +117,14 @@ function card(o, flashId) {
     el(
       "div",
       { class: "bd-addr", title: o.address_text || "" },
-      o.kind === "pickup" ? el("span", { class: "badge" }, t("pickup")) : o.address_text || t("delivery"),
+      o.kind === "pickup" ? el("span", { class: "badge" }, label("order_kind", o.kind)) : o.address_text || label("order_kind", o.kind),
     ),
     el(
       "div",
       { class: "bd-times" },
       el("span", { class: "muted" }, clock(o.created_at)),
       closed
-        ? el("span", { class: `badge st-${o.status}` }, cfg.statuses[o.status] || o.status)
+        ? el("span", { class: `badge st-${o.status}` }, label("order_status", o.status))
         : o.promised_at
           ? el("span", { class: isLate(o) ? "bd-late" : "muted" }, t("due", { time: clock(o.promised_at) }))
           : null,
@@ -139,7 +139,7 @@ function render(flashId = null) {
   visible.sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
   const columns = ACTIVE_COLUMNS.map((status) => ({
     status,
-    title: cfg.statuses[status],
+    title: label("order_status", status),
     items: visible.filter((o) => o.status === status).reverse(),
   }));
   const closed = visible.filter((o) => CLOSED.has(o.status));
@@ -167,7 +167,7 @@ let pendingMove = null;
 function askReason(order, to) {
   pendingMove = { order, to };
   const dialog = $("reason-dialog");
-  const action = cfg.actions[to] || cfg.statuses[to];
+  const action = cfg.actions[to] || label("order_status", to);
   $("reason-h").textContent =
     to === "cancelled"
       ? t("cancel_title", { number: order.number })
@@ -192,7 +192,7 @@ async function move(order, to, reason = null) {
   if (res.ok) {
     orders.set(res.data.id, res.data);
     render(res.data.id);
-    say(t("moved", { number: res.data.number, status: cfg.statuses[res.data.status] }));
+    say(t("moved", { number: res.data.number, status: label("order_status", res.data.status) }));
     return true;
   }
   if (res.status === 409) {

@@ -1,7 +1,7 @@
 // How the client pays, the comment, the receipts split by organization, the total, and
 // placing the order (one Idempotency-Key per attempt, so a double Ctrl+Enter makes one order).
 
-import { call, clock, config, day, debounce, el, fill, minorToDecimal, money, problemText, randomKey, t, toMinor, url, when } from "frontoffice/shared.js";
+import { call, clock, day, debounce, el, fill, label, minorToDecimal, money, problemText, randomKey, t, toMinor, url, when } from "frontoffice/shared.js";
 import { apiLines, itemsMinor } from "./cart.js";
 import { apiAddress, branchChosenByOperator } from "./delivery.js";
 import { clearErrors, showErrors } from "./errors.js";
@@ -74,16 +74,11 @@ const requestReceipts = debounce(async () => {
   renderReceipts();
 }, 300);
 
-function vatLabel(rate) {
-  return rate === "none" ? t("receipt_no_vat") : `${String(rate).replace(/^vat/, "")}%`;
-}
-
 function renderReceipts() {
   const data = state.receipts;
   const box = $("receipts");
   const receipts = data?.receipts || [];
   box.hidden = !receipts.length;
-  const taxNames = config().tax_systems || {};
   fill(box,
     el("h3", { class: "cc-h3" }, t("receipts"), " ", el("span", { class: "muted small" }, receipts.length)),
     ...receipts.map((r) => {
@@ -97,9 +92,9 @@ function renderReceipts() {
           "div",
           { class: "small muted" },
           [
-            taxNames[r.tax_system] || r.tax_system,
+            label("tax_system", r.tax_system),
             org.inn ? `${t("inn")} ${org.inn}` : "",
-            vat.length ? vat.map((v) => t("receipt_vat", { rate: vatLabel(v.vat_rate), amount: money(v.vat) })).join(", ") : t("receipt_no_vat"),
+            vat.length ? vat.map((v) => `${label("vat_rate", v.vat_rate)}: ${money(v.vat)}`).join(", ") : label("vat_rate", "none"),
           ]
             .filter(Boolean)
             .join(" · "),

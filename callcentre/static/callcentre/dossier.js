@@ -1,7 +1,7 @@
 // The caller: phone lookup and the dossier (name, tags, warnings, tickets, statistics,
 // loyalty, notes, order history with one-key repeat).
 
-import { call, clock, config, day, el, fill, money, problemText, t, toMinor, url } from "frontoffice/shared.js";
+import { call, clock, config, day, el, fill, label, money, problemText, t, toMinor, url } from "frontoffice/shared.js";
 import { focusCart, replaceCart } from "./cart.js";
 import { clearErrors, showErrors } from "./errors.js";
 import { findItem, loadMenu } from "./menu.js";
@@ -109,7 +109,7 @@ function renderTickets(tickets) {
           " ",
           tk.subject || textOf(tk),
           " ",
-          el("span", { class: `badge tk-${tk.status}` }, config().strings[`ticket_${tk.status}`] ? t(`ticket_${tk.status}`) : tk.status),
+          el("span", { class: `badge tk-${tk.status}` }, label("ticket_state", tk.status)),
           tk.overdue ? el("span", { class: "bad small" }, ` ${t("overdue")}`) : null,
         ),
       ),
@@ -209,7 +209,7 @@ function renderHistory() {
           "div",
           { class: "cc-hist-head" },
           el("strong", {}, o.number),
-          el("span", { class: `badge st-${o.status}` }, config().statuses[o.status] || o.status),
+          el("span", { class: `badge st-${o.status}` }, label("order_status", o.status)),
           el("span", { class: "muted small" }, `${day(o.created_at)} ${clock(o.created_at)}`),
           el("span", { class: "num" }, money(o.total)),
         ),

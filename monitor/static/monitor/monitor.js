@@ -3,11 +3,11 @@
 // server has been silent longer than its heartbeat, an expired session reloads the page (to the
 // login), and everything is redrawn from the snapshot, so the business day rolls over by itself.
 
-import { clock, config, el, fill, hourOf, liveSocket, longDate, t, wholeMoney } from "frontoffice/shared.js";
+import { clock, config, el, fill, hourOf, label, liveSocket, longDate, t, wholeMoney } from "frontoffice/shared.js";
 import { fetchZones, zoneMap, zonesLayer } from "frontoffice/zonemap.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
-const statusLabel = (status) => config().statuses[status] ?? status;
+const statusLabel = (status) => label("order_status", status);
 
 let branch = config().branch ?? null;
 let period = "month";
@@ -193,7 +193,7 @@ function renderLoyal(s) {
             ? el(
                 "span",
                 { class: `seg ${c.segment}`, title: `RFM ${c.recency}${c.frequency}${c.monetary}` },
-                config().segments[c.segment] ?? c.segment,
+                label("loyalty_segment", c.segment),
               )
             : null,
         ),
@@ -279,13 +279,13 @@ function renderMap(s) {
     if (c.lat === null || c.lon === null) continue;
     seen.add(c.id);
     const style = { radius: 7, color: "#0e131b", weight: 2, fillColor: COURIER_COLOURS[c.state], fillOpacity: 1 };
-    const label = `${c.name} · ${t(`courier_${c.state}`)}${c.active_orders ? ` · ${c.active_orders}` : ""}`;
+    const tooltip = `${c.name} · ${label("courier_state", c.state)}${c.active_orders ? ` · ${c.active_orders}` : ""}`;
     let marker = courierMarkers.get(c.id);
     if (!marker) {
-      marker = L.circleMarker([c.lat, c.lon], style).bindTooltip(label).addTo(layers.couriers);
+      marker = L.circleMarker([c.lat, c.lon], style).bindTooltip(tooltip).addTo(layers.couriers);
       courierMarkers.set(c.id, marker);
     } else {
-      marker.setLatLng([c.lat, c.lon]).setStyle(style).setTooltipContent(label);
+      marker.setLatLng([c.lat, c.lon]).setStyle(style).setTooltipContent(tooltip);
     }
     points.push([c.lat, c.lon]);
   }
