@@ -41,6 +41,7 @@ from nomenclature.services.conditions import (
     list_conditions,
     save_condition,
 )
+from nomenclature.services.delivery import DELIVERY_ITEM, DELIVERY_SKU, delivery_item, ensure_delivery_item
 from nomenclature.services.explain import describe_assignment, explain_lines, lint, organization_names
 from nomenclature.services.groups import delete_group, get_group, list_groups, save_group
 from nomenclature.services.items import get_item, list_items, save_item
@@ -57,6 +58,8 @@ from nomenclature.services.stoplist import resume_item, stop_item, stop_list
 __all__ = [
     "BRANCHES",
     "CONDITION_FIELDS",
+    "DELIVERY_ITEM",
+    "DELIVERY_SKU",
     "MAX_PRICE",
     "CatalogueRules",
     "LineChoice",
@@ -71,8 +74,10 @@ __all__ = [
     "delete_condition",
     "delete_group",
     "delete_modifier_group",
+    "delivery_item",
     "describe_assignment",
     "distributor",
+    "ensure_delivery_item",
     "explain_lines",
     "get_condition",
     "get_group",

@@ -13,6 +13,7 @@ from nomenclature.distribution import GroupTree
 from nomenclature.models import Item, ItemGroup, ItemModifierGroup, ModifierGroup
 from nomenclature.services.checks import MAX_PRICE, refuse
 from nomenclature.services.compiled import group_parents, mark_changed
+from nomenclature.services.delivery import DELIVERY_SKU
 from nomenclature.taxes import parse_vat_rate
 
 
@@ -56,6 +57,14 @@ def save_item(session: Session, item_id: int | None, fields: Mapping[str, Any]) 
         raise Conflict(f"Another item already has the SKU {sku}.")
     if not name:
         errors.append(field_error("name", "An item needs a name"))
+    if item.sku == DELIVERY_SKU and sku != DELIVERY_SKU:
+        errors.append(
+            field_error("sku", f"The delivery position keeps its SKU {DELIVERY_SKU}: orders find it by it")
+        )
+    if item.sku == DELIVERY_SKU and fields.get("active", True) is False:
+        errors.append(
+            field_error("active", "The delivery position stays on sale: delivery fees are sold as it")
+        )
     price = fields.get("price", item.price)
     if price is None or not 0 <= price <= MAX_PRICE:
         errors.append(field_error("price", "The price must be from 0 to 1 000 000.00"))
