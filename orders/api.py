@@ -211,7 +211,10 @@ def cancel_order(order_id: int, body: CancelIn, actor: User) -> OrderOut:
     tags=["orders", "receipts"],
     errors=(404, 409),
     description="FFD-1.2-like JSON (tags 1054, 1055, 1018, 1048, 1020, 1031, 1081 and per position 1030, "
-    "1079, 1023, 1043, 1199, 1200, 1212, 1214). The receipts add up to the order total to the kopeck.",
+    "1079, 1023, 1043, 1199, 1200, 1212, 1214). Food positions cost the menu price less their share of "
+    "the discount; the delivery fee is a service position of its own (1212 = 4, `line` null) on the "
+    "receipt of the organization that sells the delivery. The receipts add up to the order total to the "
+    "kopeck.",
 )
 def get_receipts(order_id: int) -> OrderReceiptsOut:
     """Read the receipts recorded when the order was taken."""
@@ -288,8 +291,8 @@ def explain_order(order_id: int) -> OrderExplainOut:
     tags=["receipts"],
     idempotent=False,
     description="Prices the lines with their modifiers, honours the branch's stop-list and the "
-    "distribution conditions, and answers the receipts the order would get. 422 names an item no "
-    "condition covers. Writes nothing.",
+    "distribution conditions, and answers the receipts the order would get, the delivery fee as a "
+    "position of its own. 422 names an item (or the delivery) no condition covers. Writes nothing.",
 )
 def preview_receipts(body: ReceiptsPreviewIn) -> ReceiptsPreviewOut:
     """What the receipts of this cart would be if it were ordered now."""

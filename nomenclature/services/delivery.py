@@ -9,6 +9,7 @@ everything finds it, so it keeps that SKU and stays on sale.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -34,11 +35,20 @@ def delivery_item(session: Session) -> Item | None:
     return session.scalar(select(Item).where(Item.sku == DELIVERY_SKU))
 
 
-def ensure_delivery_item(session: Session) -> Item:
-    """The delivery position, created as the migrations seed it when it is missing."""
+@dataclass(frozen=True)
+class DeliveryPosition:
+    """The delivery position as selling sees it: a plain value kept with the compiled rules."""
+
+    item_id: int
+    group_id: int | None
+    sku: str
+    name: str
+    vat_rate: str
+
+
+def delivery_position(session: Session) -> DeliveryPosition | None:
+    """The delivery position as a plain value, or None where the catalogue has none."""
     item = delivery_item(session)
     if item is None:
-        item = Item(**DELIVERY_ITEM, active=True)
-        session.add(item)
-        session.flush()
-    return item
+        return None
+    return DeliveryPosition(item.id, item.group_id, item.sku, item.name, item.vat_rate)

@@ -96,10 +96,11 @@ def split_order(
     Raises :class:`InvalidInput` naming every line no condition covers, and the delivery when
     nothing covers it (when no default organization is configured).
     """
-    distributor = (compiled or catalogue.rules(session)).distributor
+    compiled = compiled or catalogue.rules(session)
+    distributor = compiled.distributor
     limited = {o.id for o in distributor.organizations.values() if o.annual_revenue_limit is not None}
     errors: list[FieldError] = []
-    item = catalogue.delivery_item(session) if delivery_fee > 0 else None
+    item = compiled.delivery if delivery_fee > 0 else None
     if delivery_fee > 0 and item is None:
         errors.append(
             field_error(
@@ -111,7 +112,7 @@ def split_order(
     # The delivery is assigned like one more line, after the cart's.
     sold = [(ln.item_id, ln.group_id, VatRate(ln.vat_rate)) for ln in lines]
     if item is not None:
-        sold.append((item.id, item.group_id, VatRate(item.vat_rate)))
+        sold.append((item.item_id, item.group_id, VatRate(item.vat_rate)))
 
     def assign_all(revenue: Mapping[int, int]) -> list[dist.Assignment | None]:
         return [
@@ -163,7 +164,7 @@ def split_order(
         assert a is not None  # refused above otherwise
         delivery = DeliveryAssignment(
             a,
-            item.id,
+            item.item_id,
             item.sku,
             rcpt.DeliverySale(item.name, delivery_fee, a.organization_id, a.tax_system, a.vat_rate),
         )

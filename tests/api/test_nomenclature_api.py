@@ -269,15 +269,28 @@ def test_the_delivery_is_no_dish_hidden_from_the_menu_and_refused_as_a_cart_line
     assert count(db, Order) == before
 
 
-def test_the_delivery_position_keeps_its_sku_and_stays_on_sale(client, users):
+def test_the_delivery_position_keeps_its_sku_and_stays_on_sale_and_its_name_and_rate_reach_receipts(
+    client, users
+):
     admin = users["admin"].headers
     (delivery,) = [i for i in client.get("/api/v1/items", query_string={"q": "DELIVERY"}, headers=admin).json]
     assert (delivery["unit"], delivery["vat_rate"]) == ("service", "vat22")
     for change, field in (({"sku": "SHIPPING"}, "sku"), ({"active": False}, "active")):
         resp = client.patch(f"/api/v1/items/{delivery['id']}", json=change, headers=admin)
         assert resp.status_code == 422 and resp.json["errors"][0]["field"] == field
-    renamed = client.patch(f"/api/v1/items/{delivery['id']}", json={"name": "Доставка"}, headers=admin)
+    client.post("/api/v1/orders", json=order_body(delivery_fee="99.00"), headers=users["operator"].headers)
+    changed = {"name": "Доставка", "vat_rate": "vat10"}
+    renamed = client.patch(f"/api/v1/items/{delivery['id']}", json=changed, headers=admin)
     assert renamed.status_code == 200 and renamed.json["sku"] == "DELIVERY"
+    # The next order's receipt prints the new name and rate (99.00 × 10/110 = 9.00).
+    order = client.post(
+        "/api/v1/orders", json=order_body(delivery_fee="99.00"), headers=users["operator"].headers
+    ).json
+    assert (order["delivery"]["name"], order["delivery"]["vat_rate"], order["delivery"]["vat"]) == (
+        "Доставка",
+        "vat10",
+        "9.00",
+    )
 
 
 def test_receipts_preview_splits_a_cart_without_writing(client, users, db):
