@@ -24,6 +24,7 @@ from callcentre.services import AddressData, add_address, ensure_client
 from frontoffice.db import utcnow
 from frontoffice.errors import DomainError
 from nomenclature.models import Item
+from nomenclature.services import DELIVERY_SKU
 from orders import services
 from orders.models import Branch, Order
 
@@ -60,7 +61,11 @@ def load(session: Session, kernel: Any) -> None:
     if session.scalar(select(Order.id).where(Order.comment == MARK).limit(1)) is not None:
         return
     branches = list(session.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.id)))
-    skus = list(session.scalars(select(Item.sku).where(Item.active.is_(True)).order_by(Item.sku)))
+    skus = list(
+        session.scalars(
+            select(Item.sku).where(Item.active.is_(True), Item.sku != DELIVERY_SKU).order_by(Item.sku)
+        )
+    )
     if not branches or not skus:
         return
     zone = ZoneInfo(kernel.settings.timezone if kernel is not None else "Europe/Moscow")

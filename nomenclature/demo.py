@@ -1,5 +1,6 @@
 """Demo catalogue: a Kazan pizza-and-sushi menu with groups and modifiers, three sellers on
-different tax systems and the distribution conditions that split a typical order between them."""
+different tax systems and the distribution conditions that split a typical order between them
+(the delivery, a service, sold by the kitchen LLC on ОСН at 22 %)."""
 
 from __future__ import annotations
 
@@ -196,6 +197,7 @@ def load(session: Session, kernel: Any) -> None:
     )
     desserts = _organization(session, KHASANOV, on)
 
+    delivery = services.ensure_delivery_item(session)
     conditions = (
         {"name": "Kitchen sells everything", "scope": "all", "organization_id": food.id, "tax_system": "osn"},
         {
@@ -211,6 +213,13 @@ def load(session: Session, kernel: Any) -> None:
             "group_id": groups["Desserts"].id,
             "organization_id": desserts.id,
             "tax_system": "psn",
+        },
+        {
+            "name": "Delivery: the kitchen LLC on ОСН",
+            "scope": "item",
+            "item_id": delivery.id,
+            "organization_id": food.id,
+            "tax_system": "osn",
         },
     )
     named = set(session.scalars(select(DistributionCondition.name)))

@@ -1,10 +1,12 @@
 """Receipts: an order split into one receipt per (organization, tax system), exact to the kopeck (pure).
 
-Order-level discounts and the delivery fee are spread over the lines in proportion to
-their totals by the largest-remainder method, so the parts add up to the order exactly.
-A line whose amount does not divide by its quantity becomes two receipt positions (some
-units a kopeck dearer) so that price × quantity = amount holds on every position. VAT is
-included in prices: ``vat = round_half_up(amount × rate / (100 + rate))`` per position.
+The order-level discount is spread over the lines in proportion to their totals by the
+largest-remainder method, so the parts add up to the order exactly. A line whose amount
+does not divide by its quantity becomes two receipt positions (some units a kopeck dearer)
+so that price × quantity = amount holds on every position. The delivery fee is not spread:
+it is a position of its own (one service at the fee, tag 1212 = 4) on the receipt of the
+organization that sells the delivery, so food keeps its menu prices. VAT is included in
+prices: ``vat = round_half_up(amount × rate / (100 + rate))`` per position.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from nomenclature.taxes import TaxSystem, VatRate
 
 SETTLEMENT_INCOME = 1  # tag 1054: приход
 SUBJECT_GOODS = 1  # tag 1212: товар
+SUBJECT_SERVICE = 4  # tag 1212: услуга
 METHOD_FULL_PREPAYMENT = 1  # tag 1214: предоплата 100 %
 METHOD_FULL_SETTLEMENT = 4  # tag 1214: полный расчёт
 MEASURE_PIECES = 0  # tag 2108: штуки
@@ -38,28 +41,42 @@ class SaleLine:
 
 
 @dataclass(frozen=True)
+class DeliverySale:
+    """The delivery of an order as the receipts see it: its fee and who sells it."""
+
+    name: str
+    fee: int
+    organization_id: int
+    tax_system: TaxSystem
+    vat_rate: VatRate
+
+
+@dataclass(frozen=True)
 class LineShare:
-    """A line's part of the order: its discount and delivery fee shares, amount and VAT."""
+    """A line's part of the order: its discount share, amount and VAT."""
 
     position: int
     total: int
     discount: int
-    delivery_fee: int
     amount: int
     vat: int
 
 
 @dataclass(frozen=True)
 class Position:
-    """One receipt position; ``price * quantity == amount`` exactly."""
+    """One receipt position; ``price * quantity == amount`` exactly.
 
-    line: int
+    ``line`` is the order line it comes from; None for the delivery, which is no cart line.
+    """
+
+    line: int | None
     name: str
     quantity: int
     price: int
     amount: int
     vat_rate: VatRate
     vat: int
+    subject: int = SUBJECT_GOODS
 
 
 @dataclass(frozen=True)
@@ -127,26 +144,23 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
     return shares
 
 
-def share_lines(lines: Sequence[SaleLine], discount: int, delivery_fee: int) -> list[LineShare]:
-    """Each line's discount and delivery-fee shares, final amount and VAT."""
+def share_lines(lines: Sequence[SaleLine], discount: int) -> list[LineShare]:
+    """Each line's discount share, final amount and VAT."""
     totals = [ln.total for ln in lines]
     if any(t < 0 for t in totals):
         raise ValueError("a line total cannot be negative")
-    if discount < 0 or delivery_fee < 0:
-        raise ValueError("the discount and the delivery fee cannot be negative")
+    if discount < 0:
+        raise ValueError("the discount cannot be negative")
     if discount > sum(totals):
         raise ValueError("the discount is larger than the items")
-    discounts = allocate(discount, totals)
-    fees = allocate(delivery_fee, totals)
     out = []
-    for ln, d, f in zip(lines, discounts, fees, strict=True):
-        amount = ln.total - d + f
+    for ln, d in zip(lines, allocate(discount, totals), strict=True):
+        amount = ln.total - d
         out.append(
             LineShare(
                 position=ln.position,
                 total=ln.total,
                 discount=d,
-                delivery_fee=f,
                 amount=amount,
                 vat=sum(p.vat for p in positions_of(ln.position, ln.name, ln.quantity, amount, ln.vat_rate)),
             )
@@ -163,19 +177,37 @@ def positions_of(line: int, name: str, quantity: int, amount: int, rate: VatRate
     return [Position(line, name, q, p, q * p, rate, vat_included(q * p, rate)) for q, p in parts if q > 0]
 
 
-def split_receipts(lines: Sequence[SaleLine], discount: int = 0, delivery_fee: int = 0) -> list[Receipt]:
-    """The receipts of an order, one per (organization, tax system) in order of first appearance."""
-    return receipts_of(lines, share_lines(lines, discount, delivery_fee))
+def delivery_position(delivery: DeliverySale | None) -> Position | None:
+    """The receipt position of a delivery: one service at the fee; None for a free delivery."""
+    if delivery is None or delivery.fee == 0:
+        return None
+    if delivery.fee < 0:
+        raise ValueError("the delivery fee cannot be negative")
+    fee, rate = delivery.fee, delivery.vat_rate
+    return Position(None, delivery.name, 1, fee, fee, rate, vat_included(fee, rate), SUBJECT_SERVICE)
 
 
-def receipts_of(lines: Sequence[SaleLine], shares: Sequence[LineShare]) -> list[Receipt]:
-    """The receipts of lines whose shares :func:`share_lines` has already computed."""
+def split_receipts(
+    lines: Sequence[SaleLine], discount: int = 0, delivery: DeliverySale | None = None
+) -> list[Receipt]:
+    """The receipts of an order, one per (organization, tax system) in order of first appearance;
+    the delivery, if any, is the last position of its seller's receipt."""
+    return receipts_of(lines, share_lines(lines, discount), delivery)
+
+
+def receipts_of(
+    lines: Sequence[SaleLine], shares: Sequence[LineShare], delivery: DeliverySale | None = None
+) -> list[Receipt]:
+    """The receipts of lines whose shares :func:`share_lines` has already computed, and of the delivery."""
     grouped: dict[tuple[int, TaxSystem], list[Position]] = {}
     for ln, share in zip(lines, shares, strict=True):
         key = (ln.organization_id, ln.tax_system)
         grouped.setdefault(key, []).extend(
             positions_of(ln.position, ln.name, ln.quantity, share.amount, ln.vat_rate)
         )
+    fee = delivery_position(delivery)
+    if delivery is not None and fee is not None:
+        grouped.setdefault((delivery.organization_id, delivery.tax_system), []).append(fee)
     return [Receipt(org, ts, tuple(ps)) for (org, ts), ps in grouped.items()]
 
 
@@ -224,7 +256,7 @@ def receipt_document(
                 "vat_rate": p.vat_rate.value,
                 "vat_code": p.vat_rate.ffd_code,
                 "vat": _money(p.vat),
-                "subject": SUBJECT_GOODS,
+                "subject": p.subject,
                 "payment_method": method,
             }
             for p in receipt.positions
@@ -246,7 +278,7 @@ def receipt_document(
                     "1043": _money(p.amount),
                     "1199": p.vat_rate.ffd_code,
                     "1200": _money(p.vat),
-                    "1212": SUBJECT_GOODS,
+                    "1212": p.subject,
                     "1214": method,
                 }
                 for p in receipt.positions

@@ -25,6 +25,7 @@ from orders.schemas import (
     BacktestIn,
     BacktestOut,
     CancelIn,
+    DeliveryOut,
     ModifierOut,
     OrderCreate,
     OrderExplainOut,
@@ -210,7 +211,10 @@ def cancel_order(order_id: int, body: CancelIn, actor: User) -> OrderOut:
     tags=["orders", "receipts"],
     errors=(404, 409),
     description="FFD-1.2-like JSON (tags 1054, 1055, 1018, 1048, 1020, 1031, 1081 and per position 1030, "
-    "1079, 1023, 1043, 1199, 1200, 1212, 1214). The receipts add up to the order total to the kopeck.",
+    "1079, 1023, 1043, 1199, 1200, 1212, 1214). Food positions cost the menu price less their share of "
+    "the discount; the delivery fee is a service position of its own (1212 = 4, `line` null) on the "
+    "receipt of the organization that sells the delivery. The receipts add up to the order total to the "
+    "kopeck.",
 )
 def get_receipts(order_id: int) -> OrderReceiptsOut:
     """Read the receipts recorded when the order was taken."""
@@ -237,15 +241,15 @@ def explain_order(order_id: int) -> OrderExplainOut:
     k = current_kernel()
     with k.db.reading() as s:
         order = services.get_order(s, order_id)
-        items = {
-            i.id: i for i in s.scalars(select(Item).where(Item.id.in_({ln.item_id for ln in order.lines})))
-        }
+        # The delivery, when the order has one, is explained after the lines, like one more line.
+        sold = [*order.lines, *order.charges]
+        items = {i.id: i for i in s.scalars(select(Item).where(Item.id.in_({p.item_id for p in sold})))}
         ctx = SaleContext(order.business_date, order.branch_id, order.kind, order.payment_kind)
         dist = catalogue.distributor(s)
         limited = [o.id for o in dist.organizations.values() if o.annual_revenue_limit is not None]
         lines = catalogue.explain_lines(
             s,
-            [items[ln.item_id] for ln in order.lines],
+            [items[p.item_id] for p in sold],
             ctx,
             revenue=services.revenue_this_year(s, limited, order.business_date),
             default_organization_id=k.settings.default_organization_id,
@@ -255,14 +259,14 @@ def explain_order(order_id: int) -> OrderExplainOut:
             number=order.number,
             recorded=[
                 RecordedLineOut(
-                    position=ln.position,
-                    sku=ln.sku,
-                    organization_id=ln.organization_id,
-                    tax_system=ln.tax_system,
-                    vat_rate=ln.vat_rate,
-                    condition_id=ln.condition_id,
+                    position=n,
+                    sku=p.sku,
+                    organization_id=p.organization_id,
+                    tax_system=p.tax_system,
+                    vat_rate=p.vat_rate,
+                    condition_id=p.condition_id,
                 )
-                for ln in order.lines
+                for n, p in enumerate(sold)
             ],
             explanation=ExplainOut.model_validate(
                 {
@@ -287,8 +291,8 @@ def explain_order(order_id: int) -> OrderExplainOut:
     tags=["receipts"],
     idempotent=False,
     description="Prices the lines with their modifiers, honours the branch's stop-list and the "
-    "distribution conditions, and answers the receipts the order would get. 422 names an item no "
-    "condition covers. Writes nothing.",
+    "distribution conditions, and answers the receipts the order would get, the delivery fee as a "
+    "position of its own. 422 names an item (or the delivery) no condition covers. Writes nothing.",
 )
 def preview_receipts(body: ReceiptsPreviewIn) -> ReceiptsPreviewOut:
     """What the receipts of this cart would be if it were ordered now."""
@@ -332,12 +336,13 @@ def preview_receipts(body: ReceiptsPreviewIn) -> ReceiptsPreviewOut:
                 vat_rate=la.assignment.vat_rate.value,
                 condition_id=la.assignment.condition_id,
                 discount_share=from_minor(la.share.discount),
-                delivery_fee_share=from_minor(la.share.delivery_fee),
                 amount=from_minor(la.share.amount),
                 vat=from_minor(la.share.vat),
             )
             for n, (ln, la) in enumerate(zip(priced, split.lines, strict=True))
         ],
+        # As the order would store it.
+        delivery=DeliveryOut.of(services.charge_of(split.delivery)) if split.delivery is not None else None,
     )
 
 

@@ -90,6 +90,11 @@ class Order(Base):
     receipts: Mapped[list[OrderReceipt]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderReceipt.position"
     )
+    # The delivery position (none for pickup, a free delivery, or an order taken before delivery
+    # became a position of its own: those carry the fee in their lines' delivery_fee_share).
+    charges: Mapped[list[OrderCharge]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderCharge.id"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -120,12 +125,41 @@ class OrderLine(Base):
     # The deciding condition (kept even if the condition is deleted later); None: default organization.
     condition_id: Mapped[int | None]
     discount_share: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    # Only on orders taken before the delivery became a position of its own (OrderCharge); 0 since.
     delivery_fee_share: Mapped[int] = mapped_column(default=0, server_default=text("0"))
     # total - discount_share + delivery_fee_share: what the receipt charges for this line.
     amount: Mapped[int | None]
     vat: Mapped[int | None]
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderCharge(Base):
+    """A receipt position of an order that is no cart line: its delivery, sold like an item by the
+    organization the distribution conditions give the delivery position to."""
+
+    __tablename__ = "order_charges"
+    __table_args__ = (
+        UniqueConstraint("order_id", "kind"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "delivery"
+    # The catalogue's delivery position, with its SKU and name as they were.
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    amount: Mapped[int]
+    vat_rate: Mapped[str] = mapped_column(String(10))
+    vat: Mapped[int]
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    tax_system: Mapped[str] = mapped_column(String(30))
+    # The deciding condition (kept even if the condition is deleted later); None: default organization.
+    condition_id: Mapped[int | None]
+
+    order: Mapped[Order] = relationship(back_populates="charges")
 
 
 class OrderReceipt(Base):

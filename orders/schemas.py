@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, model_validator
 from frontoffice.money import from_minor
 from frontoffice.schemas import Id, Latitude, Longitude, Money, Strict
 from nomenclature.schemas import ConditionIn, ExplainOut, ReceiptOut
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderCharge, OrderLine
 from orders.states import OrderStatus
 
 
@@ -139,8 +139,14 @@ class LineOut(BaseModel):
         default=None, description="The deciding condition; null: default organization."
     )
     discount_share: Decimal = Decimal("0.00")
-    delivery_fee_share: Decimal = Decimal("0.00")
-    amount: Decimal | None = Field(default=None, description="total − discount share + delivery fee share.")
+    delivery_fee_share: Decimal = Field(
+        default=Decimal("0.00"),
+        description="Only on orders taken before the delivery became a position of its own (`delivery`): "
+        "their lines carried a share of the fee. 0.00 since.",
+    )
+    amount: Decimal | None = Field(
+        default=None, description="What the receipt charges: total − discount share (+ delivery fee share)."
+    )
     vat: Decimal | None = None
 
     @classmethod
@@ -173,6 +179,36 @@ class LineOut(BaseModel):
             delivery_fee_share=from_minor(ln.delivery_fee_share or 0),
             amount=from_minor(ln.amount) if ln.amount is not None else None,
             vat=from_minor(ln.vat) if ln.vat is not None else None,
+        )
+
+
+class DeliveryOut(BaseModel):
+    """The delivery position of an order: one service at the fee (FFD tag 1212 = 4), sold by the
+    organization the distribution conditions give the catalogue's delivery position to."""
+
+    item_id: int = Field(description="The catalogue's delivery position (SKU DELIVERY).")
+    sku: str
+    name: str
+    amount: Decimal = Field(description="The delivery fee: price × quantity 1.")
+    vat_rate: str
+    vat: Decimal = Field(description="round_half_up(amount × rate / (100 + rate)).")
+    organization_id: int
+    tax_system: str
+    condition_id: int | None = Field(description="The deciding condition; null: default organization.")
+
+    @classmethod
+    def of(cls, charge: OrderCharge) -> DeliveryOut:
+        """Serialize a stored delivery position."""
+        return cls(
+            item_id=charge.item_id,
+            sku=charge.sku,
+            name=charge.name,
+            amount=from_minor(charge.amount),
+            vat_rate=charge.vat_rate,
+            vat=from_minor(charge.vat),
+            organization_id=charge.organization_id,
+            tax_system=charge.tax_system,
+            condition_id=charge.condition_id,
         )
 
 
@@ -216,6 +252,11 @@ class OrderOut(BaseModel):
     delivered_at: dt.datetime | None
     version: int
     lines: list[LineOut]
+    delivery: DeliveryOut | None = Field(
+        default=None,
+        description="The delivery position; null for pickup, a free delivery, and orders taken before "
+        "delivery became a position of its own.",
+    )
     events: list[EventOut] = []
 
     @classmethod
@@ -248,6 +289,7 @@ class OrderOut(BaseModel):
             delivered_at=order.delivered_at,
             version=order.version,
             lines=[LineOut.of(ln) for ln in order.lines],
+            delivery=DeliveryOut.of(order.charges[0]) if order.charges else None,
             events=[
                 EventOut(
                     at=e.at,
@@ -328,8 +370,7 @@ class PreviewLineOut(BaseModel):
     vat_rate: str
     condition_id: int | None
     discount_share: Decimal
-    delivery_fee_share: Decimal
-    amount: Decimal
+    amount: Decimal = Field(description="total − discount share: the delivery fee is a position of its own.")
     vat: Decimal
 
 
@@ -339,10 +380,13 @@ class ReceiptsPreviewOut(BaseModel):
     total: Decimal
     receipts: list[ReceiptOut]
     lines: list[PreviewLineOut]
+    delivery: DeliveryOut | None = Field(
+        default=None, description="The delivery position; null for pickup and a free delivery."
+    )
 
 
 class RecordedLineOut(BaseModel):
-    """What was decided for an order line when it was taken."""
+    """What was decided for an order line (or, after the lines, its delivery) when it was taken."""
 
     position: int
     sku: str

@@ -65,11 +65,27 @@ class _PostgresDatabase:
         upgrade(self.url)
         load_all_models()
         self.engine = create_engine(self.url, poolclass=NullPool)
+        # What the migrations seed (the catalogue's delivery position), put back after every
+        # truncation so each test starts from the database SQLite's migrated template holds.
+        with self.engine.connect() as c:
+            self.seeded = [
+                (t, [dict(r) for r in rows])
+                for t in Base.metadata.sorted_tables
+                if (rows := c.execute(t.select()).mappings().all())
+            ]
 
     def fresh(self) -> str:
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
         with self.engine.begin() as c:
             c.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table, rows in self.seeded:
+                c.execute(table.insert(), rows)
+                if "id" in table.c:
+                    c.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), max(id)) FROM \"{table.name}\""
+                        )
+                    )
         return self.url
 
     def drop(self) -> None:

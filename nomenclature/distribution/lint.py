@@ -74,15 +74,17 @@ def coverage_gaps(
     index: DistributionIndex,
     on: dt.date,
     branch_ids: Sequence[int],
+    order_kinds: Sequence[str] = ORDER_KINDS,
 ) -> list[Gap]:
-    """Items (``(id, group_id)``) that no condition covers on ``on`` in some branch × kind × payment.
+    """Items (``(id, group_id)``) that no condition covers on ``on`` in some branch × kind × payment
+    (of ``order_kinds`` only: the delivery position is sold with deliveries alone).
 
     Items without their own conditions share their group's answer, so this costs one
     check per group and context, not per item.
     """
     contexts = [
         SaleContext(on, b, k, p)
-        for b, k, p in itertools.product(branch_ids or [None], ORDER_KINDS, PAYMENT_KINDS)
+        for b, k, p in itertools.product(branch_ids or [None], order_kinds, PAYMENT_KINDS)
     ]
     by_group: dict[int | None, list[SaleContext]] = {}
     gaps: list[Gap] = []

@@ -284,6 +284,9 @@ class UncoveredOut(BaseModel):
     sku: str
     name: str
     everywhere: bool
+    message: str | None = Field(
+        default=None, description="Set for the delivery position: delivery is not covered, and what follows."
+    )
     contexts: list[LintContextOut]
 
 

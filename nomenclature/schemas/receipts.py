@@ -29,7 +29,7 @@ class ReceiptVatOut(BaseModel):
 class ReceiptItemOut(BaseModel):
     """A receipt position; price × quantity = amount exactly."""
 
-    line: int = Field(description="Position of the order line it comes from.")
+    line: int | None = Field(description="Position of the order line it comes from; null for the delivery.")
     name: str
     quantity: int
     price: Decimal
@@ -37,7 +37,7 @@ class ReceiptItemOut(BaseModel):
     vat_rate: str
     vat_code: int = Field(description="FFD tag 1199.")
     vat: Decimal = Field(description="FFD tag 1200: round_half_up(amount × rate / (100 + rate)).")
-    subject: int = Field(description="FFD tag 1212 (1: goods).")
+    subject: int = Field(description="FFD tag 1212 (1: goods, 4: service — the delivery).")
     payment_method: int = Field(description="FFD tag 1214 (4: full settlement, 1: 100 % prepayment).")
 
 

@@ -41,9 +41,16 @@ from nomenclature.services.conditions import (
     list_conditions,
     save_condition,
 )
+from nomenclature.services.delivery import (
+    DELIVERY_ITEM,
+    DELIVERY_SKU,
+    DeliveryPosition,
+    delivery_item,
+    delivery_position,
+)
 from nomenclature.services.explain import describe_assignment, explain_lines, lint, organization_names
 from nomenclature.services.groups import delete_group, get_group, list_groups, save_group
-from nomenclature.services.items import get_item, list_items, save_item
+from nomenclature.services.items import ensure_delivery_item, get_item, list_items, save_item
 from nomenclature.services.modifiers import (
     delete_modifier_group,
     get_modifier_group,
@@ -57,8 +64,11 @@ from nomenclature.services.stoplist import resume_item, stop_item, stop_list
 __all__ = [
     "BRANCHES",
     "CONDITION_FIELDS",
+    "DELIVERY_ITEM",
+    "DELIVERY_SKU",
     "MAX_PRICE",
     "CatalogueRules",
+    "DeliveryPosition",
     "LineChoice",
     "PricedItem",
     "active_branch_ids",
@@ -71,8 +81,11 @@ __all__ = [
     "delete_condition",
     "delete_group",
     "delete_modifier_group",
+    "delivery_item",
+    "delivery_position",
     "describe_assignment",
     "distributor",
+    "ensure_delivery_item",
     "explain_lines",
     "get_condition",
     "get_group",

@@ -17,6 +17,7 @@ from nomenclature.models import Item, ItemGroup, ItemModifierGroup, ModifierGrou
 from nomenclature.modifiers import ChosenModifier, ModifierGroupView, choose
 from nomenclature.services.branches import BRANCHES
 from nomenclature.services.compiled import CatalogueRules, group_view, rules
+from nomenclature.services.delivery import DELIVERY_SKU
 
 
 def items_for_lines(
@@ -118,6 +119,15 @@ def price_items(
         if not item.active:
             errors.append(field_error(where, f"{item.name} ({item.sku}) is not on sale."))
             continue
+        if item.sku == DELIVERY_SKU:
+            errors.append(
+                field_error(
+                    where,
+                    f"{item.name} ({item.sku}) is the delivery: the order's delivery fee charges it, "
+                    "not a cart line.",
+                )
+            )
+            continue
         stop = stopped.get(item.id)
         if stop is not None:
             why = f": {stop.reason}" if stop.reason else ""
@@ -148,7 +158,8 @@ def price_items(
 
 
 def menu(session: Session, branch_id: int | None = None, q: str | None = None) -> dict[str, Any]:
-    """The active menu: groups and items with modifiers, stop-list flags for ``branch_id``.
+    """The active menu: groups and items with modifiers, stop-list flags for ``branch_id``; the
+    delivery position is no dish and is left out.
 
     ``q`` matches the name or SKU, case-insensitively in any alphabet.
     """
@@ -165,7 +176,7 @@ def menu(session: Session, branch_id: int | None = None, q: str | None = None) -
     group_order = {g.id: n for n, g in enumerate(groups)}
     items = [
         i
-        for i in session.scalars(select(Item).where(Item.active.is_(True)))
+        for i in session.scalars(select(Item).where(Item.active.is_(True), Item.sku != DELIVERY_SKU))
         if i.group_id is None or i.group_id in group_order
     ]
     if q:

@@ -2,8 +2,8 @@
 
 Stored rows become the pure rules' values here (:func:`profile_of`, :func:`condition_of`,
 :func:`group_view`). Every write that changes what selling compiles (groups, organizations,
-conditions, modifiers) calls :func:`mark_changed`, so each process rebuilds its compiled rules
-on the next sale.
+conditions, modifiers, the delivery position) calls :func:`mark_changed`, so each process rebuilds
+its compiled rules on the next sale.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from nomenclature.models import (
     Organization,
 )
 from nomenclature.modifiers import ModifierGroupView, OptionView
+from nomenclature.services.delivery import DeliveryPosition, delivery_position
 from nomenclature.taxes import TaxSystem, VatRate
 
 
@@ -124,11 +125,13 @@ def proposed_condition(condition_id: int, values: Mapping[str, Any], created_at:
 
 @dataclass(frozen=True)
 class CatalogueRules:
-    """What selling needs beyond prices, compiled once per change: the distribution and the
-    modifier groups each item offers."""
+    """What selling needs beyond prices, compiled once per change: the distribution, the
+    modifier groups each item offers, and the delivery position."""
 
     distributor: Distributor
     modifiers: Mapping[int, tuple[ModifierGroupView, ...]]
+    # The catalogue's delivery position; None where it is missing.
+    delivery: DeliveryPosition | None = None
 
 
 _CACHE: OrderedDict[str, CatalogueRules] = OrderedDict()
@@ -191,7 +194,7 @@ def rules(session: Session) -> CatalogueRules:
             if found is not None:
                 _CACHE.move_to_end(token)
                 return found
-    built = CatalogueRules(build_from_rows(session), all_modifier_views(session))
+    built = CatalogueRules(build_from_rows(session), all_modifier_views(session), delivery_position(session))
     if token is not None:
         with _CACHE_LOCK:
             _CACHE[token] = built

@@ -9,10 +9,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nomenclature.distribution import Assignment, SaleContext, ambiguities, condition_unusable, coverage_gaps
+from nomenclature.distribution import (
+    Assignment,
+    Gap,
+    SaleContext,
+    ambiguities,
+    condition_unusable,
+    coverage_gaps,
+)
 from nomenclature.models import Item, ItemGroup, Organization
 from nomenclature.services.branches import active_branch_ids, branch_names
 from nomenclature.services.compiled import distributor
+from nomenclature.services.delivery import DELIVERY_SKU
 from nomenclature.taxes import VatRate, target_problems
 
 
@@ -103,6 +111,16 @@ def explain_lines(
     return out
 
 
+def delivery_uncovered(gap: Gap) -> str:
+    """What the lint says when the delivery position is left uncovered."""
+    where = "in any delivery context" if gap.everywhere else f"in {len(gap.contexts)} delivery contexts"
+    return (
+        f"Delivery is not covered {where}: no distribution condition says which organization sells "
+        f"the delivery position ({DELIVERY_SKU}), so orders with a delivery fee are refused there "
+        "unless a default organization is configured"
+    )
+
+
 def lint(session: Session, on: dt.date) -> dict[str, Any]:
     """Ambiguous conditions, items some sale contexts leave uncovered, and conditions that cannot win."""
     dist = distributor(session)
@@ -112,7 +130,12 @@ def lint(session: Session, on: dt.date) -> dict[str, Any]:
     branch_ids = active_branch_ids(session)
     items = list(session.scalars(select(Item).where(Item.active.is_(True)).order_by(Item.name)))
     by_id = {i.id: i for i in items}
-    gaps = coverage_gaps([(i.id, i.group_id) for i in items], dist.index, on, branch_ids)
+    gaps = coverage_gaps(
+        [(i.id, i.group_id) for i in items if i.sku != DELIVERY_SKU], dist.index, on, branch_ids
+    )
+    delivery = next((i for i in items if i.sku == DELIVERY_SKU), None)
+    if delivery is not None:  # only deliveries charge it: pickups need no condition for it
+        gaps += coverage_gaps([(delivery.id, delivery.group_id)], dist.index, on, branch_ids, ("delivery",))
     problems = []
     for c in conditions:
         if not c.active:
@@ -149,6 +172,9 @@ def lint(session: Session, on: dt.date) -> dict[str, Any]:
                 "sku": by_id[g.item_id].sku,
                 "name": by_id[g.item_id].name,
                 "everywhere": g.everywhere,
+                "message": delivery_uncovered(g)
+                if delivery is not None and g.item_id == delivery.id
+                else None,
                 "contexts": [
                     {
                         "branch_id": ctx.branch_id,

@@ -1,4 +1,5 @@
-"""Catalogue items: read, list and save (items are never deleted, orders refer to them)."""
+"""Catalogue items: read, list and save (items are never deleted, orders refer to them), and the
+delivery position ensured."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from nomenclature.distribution import GroupTree
 from nomenclature.models import Item, ItemGroup, ItemModifierGroup, ModifierGroup
 from nomenclature.services.checks import MAX_PRICE, refuse
 from nomenclature.services.compiled import group_parents, mark_changed
+from nomenclature.services.delivery import DELIVERY_ITEM, DELIVERY_SKU, delivery_item
 from nomenclature.taxes import parse_vat_rate
 
 
@@ -56,6 +58,14 @@ def save_item(session: Session, item_id: int | None, fields: Mapping[str, Any]) 
         raise Conflict(f"Another item already has the SKU {sku}.")
     if not name:
         errors.append(field_error("name", "An item needs a name"))
+    if item.sku == DELIVERY_SKU and sku != DELIVERY_SKU:
+        errors.append(
+            field_error("sku", f"The delivery position keeps its SKU {DELIVERY_SKU}: orders find it by it")
+        )
+    if item.sku == DELIVERY_SKU and fields.get("active", True) is False:
+        errors.append(
+            field_error("active", "The delivery position stays on sale: delivery fees are sold as it")
+        )
     price = fields.get("price", item.price)
     if price is None or not 0 <= price <= MAX_PRICE:
         errors.append(field_error("price", "The price must be from 0 to 1 000 000.00"))
@@ -88,6 +98,17 @@ def save_item(session: Session, item_id: int | None, fields: Mapping[str, Any]) 
         ]
     session.add(item)
     session.flush()
-    if modifier_ids is not None:
+    if modifier_ids is not None or item.sku == DELIVERY_SKU:  # the compiled rules keep both
+        mark_changed(session)
+    return item
+
+
+def ensure_delivery_item(session: Session) -> Item:
+    """The delivery position, created as the migrations seed it when it is missing."""
+    item = delivery_item(session)
+    if item is None:
+        item = Item(**DELIVERY_ITEM, active=True)
+        session.add(item)
+        session.flush()
         mark_changed(session)
     return item

@@ -16,6 +16,7 @@ from orders.services.cart import (
 )
 from orders.services.distribution import (
     BacktestResult,
+    DeliveryAssignment,
     LineAssignment,
     PreviewReceipts,
     SplitOrder,
@@ -34,6 +35,7 @@ from orders.services.placement import (
     PlacementPolicy,
     PlaceOrder,
     apply_policies,
+    charge_of,
     command_errors,
     next_number,
     place_order,
@@ -51,6 +53,7 @@ __all__ = [
     "UNSOLD",
     "BacktestResult",
     "DefaultOrganization",
+    "DeliveryAssignment",
     "LineAssignment",
     "LineRequest",
     "OrderDraft",
@@ -64,6 +67,7 @@ __all__ = [
     "backtest",
     "business_date",
     "cancel",
+    "charge_of",
     "change_status",
     "command_errors",
     "get_order",

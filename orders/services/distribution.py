@@ -14,15 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from frontoffice.db import utcnow
-from frontoffice.errors import Conflict, InvalidInput, field_error
+from frontoffice.errors import Conflict, FieldError, InvalidInput, field_error
 from nomenclature import distribution as dist
 from nomenclature import receipts as rcpt
 from nomenclature import services as catalogue
 from nomenclature.models import Item
 from nomenclature.modifiers import line_label
 from nomenclature.taxes import TaxSystem, VatRate
-from orders.models import Branch, Order, OrderLine, OrderReceipt
-from orders.pricing import PricedLine, order_totals
+from orders.models import Branch, Order, OrderCharge, OrderLine, OrderReceipt
+from orders.pricing import MAX_LINES, PricedLine, order_totals
 from orders.services.cart import ORDER_KINDS, PAYMENT_KINDS, LineRequest, business_date, price_lines
 from orders.services.lifecycle import get_order
 from orders.services.revenue import UNSOLD, revenue_from_receipts, revenue_this_year
@@ -37,12 +37,29 @@ class LineAssignment:
 
 
 @dataclass(frozen=True)
+class DeliveryAssignment:
+    """Who sells the delivery of an order: the catalogue's delivery position, its fee and VAT."""
+
+    assignment: dist.Assignment
+    item_id: int
+    sku: str
+    sale: rcpt.DeliverySale
+
+    @property
+    def vat(self) -> int:
+        """The VAT in the fee, in minor units."""
+        return rcpt.vat_included(self.sale.fee, self.sale.vat_rate)
+
+
+@dataclass(frozen=True)
 class SplitOrder:
     """The lines of an order assigned to organizations and split into receipts."""
 
     lines: list[LineAssignment]
     receipts: list[rcpt.Receipt]
     organizations: Mapping[int, dist.OrganizationProfile]
+    # None for pickup and a free delivery: no delivery position then.
+    delivery: DeliveryAssignment | None = None
 
 
 def receipt_label(line: PricedLine | OrderLine) -> str:
@@ -56,6 +73,13 @@ class _Named:
     name: str
 
 
+def _uncovered(where: str, what: str) -> FieldError:
+    return field_error(
+        where,
+        f"No distribution condition says which organization sells {what}; an administrator must add one.",
+    )
+
+
 def split_order(
     session: Session,
     lines: Sequence[PricedLine],
@@ -66,25 +90,41 @@ def split_order(
     default_organization_id: int | None = None,
     compiled: catalogue.CatalogueRules | None = None,
 ) -> SplitOrder:
-    """Assign every line to an organization and tax system and split the order into receipts.
+    """Assign every line, and the delivery when it costs something, to an organization and tax
+    system, and split the order into receipts.
 
-    Raises :class:`InvalidInput` naming every line no condition covers (when no default
-    organization is configured).
+    Raises :class:`InvalidInput` naming every line no condition covers, and the delivery when
+    nothing covers it (when no default organization is configured).
     """
-    distributor = (compiled or catalogue.rules(session)).distributor
+    compiled = compiled or catalogue.rules(session)
+    distributor = compiled.distributor
     limited = {o.id for o in distributor.organizations.values() if o.annual_revenue_limit is not None}
+    errors: list[FieldError] = []
+    item = compiled.delivery if delivery_fee > 0 else None
+    if delivery_fee > 0 and item is None:
+        errors.append(
+            field_error(
+                "delivery_fee",
+                f"The catalogue has no delivery position (an item with SKU {catalogue.DELIVERY_SKU}), "
+                "so the fee cannot go on a receipt; an administrator must add it.",
+            )
+        )
+    # The delivery is assigned like one more line, after the cart's.
+    sold = [(ln.item_id, ln.group_id, VatRate(ln.vat_rate)) for ln in lines]
+    if item is not None:
+        sold.append((item.item_id, item.group_id, VatRate(item.vat_rate)))
 
     def assign_all(revenue: Mapping[int, int]) -> list[dist.Assignment | None]:
         return [
             distributor.assign(
-                ln.item_id,
-                ln.group_id,
-                VatRate(ln.vat_rate),
+                item_id,
+                group_id,
+                rate,
                 ctx,
                 revenue=revenue,
                 default_organization_id=default_organization_id,
             )
-            for ln in lines
+            for item_id, group_id, rate in sold
         ]
 
     # Without revenue nothing falls back, so this names the organizations the conditions chose;
@@ -93,20 +133,19 @@ def split_order(
     chosen = {a.organization_id for a in found if a is not None}
     if chosen & limited:
         found = assign_all(revenue_this_year(session, sorted(limited), ctx.on))
-    errors = [
-        field_error(
-            f"lines.{i}",
-            f"No distribution condition says which organization sells {ln.name} ({ln.sku}); "
-            "an administrator must add one.",
-        )
-        for i, (ln, a) in enumerate(zip(lines, found, strict=True))
+    for_lines, for_delivery = found[: len(lines)], found[len(lines) :]
+    errors += [
+        _uncovered(f"lines.{i}", f"{ln.name} ({ln.sku})")
+        for i, (ln, a) in enumerate(zip(lines, for_lines, strict=True))
         if a is None
     ]
+    if item is not None and for_delivery[0] is None:
+        errors.append(_uncovered("delivery_fee", f"the delivery ({item.name}, {item.sku})"))
     if errors:
         raise InvalidInput(
             "The order cannot be taken: " + "; ".join(e["message"] for e in errors), errors=errors
         )
-    assignments = [a for a in found if a is not None]
+    assignments = [a for a in for_lines if a is not None]
     sale_lines = [
         rcpt.SaleLine(
             position=i,
@@ -119,15 +158,25 @@ def split_order(
         )
         for i, (ln, a) in enumerate(zip(lines, assignments, strict=True))
     ]
+    delivery = None
+    if item is not None:
+        a = for_delivery[0]
+        assert a is not None  # refused above otherwise
+        delivery = DeliveryAssignment(
+            a,
+            item.item_id,
+            item.sku,
+            rcpt.DeliverySale(item.name, delivery_fee, a.organization_id, a.tax_system, a.vat_rate),
+        )
     try:
-        shares = rcpt.share_lines(sale_lines, discount, delivery_fee)
+        shares = rcpt.share_lines(sale_lines, discount)
     except ValueError as exc:
         raise InvalidInput(f"The order cannot be taken: {exc}.") from None
-    receipts = rcpt.receipts_of(sale_lines, shares)
     return SplitOrder(
         lines=[LineAssignment(a, sh) for a, sh in zip(assignments, shares, strict=True)],
-        receipts=receipts,
+        receipts=rcpt.receipts_of(sale_lines, shares, delivery.sale if delivery else None),
         organizations=distributor.organizations,
+        delivery=delivery,
     )
 
 
@@ -146,6 +195,14 @@ def receipt_documents(split: SplitOrder, payment_kind: str) -> list[dict[str, An
     ]
 
 
+def charge_position(charge: OrderCharge) -> rcpt.Position:
+    """The receipt position of a stored delivery, exactly as it was recorded."""
+    rate = VatRate(charge.vat_rate)
+    return rcpt.Position(
+        None, charge.name, 1, charge.amount, charge.amount, rate, charge.vat, rcpt.SUBJECT_SERVICE
+    )
+
+
 def order_receipts(session: Session, order_id: int) -> tuple[Order, list[dict[str, Any]]]:
     """The stored receipts of an order as FFD-1.2-like JSON; 409 for an order taken before
     distribution existed."""
@@ -158,6 +215,9 @@ def order_receipts(session: Session, order_id: int) -> tuple[Order, list[dict[st
         positions.setdefault((ln.organization_id, ln.tax_system), []).extend(
             rcpt.positions_of(ln.position, receipt_label(ln), ln.quantity, ln.amount, VatRate(ln.vat_rate))
         )
+    # Orders taken before the delivery became a position have no charge: their lines carry the fee.
+    for ch in order.charges:
+        positions.setdefault((ch.organization_id, ch.tax_system), []).append(charge_position(ch))
     docs = []
     for stored in order.receipts:
         receipt = rcpt.Receipt(
@@ -243,6 +303,34 @@ class BacktestResult:
     uncovered: dict[int, tuple[int, int]]
 
 
+def _sold_positions(session: Session, start: dt.date, end: dt.date) -> list[Any]:
+    """The positions sold on business days ``start``..``end``, in the order they were taken: each
+    order's lines, then its delivery. Rows: order id, business day, branch, kind, payment, item id,
+    amount, recorded organization."""
+    order = (Order.id, Order.business_date, Order.branch_id, Order.kind, Order.payment_kind)
+    sold = (
+        Order.business_date >= start,
+        Order.business_date <= end,
+        Order.status.not_in([st.value for st in UNSOLD]),
+    )
+    lines = session.execute(
+        select(Order.created_at, OrderLine.position, *order)
+        .add_columns(OrderLine.item_id, OrderLine.amount, OrderLine.organization_id)
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(*sold, OrderLine.amount.is_not(None))
+    ).all()
+    charges = session.execute(
+        select(Order.created_at, *order)
+        .add_columns(OrderCharge.item_id, OrderCharge.amount, OrderCharge.organization_id)
+        .join(OrderCharge, OrderCharge.order_id == Order.id)
+        .where(*sold)
+    ).all()
+    # Replayed by (taken at, order id, position); the delivery after every line of its order.
+    keyed = [((r[0], r[2], r[1]), tuple(r[2:])) for r in lines]
+    keyed += [((r[0], r[1], MAX_LINES), tuple(r[1:])) for r in charges]
+    return [row for _key, row in sorted(keyed, key=lambda kv: kv[0])]
+
+
 def backtest(
     session: Session,
     proposed: Sequence[dist.Condition],
@@ -252,46 +340,18 @@ def backtest(
     replace: bool = False,
     default_organization_id: int | None = None,
 ) -> BacktestResult:
-    """Redistribute the sold lines of business days ``start``..``end`` under ``proposed``
-    conditions (with or instead of the current ones) and compare revenue per organization.
+    """Redistribute the sold lines and deliveries of business days ``start``..``end`` under
+    ``proposed`` conditions (with or instead of the current ones) and compare revenue per
+    organization.
 
     Orders are replayed in the order they were taken, so revenue limits and fallbacks act as
-    they would have; revenue earlier in each year counts as recorded. Writes nothing.
+    they would have; revenue earlier in each year counts as recorded. A delivery counts as one
+    more line (of the catalogue's delivery position). Writes nothing.
     """
     current = [] if replace else [catalogue.condition_of(r) for r in catalogue.list_conditions(session)]
     distributor = catalogue.build_from_rows(session, conditions=[*current, *proposed])
-    items = {
-        i.id: i
-        for i in session.scalars(
-            select(Item).where(
-                Item.id.in_(
-                    select(OrderLine.item_id)
-                    .join(Order, Order.id == OrderLine.order_id)
-                    .where(Order.business_date >= start, Order.business_date <= end)
-                )
-            )
-        )
-    }
-    rows = session.execute(
-        select(
-            Order.id,
-            Order.business_date,
-            Order.branch_id,
-            Order.kind,
-            Order.payment_kind,
-            OrderLine.item_id,
-            OrderLine.amount,
-            OrderLine.organization_id,
-        )
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .where(
-            Order.business_date >= start,
-            Order.business_date <= end,
-            Order.status.not_in([st.value for st in UNSOLD]),
-            OrderLine.amount.is_not(None),
-        )
-        .order_by(Order.created_at, Order.id, OrderLine.position)
-    ).all()
+    rows = _sold_positions(session, start, end)
+    items = {i.id: i for i in session.scalars(select(Item).where(Item.id.in_({r[5] for r in rows})))}
     limited = [o.id for o in distributor.organizations.values() if o.annual_revenue_limit is not None]
     running: dict[int, dict[int, int]] = {}  # year -> organization -> revenue so far
     before: dict[int, int] = defaultdict(int)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from frontoffice.db import publish, utcnow
@@ -128,7 +128,8 @@ class OrderFilter:
 
 
 def list_orders(session: Session, flt: OrderFilter) -> tuple[list[Order], int]:
-    """A page of orders, newest first, and the number of matching orders."""
+    """A page of orders, newest first, and the number of matching orders (with their lines and
+    delivery positions, loaded in one query each)."""
     conditions = []
     if flt.status:
         conditions.append(Order.status.in_(list(flt.status)))
@@ -146,6 +147,7 @@ def list_orders(session: Session, flt: OrderFilter) -> tuple[list[Order], int]:
             .order_by(Order.created_at.desc(), Order.id.desc())
             .limit(flt.per_page)
             .offset((flt.page - 1) * flt.per_page)
+            .options(selectinload(Order.lines), selectinload(Order.charges))
         )
         .unique()
         .all()

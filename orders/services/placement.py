@@ -18,7 +18,7 @@ from frontoffice.phones import InvalidPhone, normalize_phone
 from nomenclature import distribution as dist
 from nomenclature import services as catalogue
 from orders.events import OrderPlaced
-from orders.models import Branch, Order, OrderCounter, OrderEvent, OrderLine, OrderReceipt
+from orders.models import Branch, Order, OrderCharge, OrderCounter, OrderEvent, OrderLine, OrderReceipt
 from orders.ports import PlacementPolicy
 from orders.pricing import MAX_LINES, PricedLine, order_totals
 from orders.services.cart import (
@@ -30,7 +30,7 @@ from orders.services.cart import (
     price_lines,
     valid_coordinates,
 )
-from orders.services.distribution import split_order
+from orders.services.distribution import DeliveryAssignment, split_order
 from orders.services.revenue import add_revenue
 from orders.states import OrderStatus
 
@@ -291,6 +291,23 @@ def place_order(
     return write_draft(session, draft, actor_id=actor_id)
 
 
+def charge_of(delivery: DeliveryAssignment) -> OrderCharge:
+    """The stored delivery position of an order: what its receipt prints, who sells it and why."""
+    sale = delivery.sale
+    return OrderCharge(
+        kind="delivery",
+        item_id=delivery.item_id,
+        sku=delivery.sku,
+        name=sale.name,
+        amount=sale.fee,
+        vat_rate=sale.vat_rate.value,
+        vat=delivery.vat,
+        organization_id=sale.organization_id,
+        tax_system=sale.tax_system.value,
+        condition_id=delivery.assignment.condition_id,
+    )
+
+
 def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = None) -> Order:
     """Write a draft the policies have settled: totals, each line assigned to an organization and
     the order split into receipts, a number, the rows, the policies' hooks, the revenue, ``OrderPlaced``.
@@ -359,12 +376,12 @@ def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = N
             tax_system=la.assignment.tax_system.value,
             condition_id=la.assignment.condition_id,
             discount_share=la.share.discount,
-            delivery_fee_share=la.share.delivery_fee,
             amount=la.share.amount,
             vat=la.share.vat,
         )
         for i, (ln, la) in enumerate(zip(draft.lines, split.lines, strict=True))
     ]
+    order.charges = [charge_of(split.delivery)] if split.delivery is not None else []
     order.receipts = [
         OrderReceipt(
             position=n,

@@ -8,11 +8,10 @@ from sqlalchemy import func, select
 
 from frontoffice.apidocs import iter_endpoints
 from nomenclature.models import DistributionCondition, Item, ItemGroup, ModifierGroup, Organization
+from orders.models import Order
 from tests.conftest import order_body
 
 pytestmark = pytest.mark.usefixtures("catalogue")
-
-MARGHERITA_ID = 1
 
 
 def count(db, model) -> int:
@@ -103,9 +102,10 @@ def test_an_operator_stops_an_item_and_orders_for_it_are_refused_in_that_branch_
     assert client.post("/api/v1/orders", json=order_body(branch_id=2), headers=h).status_code == 201
     listed = client.get("/api/v1/stop-list?branch_id=1", headers=users["backoffice"].headers).json
     assert [(e["sku"], e["reason"]) for e in listed] == [("PZ-MARG", "no dough")]
-    assert client.delete(f"/api/v1/stop-list/1/{MARGHERITA_ID}", headers=h).status_code == 204
+    margherita = listed[0]["item_id"]
+    assert client.delete(f"/api/v1/stop-list/1/{margherita}", headers=h).status_code == 204
     assert client.post("/api/v1/orders", json=order_body(), headers=h).status_code == 201
-    assert client.delete(f"/api/v1/stop-list/1/{MARGHERITA_ID}", headers=h).status_code == 404
+    assert client.delete(f"/api/v1/stop-list/1/{margherita}", headers=h).status_code == 404
 
 
 def test_the_stop_list_refuses_an_unknown_branch_or_item(client, users):
@@ -212,9 +212,88 @@ def test_discount_and_fee_are_spread_so_the_receipts_add_up_to_the_order(client,
     assert data["receipts"][2]["tax_system_code"] == 32
 
 
-def test_receipts_preview_splits_a_cart_without_writing(client, users, db):
-    from orders.models import Order
+def test_the_delivery_is_a_service_position_on_the_receipt_of_its_seller_and_food_keeps_menu_prices(
+    client, users
+):
+    h = users["operator"].headers
+    body = order_body(
+        lines=[{"sku": "PZ-MARG", "quantity": 2}, {"sku": "DR-COLA05", "quantity": 1}], delivery_fee="150.00"
+    )
+    order = client.post("/api/v1/orders", json=body, headers=h).json
+    assert order["total"] == "1377.00"  # 2 × 549 + 129 + 150
+    assert order["delivery"] == {
+        "item_id": order["delivery"]["item_id"],
+        "sku": "DELIVERY",
+        "name": "Delivery",
+        "amount": "150.00",
+        "vat_rate": "vat22",
+        "vat": "27.05",
+        "organization_id": 1,
+        "tax_system": "osn",
+        "condition_id": order["delivery"]["condition_id"],
+    }
+    assert [ln["delivery_fee_share"] for ln in order["lines"]] == ["0.00", "0.00"]
+    data = client.get(f"/api/v1/orders/{order['id']}/receipts", headers=users["backoffice"].headers).json
+    llc, ip = data["receipts"]
+    assert llc["organization"]["name"] == 'LLC "Kazan Food"' and llc["total"] == "1248.00"
+    assert [
+        (i["line"], i["name"], i["quantity"], i["price"], i["vat"], i["subject"]) for i in llc["items"]
+    ] == [
+        (0, "Pizza Margherita 30 cm", 2, "549.00", "198.00", 1),
+        (None, "Delivery", 1, "150.00", "27.05", 4),
+    ]
+    assert [(p["1030"], p["1079"], p["1212"]) for p in llc["ffd"]["1059"]][-1] == ("Delivery", "150.00", 4)
+    assert llc["vat"] == [{"vat_rate": "vat22", "vat_code": 11, "amount": "1248.00", "vat": "225.05"}]
+    assert [(i["name"], i["price"], i["subject"]) for i in ip["items"]] == [("Cola 0.5 l", "129.00", 1)]
+    assert sum(int(r["total"].replace(".", "")) for r in data["receipts"]) == 137700
+    explained = client.get(f"/api/v1/orders/{order['id']}/explain", headers=users["manager"].headers).json
+    assert [(r["position"], r["sku"], r["organization_id"]) for r in explained["recorded"]] == [
+        (0, "PZ-MARG", 1),
+        (1, "DR-COLA05", 2),
+        (2, "DELIVERY", 1),
+    ]
+    assert explained["explanation"]["lines"][2]["winner"] == order["delivery"]["condition_id"]
 
+
+def test_the_delivery_is_no_dish_hidden_from_the_menu_and_refused_as_a_cart_line(client, users, db):
+    h = users["operator"].headers
+    assert "DELIVERY" not in {i["sku"] for i in menu(client, users)["items"]}
+    assert menu(client, users, q="deliv")["items"] == []
+    before = count(db, Order)
+    refused = client.post(
+        "/api/v1/orders", json=order_body(lines=[{"sku": "DELIVERY", "quantity": 1}]), headers=h
+    )
+    assert refused.status_code == 422
+    assert refused.json["errors"][0]["field"] == "lines.0"
+    assert "Delivery (DELIVERY) is the delivery" in refused.json["detail"]
+    assert count(db, Order) == before
+
+
+def test_the_delivery_position_keeps_its_sku_and_stays_on_sale_and_its_name_and_rate_reach_receipts(
+    client, users
+):
+    admin = users["admin"].headers
+    (delivery,) = [i for i in client.get("/api/v1/items", query_string={"q": "DELIVERY"}, headers=admin).json]
+    assert (delivery["unit"], delivery["vat_rate"]) == ("service", "vat22")
+    for change, field in (({"sku": "SHIPPING"}, "sku"), ({"active": False}, "active")):
+        resp = client.patch(f"/api/v1/items/{delivery['id']}", json=change, headers=admin)
+        assert resp.status_code == 422 and resp.json["errors"][0]["field"] == field
+    client.post("/api/v1/orders", json=order_body(delivery_fee="99.00"), headers=users["operator"].headers)
+    changed = {"name": "Доставка", "vat_rate": "vat10"}
+    renamed = client.patch(f"/api/v1/items/{delivery['id']}", json=changed, headers=admin)
+    assert renamed.status_code == 200 and renamed.json["sku"] == "DELIVERY"
+    # The next order's receipt prints the new name and rate (99.00 × 10/110 = 9.00).
+    order = client.post(
+        "/api/v1/orders", json=order_body(delivery_fee="99.00"), headers=users["operator"].headers
+    ).json
+    assert (order["delivery"]["name"], order["delivery"]["vat_rate"], order["delivery"]["vat"]) == (
+        "Доставка",
+        "vat10",
+        "9.00",
+    )
+
+
+def test_receipts_preview_splits_a_cart_without_writing(client, users, db):
     h = users["operator"].headers
     body = {
         "branch_id": 1,
@@ -233,14 +312,57 @@ def test_receipts_preview_splits_a_cart_without_writing(client, users, db):
         "IP Galimova A. R. (drinks)",
     ]
     assert count(db, Order) == 0
+    delivered = client.post("/api/v1/receipts/preview", json={**body, "delivery_fee": "150.00"}, headers=h)
+    assert delivered.json["total"] == "957.00"
+    assert [r["total"] for r in delivered.json["receipts"]] == ["699.00", "258.00"]
+    assert [(i["name"], i["price"], i["subject"]) for i in delivered.json["receipts"][0]["items"]] == [
+        ("Pizza Margherita 30 cm", "549.00", 1),
+        ("Delivery", "150.00", 4),
+    ]
+    assert [ln["amount"] for ln in delivered.json["lines"]] == ["549.00", "258.00"]
+    assert (delivered.json["delivery"]["organization_id"], delivered.json["delivery"]["vat"]) == (1, "27.05")
     pickup = client.post(
         "/api/v1/receipts/preview", json={**body, "kind": "pickup", "delivery_fee": "50.00"}, headers=h
     )
     assert pickup.json["total"] == "807.00"  # no delivery fee on pickup
+    assert pickup.json["delivery"] is None
+    assert all(i["subject"] == 1 for r in pickup.json["receipts"] for i in r["items"])
     assert (
         client.post("/api/v1/receipts/preview", json=body, headers=users["backoffice"].headers).status_code
         == 403
     )
+
+
+def test_a_fee_no_condition_sells_is_refused_naming_the_delivery_and_the_lint_says_so(client, users, db):
+    admin, h = users["admin"].headers, users["operator"].headers
+    for c in client.get("/api/v1/distribution/conditions", headers=admin).json:
+        if c["scope"] == "all" or c["item_id"] is not None:
+            assert (
+                client.delete(f"/api/v1/distribution/conditions/{c['id']}", headers=admin).status_code == 204
+            )
+    drinks = [{"sku": "DR-COLA05", "quantity": 2}]
+    before = count(db, Order)
+    for url, body in (
+        ("/api/v1/orders", order_body(lines=drinks, delivery_fee="99.00")),
+        ("/api/v1/receipts/preview", {"branch_id": 1, "lines": drinks, "delivery_fee": "99.00"}),
+    ):
+        resp = client.post(url, json=body, headers=h)
+        assert resp.status_code == 422, resp.json
+        assert resp.json["errors"] == [
+            {
+                "field": "delivery_fee",
+                "message": "No distribution condition says which organization sells the delivery "
+                "(Delivery, DELIVERY); an administrator must add one.",
+                "type": "value_error",
+            }
+        ]
+    assert count(db, Order) == before
+    free = client.post("/api/v1/orders", json=order_body(lines=drinks, delivery_fee="0.00"), headers=h)
+    assert free.status_code == 201 and free.json["delivery"] is None
+    lint = client.get("/api/v1/distribution/lint", headers=admin).json
+    (delivery,) = [u for u in lint["uncovered"] if u["sku"] == "DELIVERY"]
+    assert delivery["message"].startswith("Delivery is not covered in any delivery context")
+    assert not lint["ok"]
 
 
 def test_an_uncovered_item_is_refused_at_entry_naming_it(client, users, db):
