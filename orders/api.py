@@ -288,7 +288,7 @@ def explain_order(order_id: int) -> OrderExplainOut:
     idempotent=False,
     description="Prices the lines with their modifiers, honours the branch's stop-list and the "
     "distribution conditions, and answers the receipts the order would get. 422 names an item no "
-    "condition covers. Writes nothing.",
+    "condition covers, or whose seller cannot charge its VAT rate. Writes nothing.",
 )
 def preview_receipts(body: ReceiptsPreviewIn) -> ReceiptsPreviewOut:
     """What the receipts of this cart would be if it were ordered now."""

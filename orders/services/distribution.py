@@ -69,7 +69,7 @@ def split_order(
     """Assign every line to an organization and tax system and split the order into receipts.
 
     Raises :class:`InvalidInput` naming every line no condition covers (when no default
-    organization is configured).
+    organization is configured) and every line whose seller cannot charge its VAT rate.
     """
     distributor = (compiled or catalogue.rules(session)).distributor
     limited = {o.id for o in distributor.organizations.values() if o.annual_revenue_limit is not None}
@@ -93,15 +93,22 @@ def split_order(
     chosen = {a.organization_id for a in found if a is not None}
     if chosen & limited:
         found = assign_all(revenue_this_year(session, sorted(limited), ctx.on))
-    errors = [
-        field_error(
-            f"lines.{i}",
-            f"No distribution condition says which organization sells {ln.name} ({ln.sku}); "
-            "an administrator must add one.",
-        )
-        for i, (ln, a) in enumerate(zip(lines, found, strict=True))
-        if a is None
-    ]
+    errors = []
+    for i, (ln, a) in enumerate(zip(lines, found, strict=True)):
+        if a is None:
+            errors.append(
+                field_error(
+                    f"lines.{i}",
+                    f"No distribution condition says which organization sells {ln.name} ({ln.sku}); "
+                    "an administrator must add one.",
+                )
+            )
+        elif (refusal := _vat_refusal(ln, a, distributor)) is not None:
+            errors.append(
+                field_error(
+                    f"lines.{i}", f"{refusal}; an administrator must change the item's rate or the condition."
+                )
+            )
     if errors:
         raise InvalidInput(
             "The order cannot be taken: " + "; ".join(e["message"] for e in errors), errors=errors
@@ -128,6 +135,16 @@ def split_order(
         lines=[LineAssignment(a, sh) for a, sh in zip(assignments, shares, strict=True)],
         receipts=receipts,
         organizations=distributor.organizations,
+    )
+
+
+def _vat_refusal(ln: PricedLine, a: dist.Assignment, distributor: dist.Distributor) -> str | None:
+    """Why the line's seller cannot charge its VAT rate (None when it can): it is refused, not re-rated."""
+    return catalogue.vat_refusal(
+        a,
+        f"{ln.name} ({ln.sku})",
+        distributor.organizations[a.organization_id].name,
+        f"condition #{a.condition_id}" if a.condition_id is not None else None,
     )
 
 
