@@ -98,6 +98,7 @@ def form_context(s: Any) -> dict[str, Any]:
         "ts_codes": {t.value: t.ffd_code for t in TaxSystem},
         "org_names": {o.id: o.name for o in orgs},
         "vat_rates": list(VatRate),
+        "vat_labels": {r.value: r.label for r in VatRate},
         "organizations": orgs,
         "order_kinds": ORDER_KINDS,
         "payment_kinds": PAYMENT_KINDS,
