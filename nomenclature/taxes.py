@@ -4,13 +4,17 @@ Russian rules as of 2026: the standard VAT rate is 22 % from 1 January 2026 (20 
 a patent (ПСН) replaces VAT on the patented activity; the reduced 5 % and 7 % rates exist
 only under the simplified system (УСН) and replace the general 22 %/10 % rates there;
 ОСН, УСН and ЕСХН exclude each other, and only a sole proprietor may add a patent.
+:func:`charge_vat` is the one place that decides the rate a line is charged; docs/taxes.md gives
+the decision case by case with the law.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 STANDARD_RATE_CHANGE = dt.date(2026, 1, 1)
@@ -155,29 +159,94 @@ def allowed_rates(
     )
 
 
-def effective_vat_rate(
+@dataclass(frozen=True)
+class VatCharge:
+    """The VAT rate a line asks for, the rate it is charged, and why they differ.
+
+    ``rate`` is None when the seller cannot charge the asked rate at all: ``problem`` says why,
+    and the line must not be sold that way. ``note`` states a change the law makes (a legacy
+    rate, a special УСН rate, a seller without VAT); a rate is never changed without one.
+    """
+
+    asked: VatRate
+    by_override: bool
+    rate: VatRate | None
+    note: str | None = None
+    problem: str | None = None
+
+    @property
+    def source(self) -> str:
+        """``the condition's VAT override`` or ``the item's rate``, for messages."""
+        return "the condition's VAT override" if self.by_override else "the item's rate"
+
+
+def charge_vat(
     tax_system: TaxSystem,
     pays_vat: bool,
     default_rate: VatRate,
     item_rate: VatRate,
     override: VatRate | None,
     on: dt.date,
-) -> VatRate:
-    """The VAT rate a line carries: the condition's override, else the item's, else the default.
+) -> VatCharge:
+    """The VAT a line is charged when ``tax_system`` sells it on ``on``: the one place that decides.
 
-    Each candidate counts only if the regime allows it on that day; the item's and the
-    default's standard rate (20 %/22 %) follow the rate in force, because the catalogue
-    means "the standard rate", not a number frozen in time.
+    The line asks for the condition's override, else the item's rate. Then, by the law
+    (docs/taxes.md gives the citations):
+
+    - a patent (НК РФ ст. 346.43 п. 11) and a seller that does not pay VAT (exempt under
+      ст. 145, or a УСН payer under the threshold) sell without VAT, whatever the rate asked;
+    - a УСН payer on a special rate (ст. 164 п. 8) charges it instead of 22 %, 20 %, 10 % and
+      the other special rate; 0 % and "without VAT" stand;
+    - on the general rates the standard rate follows the day (20 % until 2025, 22 % from 2026,
+      ст. 164 п. 3), 10 %, 0 % and "without VAT" stand, and 5 % or 7 % cannot be charged: they
+      exist only for a УСН payer who chose them, and do not say whether the goods are at 10 % or
+      at the standard rate — a problem, never a guess.
     """
-    allowed = allowed_rates(tax_system, pays_vat, default_rate, on)
-    if allowed == {VatRate.NONE}:
-        return VatRate.NONE
-    item = standard_rate(on) if item_rate in STANDARD_RATES else item_rate
-    default = standard_rate(on) if default_rate in STANDARD_RATES else default_rate
-    for candidate in (override, item, default):
-        if candidate is not None and candidate in allowed:
-            return candidate
-    return standard_rate(on)
+    asked = override if override is not None else item_rate
+    charge = functools.partial(VatCharge, asked, override is not None)
+    if tax_system is TaxSystem.PSN or not pays_vat:
+        if asked is VatRate.NONE:
+            return charge(VatRate.NONE)
+        why = (
+            "a patent (ПСН) replaces VAT on the patented activity (НК РФ ст. 346.43 п. 11)"
+            if tax_system is TaxSystem.PSN
+            else "the organization does not pay VAT (exempt, НК РФ ст. 145)"
+        )
+        return charge(VatRate.NONE, f"{asked.label} is sold without VAT: {why}")
+    if tax_system in USN and default_rate in SPECIAL_USN_RATES:
+        if asked in (VatRate.VAT0, VatRate.NONE, default_rate):
+            return charge(asked)
+        return charge(
+            default_rate,
+            f"{asked.label} is charged as {default_rate.label}: a УСН payer on the special "
+            f"{default_rate.label} rate charges it instead of 10 % and the standard rate "
+            f"(НК РФ ст. 164 п. 8)",
+        )
+    if asked in SPECIAL_USN_RATES:
+        return charge(
+            None,
+            problem=f"{asked.label} exists only for a УСН payer who chose that special rate "
+            f"(НК РФ ст. 164 п. 8); under {tax_system.label} a sale is at {standard_rate(on).label}, "
+            f"10 %, 0 % or without VAT",
+        )
+    note = standard_rate_note(asked, on)
+    return charge(standard_rate(on), note) if note else charge(asked)
+
+
+def standard_rate_note(rate: VatRate, on: dt.date) -> str | None:
+    """How a standard rate not in force on ``on`` is charged (None when ``rate`` is charged as it is).
+
+    The catalogue's 20 % and 22 % both mean "the standard rate": 20 % until 31 December 2025
+    and 22 % from 1 January 2026 (НК РФ ст. 164 п. 3 as amended by Federal Law No. 425-FZ).
+    """
+    if rate is VatRate.VAT20 and on >= STANDARD_RATE_CHANGE:
+        return (
+            "20 % (legacy): charged as 22 % from 1 January 2026 "
+            "(НК РФ ст. 164 п. 3 as amended by Federal Law No. 425-FZ)"
+        )
+    if rate is VatRate.VAT22 and on < STANDARD_RATE_CHANGE:
+        return "22 % is in force from 1 January 2026: charged as 20 % until then"
+    return None
 
 
 def tax_system_problems(tax_systems: Sequence[TaxSystem], sole_proprietor: bool) -> list[str]:

@@ -292,7 +292,8 @@ def explain_order(order_id: int) -> OrderExplainOut:
     idempotent=False,
     description="Prices the lines with their modifiers, honours the branch's stop-list and the "
     "distribution conditions, and answers the receipts the order would get, the delivery fee as a "
-    "position of its own. 422 names an item (or the delivery) no condition covers. Writes nothing.",
+    "position of its own. 422 names an item (or the delivery) no condition covers, or whose seller "
+    "cannot charge its VAT rate. Writes nothing.",
 )
 def preview_receipts(body: ReceiptsPreviewIn) -> ReceiptsPreviewOut:
     """What the receipts of this cart would be if it were ordered now."""

@@ -22,6 +22,7 @@ from nomenclature.api.common import (
     not_null,
     options_in_minor_units,
     service_fields,
+    today,
 )
 from nomenclature.models import Item
 from nomenclature.schemas import (
@@ -88,7 +89,7 @@ def list_groups() -> list[GroupOut]:
 def create_group(body: GroupIn) -> GroupOut:
     """Add a group under a parent (or at the top)."""
     with current_kernel().db.unit_of_work() as s:
-        return GroupOut.of(services.save_group(s, None, service_fields(body, partial=False)))
+        return GroupOut.of(services.save_group(s, None, service_fields(body, partial=False), on=today()))
 
 
 @endpoint(
@@ -101,13 +102,14 @@ def create_group(body: GroupIn) -> GroupOut:
     summary="Change an item group",
     tags=TAGS,
     errors=(404,),
-    description="Moving a group under one of its own subgroups is refused (422).",
+    description="Moving a group under one of its own subgroups is refused (422), and so is a move that "
+    "would give its items to an organization that cannot charge their VAT rate.",
 )
 def update_group(group_id: int, body: GroupPatch) -> GroupOut:
     """Rename, move, reorder, switch off."""
     data = not_null(service_fields(body, partial=True), "name", "position", "active")
     with current_kernel().db.unit_of_work() as s:
-        return GroupOut.of(services.save_group(s, group_id, data))
+        return GroupOut.of(services.save_group(s, group_id, data, on=today()))
 
 
 @endpoint(
@@ -158,11 +160,13 @@ def get_item(item_id: int) -> ItemOut:
     summary="Create an item",
     tags=TAGS,
     errors=(409,),
+    description="Refused (422) when a condition that would decide the item gives it to an organization "
+    "that cannot charge its VAT rate (e.g. 5 % under ОСН); the message names the condition and the law.",
 )
 def create_item(body: ItemIn) -> ItemOut:
     """Add an item; the SKU must be new."""
     with current_kernel().db.unit_of_work() as s:
-        return ItemOut.of(services.save_item(s, None, service_fields(body, partial=False)))
+        return ItemOut.of(services.save_item(s, None, service_fields(body, partial=False), on=today()))
 
 
 @endpoint(
@@ -175,7 +179,9 @@ def create_item(body: ItemIn) -> ItemOut:
     summary="Change an item",
     tags=TAGS,
     errors=(404, 409),
-    description="`active: false` takes an item off sale; items are never deleted (orders refer to them).",
+    description="`active: false` takes an item off sale; items are never deleted (orders refer to them). "
+    "A new VAT rate, group or return to sale is refused (422) when a condition that would decide the "
+    "item gives it to an organization that cannot charge its rate; the message names the condition.",
 )
 def update_item(item_id: int, body: ItemPatch) -> ItemOut:
     """Change price, group, modifiers, …"""
@@ -190,7 +196,7 @@ def update_item(item_id: int, body: ItemPatch) -> ItemOut:
         "active",
     )
     with current_kernel().db.unit_of_work() as s:
-        return ItemOut.of(services.save_item(s, item_id, data))
+        return ItemOut.of(services.save_item(s, item_id, data, on=today()))
 
 
 # --- modifiers ----------------------------------------------------------------------------------

@@ -85,6 +85,8 @@ def create_organization(body: OrganizationIn) -> OrganizationOut:
     summary="Change an organization",
     tags=DIST_TAGS,
     errors=(404, 409),
+    description="Checked as when it is created; a new VAT regime is also refused (422) when its "
+    "conditions give it items whose VAT rate it could no longer charge.",
 )
 def update_organization(org_id: int, body: OrganizationPatch) -> OrganizationOut:
     """Change the tax systems, VAT, revenue limit, fallback, …"""
@@ -145,13 +147,17 @@ def get_condition(condition_id: int) -> ConditionOut:
     summary="Create a distribution condition",
     tags=DIST_TAGS,
     description="Refused (422) for an unknown group, item, organization or branch, a tax system the "
-    "organization does not apply, a VAT override its regime forbids, or a period that ends before it starts.",
+    "organization does not apply, a VAT override its regime forbids, a period that ends before it starts, "
+    "or (field `vat_rate`) items on sale it would decide whose VAT rate the organization cannot charge "
+    "(5 % or 7 % under the general rates), named with the law.",
 )
 def create_condition(body: ConditionIn, actor: User) -> ConditionOut:
     """Add a condition."""
     with current_kernel().db.unit_of_work() as s:
         return ConditionOut.of(
-            services.save_condition(s, None, service_fields(body, partial=False), actor_id=actor.id)
+            services.save_condition(
+                s, None, service_fields(body, partial=False), actor_id=actor.id, on=today()
+            )
         )
 
 
@@ -165,6 +171,7 @@ def create_condition(body: ConditionIn, actor: User) -> ConditionOut:
     summary="Change a distribution condition",
     tags=DIST_TAGS,
     errors=(404,),
+    description="The whole condition is checked again, as when it is created.",
 )
 def update_condition(condition_id: int, body: ConditionPatch, actor: User) -> ConditionOut:
     """Change any field; the whole condition is checked again."""
@@ -180,7 +187,7 @@ def update_condition(condition_id: int, body: ConditionPatch, actor: User) -> Co
         "payment_kinds",
     )
     with current_kernel().db.unit_of_work() as s:
-        return ConditionOut.of(services.save_condition(s, condition_id, data, actor_id=actor.id))
+        return ConditionOut.of(services.save_condition(s, condition_id, data, actor_id=actor.id, on=today()))
 
 
 @endpoint(
@@ -250,7 +257,8 @@ def explain_cart(s: Any, body: ExplainIn) -> ExplainOut:
     tags=DIST_TAGS,
     idempotent=False,
     description="For every line: the assignment, the winning condition and every condition whose scope "
-    "covers the item, with why each lost or did not apply.",
+    "covers the item, with why each lost or did not apply; the item's VAT rate, the rate charged and why "
+    "they differ, or the problem when the seller cannot charge it.",
 )
 def explain(body: ExplainIn) -> ExplainOut:
     """Explain a cart."""
@@ -260,8 +268,8 @@ def explain(body: ExplainIn) -> ExplainOut:
 
 def lint_report(s: Any, on: dt.date) -> LintOut:
     """The lint inside an open session (shared by the API and the admin page)."""
-    data = services.lint(s, on)
-    ok = not (data["ambiguous"] or data["uncovered"] or data["problems"])
+    data = services.lint(s, on, default_organization_id=current_kernel().settings.default_organization_id)
+    ok = not (data["ambiguous"] or data["uncovered"] or data["problems"] or data["vat"])
     return LintOut.model_validate({**data, "ok": ok})
 
 
@@ -271,7 +279,7 @@ def lint_report(s: Any, on: dt.date) -> LintOut:
     roles=READ,
     query=LintQuery,
     response=LintOut,
-    summary="Ambiguous conditions and uncovered items",
+    summary="Ambiguous conditions, uncovered items, VAT rates a seller cannot charge",
     tags=DIST_TAGS,
 )
 def lint(query: LintQuery) -> LintOut:

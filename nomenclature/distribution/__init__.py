@@ -9,8 +9,9 @@ the newer condition.
 The plain values live in :mod:`~nomenclature.distribution.conditions` and
 :mod:`~nomenclature.distribution.groups`, the compiled index and explanations in
 :mod:`~nomenclature.distribution.index`, who sells a line (organizations, revenue-limit
-fallback, VAT) in :mod:`~nomenclature.distribution.assignment`, and the lint in
-:mod:`~nomenclature.distribution.lint`. This package re-exports their public names.
+fallback, VAT) in :mod:`~nomenclature.distribution.assignment`, and the lint (with the VAT
+rates a seller cannot charge) in :mod:`~nomenclature.distribution.lint`. This package re-exports
+their public names.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from nomenclature.distribution.assignment import (
     OrganizationProfile,
     build_distributor,
     condition_unusable,
+    fallback_sellers,
     take_over,
 )
 from nomenclature.distribution.conditions import (
@@ -39,7 +41,16 @@ from nomenclature.distribution.groups import (
     would_make_cycle,
 )
 from nomenclature.distribution.index import Considered, DistributionIndex, Explanation
-from nomenclature.distribution.lint import Ambiguity, Gap, ambiguities, coverage_gaps
+from nomenclature.distribution.lint import (
+    Ambiguity,
+    Gap,
+    Place,
+    RateConflict,
+    ambiguities,
+    coverage_gaps,
+    rate_conflicts,
+    sale_places,
+)
 
 __all__ = [
     "MAX_GROUP_DEPTH",
@@ -56,14 +67,19 @@ __all__ = [
     "GroupCycle",
     "GroupTree",
     "OrganizationProfile",
+    "Place",
+    "RateConflict",
     "SaleContext",
     "Scope",
     "ambiguities",
     "build_distributor",
     "condition_unusable",
     "coverage_gaps",
+    "fallback_sellers",
     "find_cycle",
     "precedence",
+    "rate_conflicts",
+    "sale_places",
     "take_over",
     "would_make_cycle",
 ]

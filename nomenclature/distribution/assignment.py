@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from nomenclature.distribution.conditions import Condition, SaleContext
 from nomenclature.distribution.groups import GroupTree
 from nomenclature.distribution.index import DistributionIndex
-from nomenclature.taxes import TaxSystem, VatRate, effective_vat_rate
+from nomenclature.taxes import TaxSystem, VatCharge, VatRate, charge_vat
 
 
 @dataclass(frozen=True)
@@ -35,15 +35,44 @@ class OrganizationProfile:
 
 @dataclass(frozen=True)
 class Assignment:
-    """Who sells a line: organization, tax system, VAT rate, and what decided it."""
+    """Who sells a line: organization, tax system, the VAT charged, and what decided it."""
 
     organization_id: int
     tax_system: TaxSystem
-    vat_rate: VatRate
+    vat: VatCharge
     condition_id: int | None
     decided_by: str  # "condition" or "default organization"
     fallback_from: tuple[int, ...] = ()
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def vat_rate(self) -> VatRate:
+        """The rate the line is charged; ``ValueError`` when the seller cannot charge it
+        (:attr:`vat_problem` says why: such a line must be refused, never re-rated)."""
+        if self.vat.rate is None:
+            raise ValueError(self.vat.problem)
+        return self.vat.rate
+
+    @property
+    def vat_problem(self) -> str | None:
+        """Why the seller cannot charge the line's VAT rate (None when it can)."""
+        return self.vat.problem
+
+
+def _fallback(
+    org: OrganizationProfile,
+    tax_system: TaxSystem,
+    organizations: Mapping[int, OrganizationProfile],
+    passed: Collection[int],
+) -> tuple[OrganizationProfile, TaxSystem] | None:
+    """Who takes over from ``org`` at its annual limit, under which tax system (None: nobody can)."""
+    if org.annual_revenue_limit is None or org.fallback_organization_id is None:
+        return None
+    nxt = organizations.get(org.fallback_organization_id)
+    if nxt is None or not nxt.active or nxt.id in passed:
+        return None
+    ts = org.fallback_tax_system
+    return nxt, ts if ts is not None and ts in nxt.tax_systems else nxt.main_tax_system
 
 
 def take_over(
@@ -65,19 +94,31 @@ def take_over(
         and revenue.get(org.id, 0) >= org.annual_revenue_limit
         and org.fallback_organization_id is not None
     ):
-        nxt = organizations.get(org.fallback_organization_id)
-        if nxt is None or not nxt.active or nxt.id in passed or nxt.id == organization_id:
+        step = _fallback(org, tax_system, organizations, {*passed, org.id})
+        if step is None:
             notes.append(f"{org.name} reached its annual limit but its fallback cannot take over")
             break
+        nxt, tax_system = step
         notes.append(
             f"{org.name} reached its annual revenue limit ({revenue.get(org.id, 0)} ≥ "
             f"{org.annual_revenue_limit} kopecks): {nxt.name} takes over"
         )
         passed.append(org.id)
-        ts = org.fallback_tax_system
-        tax_system = ts if ts is not None and ts in nxt.tax_systems else nxt.main_tax_system
         org = nxt
     return org.id, tax_system, tuple(passed), tuple(notes)
+
+
+def fallback_sellers(
+    organization_id: int, tax_system: TaxSystem, organizations: Mapping[int, OrganizationProfile]
+) -> list[tuple[OrganizationProfile, TaxSystem]]:
+    """Who sells in turn, with the tax system, as each seller before reaches its annual limit."""
+    found: list[tuple[OrganizationProfile, TaxSystem]] = []
+    org, seen = organizations[organization_id], {organization_id}
+    while (step := _fallback(org, tax_system, organizations, seen)) is not None:
+        org, tax_system = step
+        seen.add(org.id)
+        found.append(step)
+    return found
 
 
 @dataclass
@@ -118,13 +159,10 @@ class Distributor:
             return None
         final_id, final_ts, passed, notes = take_over(org_id, tax_system, self.organizations, revenue or {})
         org = self.organizations[final_id]
-        rate = effective_vat_rate(
-            final_ts, org.pays_vat, org.default_vat_rate, item_vat_rate, override, ctx.on
-        )
         return Assignment(
             organization_id=final_id,
             tax_system=final_ts,
-            vat_rate=rate,
+            vat=charge_vat(final_ts, org.pays_vat, org.default_vat_rate, item_vat_rate, override, ctx.on),
             condition_id=cond.id if cond is not None else None,
             decided_by=decided,
             fallback_from=passed,

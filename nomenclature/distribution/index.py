@@ -146,6 +146,7 @@ class DistributionIndex:
             chain = entry[1]
         else:
             chain = self._line_chain(item_id, group_id)
+        # _winner's walk, inlined: this is the hot path of every sale (bench/distribution.py).
         day = ctx.on.toordinal()
         branch, kind, payment = ctx.branch_id, ctx.order_kind, ctx.payment_kind
         for lo, hi, bs, ks, ps, c in chain:
@@ -160,17 +161,40 @@ class DistributionIndex:
 
     def resolve_group(self, group_id: int | None, ctx: SaleContext) -> Condition | None:
         """The winning condition for an item of ``group_id`` that has no conditions of its own."""
-        day = ctx.on.toordinal()
-        branch, kind, payment = ctx.branch_id, ctx.order_kind, ctx.payment_kind
-        for lo, hi, bs, ks, ps, c in self._group_chain(group_id):
-            if (
-                lo <= day <= hi
-                and (bs is None or branch in bs)
-                and (ks is None or kind in ks)
-                and (ps is None or payment in ps)
-            ):
-                return c
-        return None
+        return _winner(
+            self._group_chain(group_id), ctx.on.toordinal(), ctx.branch_id, ctx.order_kind, ctx.payment_kind
+        )
+
+    def deciders(
+        self,
+        item_id: int | None,
+        group_id: int | None,
+        places: Iterable[tuple[int | None, str | None, str | None]],
+        since: dt.date | None = None,
+    ) -> set[Condition | None]:
+        """Every condition that decides a line of the item in some place ``(branch, order kind,
+        payment kind)`` on some day from ``since`` (any day when None); None among them: some
+        sale there has no condition.
+
+        ``item_id`` None is a new item, which only its group's conditions cover. The winner can
+        change only on a day a candidate starts or the day after one ends, so those days suffice.
+        """
+        if item_id is None:
+            chain = self._group_chain(group_id)
+        else:
+            entry = self._lines.get(item_id)
+            chain = (
+                entry[1]
+                if entry is not None and entry[0] == group_id
+                else self._line_chain(item_id, group_id)
+            )
+        start = since.toordinal() if since is not None else _MIN_DAY
+        days = {start} | {d for cand in chain for d in (cand[0], cand[1] + 1) if start < d <= _MAX_DAY}
+        found: set[Condition | None] = set()
+        for branch, kind, payment in places:
+            for day in days:
+                found.add(_winner(chain, day, branch, kind, payment))
+        return found
 
     def has_own_conditions(self, item_id: int) -> bool:
         """True if live conditions name this item itself."""
@@ -218,6 +242,21 @@ class DistributionIndex:
                         Considered(c, name(label), "lost", _why_lost(c, rank, winner, winner_rank))
                     )
         return Explanation(winner, considered)
+
+
+def _winner(
+    chain: tuple[_Compiled, ...], day: int, branch: int | None, kind: str | None, payment: str | None
+) -> Condition | None:
+    """The first candidate of ``chain`` that applies to a sale on the day (an ordinal) and place."""
+    for lo, hi, bs, ks, ps, c in chain:
+        if (
+            lo <= day <= hi
+            and (bs is None or branch in bs)
+            and (ks is None or kind in ks)
+            and (ps is None or payment in ps)
+        ):
+            return c
+    return None
 
 
 def _why_won(label: str) -> str:

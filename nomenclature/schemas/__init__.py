@@ -52,6 +52,7 @@ from nomenclature.schemas.distribution import (
     OrganizationPatch,
     PaymentKind,
     UncoveredOut,
+    VatConflictOut,
 )
 from nomenclature.schemas.receipts import ReceiptItemOut, ReceiptOrganizationOut, ReceiptOut, ReceiptVatOut
 
@@ -102,4 +103,5 @@ __all__ = [
     "StopListQuery",
     "StopOut",
     "UncoveredOut",
+    "VatConflictOut",
 ]

@@ -222,8 +222,17 @@ class AssignmentOut(BaseModel):
     organization: str
     tax_system: str
     tax_system_code: int
-    vat_rate: str
-    vat_code: int
+    asked_vat_rate: str = Field(description="The condition's VAT override, else the item's rate.")
+    vat_by_override: bool
+    vat_rate: str | None = Field(
+        description="The rate charged; null when the seller cannot charge the asked rate (see the "
+        "line's problem): such a line is refused, never re-rated."
+    )
+    vat_code: int | None = Field(description="FFD tag 1199 code of the rate charged.")
+    vat_note: str | None = Field(
+        description="Why the rate charged differs from the one asked (a legacy rate, a special УСН "
+        "rate, a seller without VAT), with the law."
+    )
     condition_id: int | None
     decided_by: str
     fallback_from: list[int]
@@ -239,8 +248,12 @@ class ExplainedLineOut(BaseModel):
     name: str
     group_path: list[str]
     winner: int | None
+    item_vat_rate: str = Field(description="The item's rate in the catalogue.")
     assignment: AssignmentOut | None
-    problem: str | None
+    problem: str | None = Field(
+        description="Why the line cannot be sold here: no condition covers it, or its seller cannot "
+        "charge its VAT rate."
+    )
     considered: list[ConsideredOut]
 
 
@@ -298,11 +311,32 @@ class ConditionProblemOut(BaseModel):
     message: str
 
 
+class VatConflictOut(BaseModel):
+    """An item a condition (or the default organization) gives to a seller that cannot charge its rate."""
+
+    condition_id: int | None = Field(
+        description="Null: no condition decides, the default organization sells."
+    )
+    item_id: int
+    sku: str
+    name: str
+    organization_id: int
+    organization: str
+    tax_system: str
+    vat_rate: str = Field(description="The rate asked: the condition's override, else the item's.")
+    by_override: bool
+    message: str
+
+
 class LintOut(BaseModel):
-    """Ambiguous conditions, uncovered items, broken conditions."""
+    """Ambiguous conditions, uncovered items, broken conditions, VAT rates a seller cannot charge."""
 
     on: dt.date
     ok: bool
     ambiguous: list[AmbiguityOut]
     uncovered: list[UncoveredOut]
     problems: list[ConditionProblemOut]
+    vat: list[VatConflictOut] = Field(
+        description="Every (condition, item) pair from this day on whose seller, or the organization "
+        "taking over at its revenue limit, cannot charge the item's VAT rate."
+    )

@@ -60,6 +60,7 @@ from nomenclature.services.modifiers import (
 )
 from nomenclature.services.organizations import get_organization, list_organizations, save_organization
 from nomenclature.services.stoplist import resume_item, stop_item, stop_list
+from nomenclature.services.vat import vat_refusal
 
 __all__ = [
     "BRANCHES",
@@ -120,4 +121,5 @@ __all__ = [
     "stop_item",
     "stop_list",
     "stopped_items",
+    "vat_refusal",
 ]

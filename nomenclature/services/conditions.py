@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +15,14 @@ from nomenclature.distribution import ORDER_KINDS, PAYMENT_KINDS, Scope
 from nomenclature.models import DistributionCondition, Item, ItemGroup, Organization
 from nomenclature.services.branches import check_branches
 from nomenclature.services.checks import refuse
-from nomenclature.services.compiled import mark_changed, profile_of
+from nomenclature.services.compiled import (
+    build_from_rows,
+    condition_of,
+    mark_changed,
+    profile_of,
+    proposed_condition,
+)
+from nomenclature.services.vat import active_items, condition_conflicts_error, find_conflicts, line_of
 from nomenclature.taxes import parse_tax_system, parse_vat_rate, target_problems
 
 
@@ -115,10 +123,47 @@ def condition_problems(session: Session, values: Mapping[str, Any]) -> list[Fiel
     return errors
 
 
+def condition_vat_problems(
+    session: Session,
+    condition_id: int | None,
+    values: Mapping[str, Any],
+    created_at: dt.datetime,
+    on: dt.date | None,
+) -> list[FieldError]:
+    """Why the checked condition ``values`` cannot be saved as to VAT: items on sale it would decide
+    (on some day from ``on``, any day when None) whose rate its organization cannot charge."""
+    proposed = proposed_condition(condition_id or 0, values, created_at)
+    if not proposed.active:
+        return []
+    others = [condition_of(r) for r in session.scalars(select(DistributionCondition)) if r.id != condition_id]
+    dist = build_from_rows(session, conditions=[*others, proposed])
+    items = active_items(session)
+    if proposed.scope is Scope.ITEM:
+        items = [i for i in items if i.id == proposed.target_id]
+    elif proposed.scope is Scope.GROUP and proposed.target_id is not None:
+        subtree = dist.index.tree.subtree(proposed.target_id)
+        items = [i for i in items if i.group_id in subtree]
+    conflicts = find_conflicts(
+        session,
+        dist,
+        [line_of(i) for i in items],
+        on or utcnow().date(),
+        since=on,
+        deciding=lambda c: c.id == proposed.id,
+    )
+    return condition_conflicts_error(conflicts, {i.id: i for i in items})
+
+
 def save_condition(
-    session: Session, condition_id: int | None, fields: Mapping[str, Any], *, actor_id: int | None = None
+    session: Session,
+    condition_id: int | None,
+    fields: Mapping[str, Any],
+    *,
+    actor_id: int | None = None,
+    on: dt.date | None = None,
 ) -> DistributionCondition:
-    """Create or change a condition after checking the scope, target, filters and period."""
+    """Create or change a condition after checking the scope, target, filters, period and that its
+    organization can charge the VAT of every item on sale it would decide from ``on``."""
     cond = (
         DistributionCondition(
             branch_ids=[], order_kinds=[], payment_kinds=[], priority=0, active=True, name=""
@@ -135,6 +180,10 @@ def save_condition(
     elif fields.get("scope") == "item" and "group_id" not in fields:
         values["group_id"] = None
     refuse("The condition cannot be saved", condition_problems(session, values))
+    created_at = cond.created_at or utcnow()
+    refuse(
+        "The condition cannot be saved", condition_vat_problems(session, condition_id, values, created_at, on)
+    )
     values["name"] = str(values.get("name") or "").strip()
     values["vat_rate"] = values.get("vat_rate") or None
     values["branch_ids"] = sorted(set(values.get("branch_ids") or []))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from nomenclature.distribution import (
     Assignment,
+    Condition,
     Gap,
     SaleContext,
     ambiguities,
@@ -21,6 +22,7 @@ from nomenclature.models import Item, ItemGroup, Organization
 from nomenclature.services.branches import active_branch_ids, branch_names
 from nomenclature.services.compiled import distributor
 from nomenclature.services.delivery import DELIVERY_SKU
+from nomenclature.services.vat import describe_conflict, find_conflicts, item_label, line_of, vat_refusal
 from nomenclature.taxes import VatRate, target_problems
 
 
@@ -30,16 +32,20 @@ def organization_names(session: Session) -> dict[int, str]:
 
 
 def describe_assignment(a: Assignment | None, names: Mapping[int, str]) -> dict[str, Any] | None:
-    """An assignment as JSON for people."""
+    """An assignment as JSON for people: the VAT asked for, the VAT charged and why they differ."""
     if a is None:
         return None
+    charged = a.vat.rate
     return {
         "organization_id": a.organization_id,
         "organization": names.get(a.organization_id, str(a.organization_id)),
         "tax_system": a.tax_system.value,
         "tax_system_code": a.tax_system.ffd_code,
-        "vat_rate": a.vat_rate.value,
-        "vat_code": a.vat_rate.ffd_code,
+        "asked_vat_rate": a.vat.asked.value,
+        "vat_by_override": a.vat.by_override,
+        "vat_rate": charged.value if charged is not None else None,
+        "vat_code": charged.ffd_code if charged is not None else None,
+        "vat_note": a.vat.note,
         "condition_id": a.condition_id,
         "decided_by": a.decided_by,
         "fallback_from": list(a.fallback_from),
@@ -86,10 +92,9 @@ def explain_lines(
                 "name": item.name,
                 "group_path": [groups.get(g, str(g)) for g in reversed(dist.index.tree.chain(item.group_id))],
                 "winner": exp.winner.id if exp.winner else None,
+                "item_vat_rate": item.vat_rate,
                 "assignment": describe_assignment(assignment, names),
-                "problem": None
-                if assignment is not None
-                else f"No distribution condition covers {item.name} ({item.sku}) in this context",
+                "problem": _line_problem(item, assignment, exp.winner, names),
                 "considered": [
                     {
                         "condition_id": c.condition.id,
@@ -121,8 +126,20 @@ def delivery_uncovered(gap: Gap) -> str:
     )
 
 
-def lint(session: Session, on: dt.date) -> dict[str, Any]:
-    """Ambiguous conditions, items some sale contexts leave uncovered, and conditions that cannot win."""
+def _line_problem(
+    item: Item, a: Assignment | None, winner: Condition | None, names: Mapping[int, str]
+) -> str | None:
+    """Why the line cannot be sold in this context: nothing covers it, or its seller cannot
+    charge its VAT rate (None when it can be sold)."""
+    if a is None:
+        return f"No distribution condition covers {item_label(item)} in this context"
+    condition = winner.label if winner is not None and a.condition_id is not None else None
+    return vat_refusal(a, item_label(item), names.get(a.organization_id, str(a.organization_id)), condition)
+
+
+def lint(session: Session, on: dt.date, *, default_organization_id: int | None = None) -> dict[str, Any]:
+    """Ambiguous conditions, items some sale contexts leave uncovered, conditions that cannot win,
+    and lines (from ``on`` on) given to a seller that cannot charge their VAT rate."""
     dist = distributor(session)
     conditions = dist.index.conditions
     names = organization_names(session)
@@ -188,4 +205,28 @@ def lint(session: Session, on: dt.date) -> dict[str, Any]:
             for g in gaps
         ],
         "problems": problems,
+        "vat": [
+            {
+                "condition_id": c.condition.id if c.condition is not None else None,
+                "item_id": c.item_id,
+                "sku": by_id[c.item_id].sku,
+                "name": by_id[c.item_id].name,
+                "organization_id": c.seller.id,
+                "organization": c.seller.name,
+                "tax_system": c.tax_system.value,
+                "vat_rate": c.vat.asked.value,
+                "by_override": c.vat.by_override,
+                "message": describe_conflict(c, item_label(by_id[c.item_id])),
+            }
+            for c in find_conflicts(
+                session,
+                dist,
+                [line_of(i) for i in items],
+                on,
+                since=on,
+                default_organization_id=default_organization_id,
+                fallbacks=True,
+            )
+            if c.item_id is not None
+        ],
     }

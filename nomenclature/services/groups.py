@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, FieldError, NotFound, field_error
 from nomenclature.distribution import MAX_GROUP_DEPTH, GroupTree, would_make_cycle
 from nomenclature.models import DistributionCondition, Item, ItemGroup
 from nomenclature.services.checks import refuse
-from nomenclature.services.compiled import group_parents, mark_changed
+from nomenclature.services.compiled import build_from_rows, group_parents, mark_changed
+from nomenclature.services.vat import active_items, conflict_error, find_conflicts, item_label, line_of
 
 
 def get_group(session: Session, group_id: int) -> ItemGroup:
@@ -28,8 +31,11 @@ def list_groups(session: Session) -> list[ItemGroup]:
     return list(session.scalars(select(ItemGroup).order_by(ItemGroup.position, ItemGroup.name, ItemGroup.id)))
 
 
-def save_group(session: Session, group_id: int | None, fields: Mapping[str, Any]) -> ItemGroup:
-    """Create (``group_id`` None) or change a group; refuses unknown parents and cycles."""
+def save_group(
+    session: Session, group_id: int | None, fields: Mapping[str, Any], *, on: dt.date | None = None
+) -> ItemGroup:
+    """Create (``group_id`` None) or change a group; refuses unknown parents, cycles, and a move
+    that would give its items (from ``on``) to a seller that cannot charge their VAT rate."""
     group = ItemGroup(name="", position=0, active=True) if group_id is None else get_group(session, group_id)
     errors: list[FieldError] = []
     name = fields.get("name", group.name)
@@ -51,6 +57,7 @@ def save_group(session: Session, group_id: int | None, fields: Mapping[str, Any]
             if depth > MAX_GROUP_DEPTH:
                 errors.append(field_error("parent_id", f"groups nest at most {MAX_GROUP_DEPTH} levels deep"))
     refuse("The group cannot be saved", errors)
+    moved = group_id is not None and parent_id != group.parent_id
     group.name = str(name).strip()
     group.parent_id = parent_id
     if "position" in fields:
@@ -59,8 +66,24 @@ def save_group(session: Session, group_id: int | None, fields: Mapping[str, Any]
         group.active = fields["active"]
     session.add(group)
     session.flush()
+    if moved:
+        refuse("The group cannot be moved", _vat_errors(session, group, on))
     mark_changed(session)
     return group
+
+
+def _vat_errors(session: Session, group: ItemGroup, on: dt.date | None) -> list[FieldError]:
+    """Why the group cannot stand where it now is (the move is flushed, not committed): the
+    conditions there give its items to a seller that cannot charge their VAT rate."""
+    dist = build_from_rows(session)
+    subtree = dist.index.tree.subtree(group.id)
+    items = [i for i in active_items(session) if i.group_id in subtree]
+    conflicts = find_conflicts(session, dist, [line_of(i) for i in items], on or utcnow().date(), since=on)
+    lead = (
+        f"under its new parent the items of {group.name} would be sold by an organization that "
+        "cannot charge their VAT rate"
+    )
+    return conflict_error("parent_id", lead, conflicts, {i.id: item_label(i) for i in items})
 
 
 def delete_group(session: Session, group_id: int) -> None:

@@ -3,19 +3,22 @@ delivery position ensured."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, FieldError, NotFound, field_error
 from nomenclature.distribution import GroupTree
 from nomenclature.models import Item, ItemGroup, ItemModifierGroup, ModifierGroup
 from nomenclature.services.checks import MAX_PRICE, refuse
-from nomenclature.services.compiled import group_parents, mark_changed
+from nomenclature.services.compiled import distributor, group_parents, mark_changed
 from nomenclature.services.delivery import DELIVERY_ITEM, DELIVERY_SKU, delivery_item
-from nomenclature.taxes import parse_vat_rate
+from nomenclature.services.vat import conflict_error, find_conflicts
+from nomenclature.taxes import VatRate, parse_vat_rate
 
 
 def get_item(session: Session, item_id: int) -> Item:
@@ -42,8 +45,13 @@ def list_items(
     return items
 
 
-def save_item(session: Session, item_id: int | None, fields: Mapping[str, Any]) -> Item:
-    """Create or change an item; ``modifier_group_ids`` replaces the groups it offers."""
+def save_item(
+    session: Session, item_id: int | None, fields: Mapping[str, Any], *, on: dt.date | None = None
+) -> Item:
+    """Create or change an item; ``modifier_group_ids`` replaces the groups it offers.
+
+    A new rate, group or return to sale is refused when a condition that would decide the item
+    (on some day from ``on``) gives it to a seller that cannot charge its VAT rate."""
     item = (
         Item(sku="", name="", price=0, vat_rate="vat22", unit="pcs", description="", active=True)
         if item_id is None
@@ -87,6 +95,9 @@ def save_item(session: Session, item_id: int | None, fields: Mapping[str, Any]) 
         ]
         if len(set(modifier_ids)) != len(modifier_ids):
             errors.append(field_error("modifier_group_ids", "a modifier group is listed twice"))
+    active = bool(fields.get("active", item.active))
+    if not errors and active:
+        errors += _vat_errors(session, item, sku, name, VatRate(vat), group_id, on)
     refuse("The item cannot be saved", errors)
     item.sku, item.name, item.price, item.vat_rate, item.group_id = sku, name, price, vat, group_id
     for key in ("unit", "description", "active"):
@@ -112,3 +123,27 @@ def ensure_delivery_item(session: Session) -> Item:
         session.flush()
         mark_changed(session)
     return item
+
+
+def _vat_errors(
+    session: Session, item: Item, sku: str, name: str, rate: VatRate, group_id: int | None, on: dt.date | None
+) -> list[FieldError]:
+    """Why the item cannot take this rate, group or return to sale: a condition that would decide
+    it gives it to a seller that cannot charge the rate."""
+    if item.id is not None and item.active and rate.value == item.vat_rate and group_id == item.group_id:
+        return []
+    field = (
+        "vat_rate"
+        if item.id is None or rate.value != item.vat_rate
+        else "group_id"
+        if group_id != item.group_id
+        else "active"
+    )
+    conflicts = find_conflicts(
+        session, distributor(session), [(item.id, group_id, rate)], on or utcnow().date(), since=on
+    )
+    lead = (
+        f"{rate.label} cannot be charged where the conditions send this item (change the rate, or set "
+        "a VAT override in the condition)"
+    )
+    return conflict_error(field, lead, conflicts, {item.id: f"{name} ({sku})"})

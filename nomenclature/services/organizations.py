@@ -14,7 +14,8 @@ from frontoffice.errors import Conflict, FieldError, NotFound, field_error
 from nomenclature.inn import inn_problem, is_sole_proprietor, kpp_problem
 from nomenclature.models import DistributionCondition, Organization
 from nomenclature.services.checks import refuse
-from nomenclature.services.compiled import mark_changed
+from nomenclature.services.compiled import build_from_rows, mark_changed
+from nomenclature.services.vat import active_items, conflict_error, find_conflicts, item_label, line_of
 from nomenclature.taxes import (
     TaxSystem,
     VatRate,
@@ -104,6 +105,7 @@ def save_organization(
     if org_id is not None and not errors:
         errors += _removed_system_errors(session, org_id, systems)
     refuse("The organization cannot be saved", errors)
+    regime = (list(org.tax_systems), org.pays_vat, org.default_vat_rate)
     org.name, org.inn, org.kpp = name, inn, kpp
     org.tax_systems = [t.value for t in systems]
     org.pays_vat = pays_vat
@@ -116,8 +118,27 @@ def save_organization(
     org.updated_at = utcnow()
     session.add(org)
     session.flush()
+    if org_id is not None and regime != (list(org.tax_systems), org.pays_vat, org.default_vat_rate):
+        field = "default_vat_rate" if regime[2] != org.default_vat_rate else "tax_systems"
+        refuse("The organization cannot be saved", _vat_errors(session, org, field, on))
     mark_changed(session)
     return org
+
+
+def _vat_errors(session: Session, org: Organization, field: str, on: dt.date) -> list[FieldError]:
+    """Why the organization's new VAT regime (flushed, not committed) cannot stand: its
+    conditions give it items whose VAT rate it can no longer charge."""
+    items = active_items(session)
+    conflicts = find_conflicts(
+        session,
+        build_from_rows(session),
+        [line_of(i) for i in items],
+        on,
+        since=on,
+        deciding=lambda c: c.organization_id == org.id,
+    )
+    lead = f"under this regime {org.name} cannot charge the VAT rate of items its conditions give it"
+    return conflict_error(field, lead, conflicts, {i.id: item_label(i) for i in items})
 
 
 def _fallback_errors(

@@ -3,6 +3,7 @@ modifier groups."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -19,9 +20,10 @@ from frontoffice.ids import parse_id
 from frontoffice.kernel import current_kernel
 from frontoffice.money import format_money
 from nomenclature import services
-from nomenclature.api.common import options_in_minor_units, service_fields
+from nomenclature.api.common import options_in_minor_units, service_fields, today
 from nomenclature.models import Item
 from nomenclature.schemas import GroupIn, ItemIn, ModifierGroupIn
+from nomenclature.taxes import VatRate, standard_rate_note
 from nomenclature.views.common import (
     EDIT_ROLES,
     STOP_ROLES,
@@ -141,7 +143,7 @@ def _save_item(item_id: int | None) -> tuple[Any, list[str]]:
     try:
         body = ItemIn.model_validate(_item_data(request.form))
         with current_kernel().db.unit_of_work() as s:
-            item = services.save_item(s, item_id, service_fields(body, partial=False))
+            item = services.save_item(s, item_id, service_fields(body, partial=False), on=today())
         return item, []
     except ValidationError as exc:
         return None, problems_of(exc)
@@ -208,9 +210,25 @@ def item(item_id: int):
         found = services.get_item(s, item_id)
         values = _item_values(found, request.form if problems else None)
         ctx = _items_context(s)
-    return render_template("nomenclature/item.html", item=found, problems=problems, values=values, **ctx), (
-        422 if problems else 200
-    )
+    statement = vat_statement(VatRate(found.vat_rate), today())
+    return render_template(
+        "nomenclature/item.html", item=found, problems=problems, values=values, vat_statement=statement, **ctx
+    ), (422 if problems else 200)
+
+
+def vat_statement(rate: VatRate, on: dt.date) -> str | None:
+    """What an item's page says of a standard rate that is not charged as it reads (None: it is).
+
+    20 % is the legacy standard rate: said always, since it is charged as 22 % from 2026."""
+    if rate is VatRate.VAT20:
+        return _("%(rate)s (legacy): charged as %(current)s from 1 January 2026", rate="20 %", current="22 %")
+    if standard_rate_note(rate, on) is not None:
+        return _(
+            "%(rate)s is in force from 1 January 2026: charged as %(before)s until then",
+            rate="22 %",
+            before="20 %",
+        )
+    return None
 
 
 def _options_from_text(text: str) -> list[dict[str, Any]]:

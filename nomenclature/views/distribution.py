@@ -238,7 +238,7 @@ def _save_condition(condition_id: int | None) -> tuple[Any, list[str]]:
         body = ConditionIn.model_validate(_condition_data(request.form))
         with current_kernel().db.unit_of_work() as s:
             cond = services.save_condition(
-                s, condition_id, service_fields(body, partial=False), actor_id=current_user.id
+                s, condition_id, service_fields(body, partial=False), actor_id=current_user.id, on=today()
             )
         return cond, []
     except ValidationError as exc:

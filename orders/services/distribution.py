@@ -94,7 +94,8 @@ def split_order(
     system, and split the order into receipts.
 
     Raises :class:`InvalidInput` naming every line no condition covers, and the delivery when
-    nothing covers it (when no default organization is configured).
+    nothing covers it (when no default organization is configured), and every line (or the
+    delivery) whose seller cannot charge its VAT rate.
     """
     compiled = compiled or catalogue.rules(session)
     distributor = compiled.distributor
@@ -134,13 +135,12 @@ def split_order(
     if chosen & limited:
         found = assign_all(revenue_this_year(session, sorted(limited), ctx.on))
     for_lines, for_delivery = found[: len(lines)], found[len(lines) :]
-    errors += [
-        _uncovered(f"lines.{i}", f"{ln.name} ({ln.sku})")
-        for i, (ln, a) in enumerate(zip(lines, for_lines, strict=True))
-        if a is None
-    ]
-    if item is not None and for_delivery[0] is None:
-        errors.append(_uncovered("delivery_fee", f"the delivery ({item.name}, {item.sku})"))
+    for i, (ln, a) in enumerate(zip(lines, for_lines, strict=True)):
+        errors += _refusals(f"lines.{i}", f"{ln.name} ({ln.sku})", a, distributor)
+    if item is not None:
+        errors += _refusals(
+            "delivery_fee", f"the delivery ({item.name}, {item.sku})", for_delivery[0], distributor
+        )
     if errors:
         raise InvalidInput(
             "The order cannot be taken: " + "; ".join(e["message"] for e in errors), errors=errors
@@ -178,6 +178,24 @@ def split_order(
         organizations=distributor.organizations,
         delivery=delivery,
     )
+
+
+def _refusals(
+    where: str, what: str, a: dist.Assignment | None, distributor: dist.Distributor
+) -> list[FieldError]:
+    """Why ``what`` cannot be sold: no condition covers it, or its seller cannot charge its VAT
+    rate (it is refused, not re-rated); empty when it can."""
+    if a is None:
+        return [_uncovered(where, what)]
+    refusal = catalogue.vat_refusal(
+        a,
+        what,
+        distributor.organizations[a.organization_id].name,
+        f"condition #{a.condition_id}" if a.condition_id is not None else None,
+    )
+    if refusal is None:
+        return []
+    return [field_error(where, f"{refusal}; an administrator must change the item's rate or the condition.")]
 
 
 def organization_card(org: dist.OrganizationProfile | OrderReceipt) -> dict[str, Any]:

@@ -3,13 +3,14 @@ shown as readable reasons; the lint and the explanation of a cart are shown; the
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 
 import pytest
 from sqlalchemy import func, select
 
-from nomenclature.models import DistributionCondition, Organization, StopListEntry
+from nomenclature.models import DistributionCondition, Item, Organization, StopListEntry
 from tests.conftest import load_demo_catalogue, make_users
 from tests.helpers import AuthActions, OrderActions
 
@@ -169,20 +170,17 @@ def test_the_lint_page_shows_ambiguities(admin_pages):
     assert "only their age separates them" in page
 
 
+def explained(client, token: str, lines: str) -> str:
+    """The explain page for a cart sold in branch 1, delivered and paid in cash."""
+    data = {"csrf_token": token, "branch_id": "1", "kind": "delivery", "payment_kind": "cash", "lines": lines}
+    return html.unescape(client.post("/admin/nomenclature/explain", data=data).data.decode())
+
+
 def test_the_explain_page_says_who_sells_each_line_and_why(admin_pages):
     client, _db = admin_pages
     page = client.get("/admin/nomenclature/explain")
     token = AuthActions.csrf(page.data)
-    shown = client.post(
-        "/admin/nomenclature/explain",
-        data={
-            "csrf_token": token,
-            "branch_id": "1",
-            "kind": "delivery",
-            "payment_kind": "cash",
-            "lines": "DS-CHEES 1\nPZ-MARG",
-        },
-    ).data.decode()
+    shown = explained(client, token, "DS-CHEES 1\nPZ-MARG")
     assert "IP Khasanov R. I. (desserts)" in shown and "PSN (patent) (32)" in shown
     assert "a more specific scope won" in shown
     unknown = client.post("/admin/nomenclature/explain", data={"csrf_token": token, "lines": "NOPE"})
@@ -339,3 +337,103 @@ def test_items_groups_and_modifiers_are_kept_from_their_pages(admin_pages):
     )
     with db.reading() as s:
         assert not s.get(ModifierGroup, spicy.id).options[2].active
+
+
+# --- VAT rates a seller cannot charge, and rates the law changes ------------------------------------
+
+
+def farm_eggs(db) -> tuple[int, int]:
+    """A УСН payer on the special 5 % rate selling a group Farm with eggs at 5 %: (condition, item)."""
+    from nomenclature import services
+
+    with db.unit_of_work() as s:
+        org = services.save_organization(
+            s,
+            None,
+            {
+                "name": "IP Farm",
+                "inn": "500100732259",
+                "tax_systems": ["usn_income"],
+                "pays_vat": True,
+                "default_vat_rate": "vat5",
+            },
+            on=dt.date(2026, 6, 15),
+        )
+        group = services.save_group(s, None, {"name": "Farm"})
+        cond = services.save_condition(
+            s,
+            None,
+            {"scope": "group", "group_id": group.id, "organization_id": org.id, "tax_system": "usn_income"},
+        )
+        eggs = services.save_item(
+            s,
+            None,
+            {"sku": "FM-EGGS", "name": "Farm eggs", "price": 14900, "vat_rate": "vat5", "group_id": group.id},
+        )
+        return cond.id, eggs.id
+
+
+def test_an_items_page_says_a_legacy_rate_is_charged_as_22_percent_in_english_and_russian(admin_pages):
+    client, db = admin_pages
+    token = AuthActions.csrf(client.get("/admin/nomenclature/items").data)
+    item = {
+        "csrf_token": token,
+        "form": "item",
+        "sku": "PZ-OLD",
+        "name": "Old pizza",
+        "price": "400",
+        "vat_rate": "vat20",
+        "unit": "pcs",
+        "active": "on",
+    }
+    assert client.post("/admin/nomenclature/items", data=item).status_code == 302
+    with db.reading() as s:
+        old = s.scalar(select(Item).where(Item.sku == "PZ-OLD"))
+        margherita = s.scalar(select(Item).where(Item.sku == "PZ-MARG"))
+    page = client.get(f"/admin/nomenclature/items/{old.id}").data.decode()
+    assert "VAT: 20 % (legacy): charged as 22 % from 1 January 2026" in page
+    assert 'id="vat-statement"' not in client.get(f"/admin/nomenclature/items/{margherita.id}").data.decode()
+    client.get("/lang/ru")
+    page = client.get(f"/admin/nomenclature/items/{old.id}").data.decode()
+    assert "НДС: 20 % (прежняя ставка): с 1 января 2026 года начисляется 22 %" in page
+
+
+def test_the_conditions_page_refuses_a_condition_whose_seller_cannot_charge_the_rate(admin_pages):
+    client, db = admin_pages
+    _cond, eggs = farm_eggs(db)
+    token = AuthActions.csrf(client.get("/admin/nomenclature/conditions").data)
+    before = count(db, DistributionCondition)
+    form = {
+        "csrf_token": token,
+        "name": "Eggs from the kitchen",
+        "scope": "item",
+        "item_id": str(eggs),
+        "organization_id": "1",
+        "tax_system": "osn",
+        "priority": "0",
+        "active": "on",
+    }
+    bad = client.post("/admin/nomenclature/conditions", data=form)
+    assert bad.status_code == 422
+    [problem] = problems(bad.data)
+    assert problem.startswith('vat_rate: LLC "Kazan Food" under ОСН (general) cannot charge')
+    assert "Farm eggs (FM-EGGS) at 5 %" in problem and "НК РФ ст. 164 п. 8" in problem
+    assert count(db, DistributionCondition) == before
+
+
+def test_the_lint_and_explain_pages_show_a_rate_the_seller_cannot_charge_and_every_change(admin_pages):
+    from nomenclature import services
+
+    client, db = admin_pages
+    cond, _eggs = farm_eggs(db)
+    with db.unit_of_work() as s:
+        services.delete_condition(s, cond)
+    lint = client.get("/admin/nomenclature/lint").data.decode()
+    assert 'id="lint-ok"' not in lint
+    card = html.unescape(lint[lint.index('id="vat"') : lint.index('id="problems"')])
+    assert '#1 "Kitchen sells everything" gives Farm eggs (FM-EGGS)' in card and "НК РФ ст. 164 п. 8" in card
+    token = AuthActions.csrf(client.get("/admin/nomenclature/explain").data)
+    shown = explained(client, token, "FM-EGGS\nDS-CHEES")
+    assert "the item's rate 5 %" in shown and "cannot be charged: the line is refused" in shown
+    assert "which cannot charge the item's rate 5 %" in shown
+    assert "22 % is sold without VAT: a patent (ПСН) replaces VAT on the patented activity" in shown

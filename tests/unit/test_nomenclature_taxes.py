@@ -11,7 +11,6 @@ from nomenclature.taxes import (
     TaxSystem,
     VatRate,
     allowed_rates,
-    effective_vat_rate,
     standard_rate,
     target_problems,
     tax_system_problems,
@@ -161,21 +160,3 @@ def test_a_patent_and_an_exempt_seller_only_sell_without_vat():
 
 def test_a_usn_payer_on_a_special_rate_charges_it_instead_of_the_general_ones():
     assert allowed_rates(T.USN_INCOME, True, V.VAT5, Y2026) == {V.VAT5, V.VAT0, V.NONE}
-
-
-@pytest.mark.parametrize(
-    ("system", "pays_vat", "default", "item", "override", "on", "expected"),
-    [
-        (T.OSN, True, V.VAT22, V.VAT22, None, Y2026, V.VAT22),
-        (T.OSN, True, V.VAT22, V.VAT10, None, Y2026, V.VAT10),  # the item's reduced rate stands
-        (T.OSN, True, V.VAT22, V.VAT20, None, Y2026, V.VAT22),  # an old catalogue rate follows the law
-        (T.OSN, True, V.VAT20, V.VAT22, None, Y2025, V.VAT20),  # and back in 2025
-        (T.OSN, True, V.VAT22, V.VAT22, V.VAT10, Y2026, V.VAT10),  # the condition's override wins
-        (T.USN_INCOME, False, V.NONE, V.VAT22, None, Y2026, V.NONE),
-        (T.PSN, False, V.NONE, V.VAT22, V.VAT22, Y2026, V.NONE),  # an impossible override is ignored
-        (T.USN_INCOME, True, V.VAT5, V.VAT22, None, Y2026, V.VAT5),
-        (T.USN_INCOME, True, V.VAT7, V.VAT0, None, Y2026, V.VAT0),
-    ],
-)
-def test_the_rate_a_line_carries(system, pays_vat, default, item, override, on, expected):
-    assert effective_vat_rate(system, pays_vat, default, item, override, on) is expected
