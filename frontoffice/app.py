@@ -24,6 +24,7 @@ from frontoffice.auth import init_auth
 from frontoffice.db import Database, make_engine
 from frontoffice.errors import register_error_handlers
 from frontoffice.events import EventBus
+from frontoffice.guards import install_request_guards
 from frontoffice.i18n import LANGUAGES
 from frontoffice.ids import install_id_converter
 from frontoffice.kernel import EXTENSION_KEY, Kernel, kernel_of
@@ -85,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     Babel(app, locale_selector=_select_locale)
     register_error_handlers(app)
+    install_request_guards(app)
     init_auth(app)
     kernel.metrics = init_metrics(app, kernel)
 
