@@ -69,8 +69,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_content_length,
         TESTING=settings.testing,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
         JSON_SORT_KEYS=False,
     )
     for key, value in settings.extra.items():
@@ -87,7 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Babel(app, locale_selector=_select_locale)
     register_error_handlers(app)
     install_request_guards(app)
-    init_auth(app)
+    init_auth(app, settings)
     kernel.metrics = init_metrics(app, kernel)
 
     from frontoffice import apidocs, home, tokens_api
