@@ -41,6 +41,10 @@ class Settings:
     secure_cookies: bool = False
     # How long "Keep me logged in" keeps a browser logged in.
     remember_days: int = 14
+    # /metrics: a scraper sends this as a bearer token; without one only loopback callers get in,
+    # unless metrics_public opens it to everyone.
+    metrics_token: str | None = None
+    metrics_public: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -201,13 +201,6 @@ def test_metrics_expose_requests_orders_and_sockets(client, users, deliveries):
     assert "# TYPE frontoffice_socketio_connections gauge" in text
 
 
-def test_metrics_can_require_a_token(app, client, monkeypatch):
-    monkeypatch.setenv("FRONTOFFICE_METRICS_TOKEN", "s3cret")
-    assert client.get("/metrics").status_code == 401
-    ok = client.get("/metrics", headers={"Authorization": "Bearer s3cret"})
-    assert ok.status_code == 200 and ok.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-
-
 def test_the_zone_an_order_was_taken_in_wins_over_where_its_point_lies(client, users, catalogue, app, orders):
     db = app.extensions["frontoffice"].db
     far_away = {"type": "Polygon", "coordinates": [[[10, 10], [11, 10], [11, 11], [10, 11], [10, 10]]]}
