@@ -254,11 +254,15 @@ def _load_user(session_id: str) -> User | None:
     return user
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (where to go after a form), else None."""
     if not target:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/"):
+        return None
+    # Browsers read /\host as //host and drop tabs and newlines: either would leave the site.
+    if "\\" in target or any(ord(c) < 0x20 for c in target) or target.startswith("//"):
         return None
     return target
 
@@ -277,7 +281,7 @@ def login():
             error = "Couriers sign in through the courier app, not here."
         else:
             login_user(user, remember=bool(request.form.get("remember")))
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("login.html", error=error), (401 if error else 200)
 
 
