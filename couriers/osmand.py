@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, request
-from werkzeug.wrappers import Request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from couriers import services
 from couriers.ports import COURIER_DIRECTORY
@@ -36,6 +36,8 @@ from couriers.tracking import OsmandError, TrackPoint, parse_osmand_params, pars
 from frontoffice.api import endpoint
 from frontoffice.db import utcnow
 from frontoffice.errors import PROBLEM_MIME
+from frontoffice.guards import GuardedRequest
+from frontoffice.inputs import JsonTooDeep, load_json, nul_fields
 from frontoffice.kernel import Kernel, current_kernel
 
 log = logging.getLogger(__name__)
@@ -77,9 +79,12 @@ def handle(
     try:
         if is_json:
             try:
-                data = json.loads(body or b"null")
+                data, nul_in = load_json(body or b"null")
+            except JsonTooDeep as exc:
+                raise OsmandError(str(exc).rstrip(".").lower()) from None
             except (ValueError, UnicodeDecodeError):
                 raise OsmandError("the body is not valid JSON") from None
+            _refuse_nul(nul_in)
             device, points = parse_traccar_json(data, now)
         else:
             if args:
@@ -88,6 +93,7 @@ def handle(
                 params = form()
             else:
                 params = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            _refuse_nul(nul_fields(params.items()))
             device, point = parse_osmand_params(params, now)
             points = [point]
     except OsmandError as exc:
@@ -110,6 +116,12 @@ def handle(
         )
     _store(kernel, entry, points, now)
     return 200, b"", None
+
+
+def _refuse_nul(fields: list[str]) -> None:
+    """The kernel's rule (:mod:`frontoffice.inputs`) on this path in front of Flask: no NUL anywhere."""
+    if fields:
+        raise OsmandError(f"a null character is in {', '.join(fields)}")
 
 
 def _store(kernel: Kernel, entry: services.DeviceEntry, points: list[TrackPoint], now: dt.datetime) -> None:
@@ -137,19 +149,20 @@ class OsmandMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") not in ("GET", "POST"):
             return self.app(environ, start_response)
-        req = Request(environ)
+        req = GuardedRequest(environ)  # the kernel's body limit, chunked bodies included
         req.max_content_length = MAX_BODY
+        too_large = _problem(413, "Payload too large", f"A location report has at most {MAX_BODY} bytes.")
         try:
             length = req.content_length or 0
             if length > MAX_BODY:
-                answer = _problem(
-                    413, "Payload too large", f"A location report has at most {MAX_BODY} bytes."
-                )
+                answer = too_large
             else:
                 body = req.get_data(cache=True) if req.method == "POST" else b""
                 answer = handle(
                     self.kernel, _first_values(req.args), req.mimetype, body, lambda: _first_values(req.form)
                 )
+        except RequestEntityTooLarge:
+            answer = too_large
         except Exception:  # the one place a failure of this path is turned into an answer
             log.exception("OsmAnd report failed")
             answer = _problem(

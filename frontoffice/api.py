@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-import json as _json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 from frontoffice.auth import csrf_exempt, require_roles
 from frontoffice.db import upsert, utcnow
 from frontoffice.errors import Conflict, DomainError, InvalidInput, problem
+from frontoffice.guards import json_body
 from frontoffice.models import IdempotencyRecord
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -58,16 +58,13 @@ def validation_errors(err: ValidationError, prefix: tuple[Any, ...] = ()) -> lis
 
 
 def parse_json_body() -> Any:
-    """The request body as JSON: 415 for another content type, 400 when malformed."""
+    """The request body as JSON: 415 for another content type, 400 when malformed or too deep, 422
+    for a NUL character (see :func:`frontoffice.guards.json_body`)."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType(
             f"Send the body as application/json (got {request.mimetype or 'no content type'})."
         )
-    raw = request.get_data(cache=True)
-    try:
-        return _json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DomainError(f"The body is not valid JSON: {exc}") from None
+    return json_body(request.get_data(cache=True))
 
 
 def parse_model(model: type[BaseModel], data: Any, where: str = "body") -> BaseModel:

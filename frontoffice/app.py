@@ -24,6 +24,7 @@ from frontoffice.auth import init_auth
 from frontoffice.db import Database, make_engine
 from frontoffice.errors import register_error_handlers
 from frontoffice.events import EventBus
+from frontoffice.guards import install_request_guards
 from frontoffice.i18n import LANGUAGES, USER_ROLE
 from frontoffice.ids import install_id_converter
 from frontoffice.kernel import EXTENSION_KEY, Kernel, kernel_of
@@ -69,8 +70,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_content_length,
         TESTING=settings.testing,
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
         JSON_SORT_KEYS=False,
     )
     for key, value in settings.extra.items():
@@ -88,7 +87,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     kernel.labels.declare(USER_ROLE)
     install_label_filters(app, kernel.labels)
     register_error_handlers(app)
-    init_auth(app)
+    install_request_guards(app)
+    init_auth(app, settings)
     kernel.metrics = init_metrics(app, kernel)
 
     from frontoffice import apidocs, home, tokens_api

@@ -19,10 +19,13 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from frontoffice.db import utcnow
-from frontoffice.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from frontoffice.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from frontoffice.models import ApiToken, Role, User
+from frontoffice.settings import Settings
 
 TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=5)
+#: How passwords are hashed (werkzeug's default, scrypt).
+HASH_METHOD = "scrypt"
 
 
 # --- services -------------------------------------------------------------------------------
@@ -40,7 +43,7 @@ def create_user(
     role: str,
     full_name: str = "",
     *,
-    hash_method: str = "scrypt",
+    hash_method: str = HASH_METHOD,
 ) -> User:
     """Create a user; the username must be new and the role known."""
     username = username.strip()
@@ -48,8 +51,7 @@ def create_user(
         raise InvalidInput("The username must not be empty.")
     if role not in {r.value for r in Role}:
         raise InvalidInput(f"Unknown role {role!r}; known roles: {', '.join(r.value for r in Role)}.")
-    if len(password) < 4:
-        raise InvalidInput("The password must have at least 4 characters.")
+    _check_password_rules(password)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"A user named {username!r} already exists.")
     user = User(
@@ -63,12 +65,55 @@ def create_user(
     return user
 
 
+def _check_password_rules(password: str) -> None:
+    if len(password) < 4:
+        raise InvalidInput("The password must have at least 4 characters.")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password made like every user's: checked when there is no user to check,
+    so an unknown or disabled username costs the same time as a known one."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=HASH_METHOD)
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+    """The active user with these credentials, or None.
+
+    Every attempt runs one password-hash check of the same cost, whether the user exists, is
+    disabled or not, so the answer's timing does not tell which usernames exist.
+    """
     user = session.scalar(select(User).where(User.username == username.strip()))
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    matches = check_password_hash(user.password_hash if user is not None else _dummy_hash(), password)
+    if user is None or not matches or not user.active:
         return None
     return user
+
+
+def user_id_named(session: Session, username: str) -> int:
+    """The id of the user called ``username``; 404 when there is none."""
+    user_id = session.scalar(select(User.id).where(User.username == username.strip()))
+    if user_id is None:
+        raise NotFound(f"There is no user named {username!r}.")
+    return user_id
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every browser session of a user: their session and remember-me cookies stop working."""
+    session.execute(
+        update(User).where(User.id == user_id).values(session_generation=User.session_generation + 1)
+    )
+
+
+def change_password(session: Session, user_id: int, password: str) -> None:
+    """Give a user a new password and end every browser session they have."""
+    _check_password_rules(password)
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(password_hash=generate_password_hash(password, method=HASH_METHOD))
+    )
+    end_sessions(session, user_id)
 
 
 def issue_token(session: Session, user: User, name: str = "") -> str:
@@ -195,18 +240,29 @@ login_manager.login_view = "auth.login"
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def _load_user(session_id: str) -> User | None:
+    """The user of a session or remember-me cookie (``User.get_id``), if that cookie is still live:
+    an older generation (the user logged out or changed the password since) is no one."""
+    user_id, _, generation = session_id.partition(":")
+    if not (user_id.isdigit() and generation.isdigit()):
+        return None
     db = current_app.extensions["frontoffice"].db
     with db.reading() as s:
-        user = s.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        user = s.get(User, int(user_id))
+    if user is None or not user.active or user.session_generation != int(generation):
+        return None
+    return user
 
 
-def _safe_next(target: str | None) -> str | None:
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site (where to go after a form), else None."""
     if not target:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/"):
+        return None
+    # Browsers read /\host as //host and drop tabs and newlines: either would leave the site.
+    if "\\" in target or any(ord(c) < 0x20 for c in target) or target.startswith("//"):
         return None
     return target
 
@@ -225,20 +281,35 @@ def login():
             error = "Couriers sign in through the courier app, not here."
         else:
             login_user(user, remember=bool(request.form.get("remember")))
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("login.html", error=error), (401 if error else 200)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Log out and go back to the login page."""
+    """Log out — ending every browser session of this user — and go back to the login page."""
+    if current_user.is_authenticated:
+        with current_app.extensions["frontoffice"].db.unit_of_work() as s:
+            end_sessions(s, current_user.id)
     logout_user()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
 
 
-def init_auth(app: Flask) -> None:
-    """Wire Flask-Login, CSRF (for cookie sessions only; bearer calls are exempt) and the pages."""
+def init_auth(app: Flask, settings: Settings) -> None:
+    """Wire Flask-Login, CSRF (for cookie sessions only; bearer calls are exempt), the cookies'
+    attributes and the pages."""
+    cookies = {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": settings.secure_cookies,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
+        "REMEMBER_COOKIE_DURATION": dt.timedelta(days=settings.remember_days),
+    }
+    overridden = {key.upper() for key in settings.extra}
+    app.config.update({k: v for k, v in cookies.items() if k not in overridden})
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     csrf.init_app(app)

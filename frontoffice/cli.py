@@ -227,6 +227,25 @@ def create_user_cmd(username: str, role: str, name: str, password: str) -> None:
     click.echo(f"Created {role} {username}.")
 
 
+@main.command("set-password")
+@click.argument("username")
+@click.password_option()
+def set_password_cmd(username: str, password: str) -> None:
+    """Give a user a new password; every browser session they have ends."""
+    from frontoffice.auth import change_password, user_id_named
+    from frontoffice.errors import DomainError
+
+    app = _app()
+    _upgrade(app)
+    try:
+        with kernel_of(app).db.unit_of_work() as s:
+            change_password(s, user_id_named(s, username), password)
+    except DomainError as exc:
+        click.echo(f"error: {exc.detail}", err=True)
+        sys.exit(1)
+    click.echo(f"New password set for {username}; their browser sessions have ended.")
+
+
 def _add_package_commands() -> None:
     from frontoffice.app import PACKAGES
 

@@ -16,6 +16,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
+from frontoffice.auth import safe_next
 from frontoffice.errors import problem
 from frontoffice.i18n import LANGUAGES
 from frontoffice.kernel import current_kernel
@@ -34,13 +35,16 @@ def index():
     return render_template("index.html", links=links)
 
 
-@bp.route("/lang/<code>", methods=["POST", "GET"])
+@bp.route("/lang/<code>", methods=["POST"])
 def set_language(code: str):
-    """Switch the interface language (en, ru)."""
+    """Switch the interface language (en, ru) and go back to the page in ``next``.
+
+    A POST with the CSRF token (the switch in the top bar is a small form): a GET changes nothing,
+    so no link or image on another site can switch anyone's language.
+    """
     if code in LANGUAGES:
         session["lang"] = code
-    target = request.referrer or url_for("home.index")
-    return redirect(target if target.startswith(request.host_url) else url_for("home.index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("home.index"))
 
 
 @bp.route("/healthz")

@@ -26,6 +26,8 @@ from typing import Any
 
 from flask import Flask
 from flask_babel import force_locale
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,10 @@ class Labels:
 def install_label_filters(app: Flask, labels: Labels) -> None:
     """Give templates ``value|label(family)`` and ``label_choices(family)``."""
 
-    def label(code: object, family: str) -> str:
+    # pass_context keeps Jinja from folding ``"free"|label(...)`` into the compiled template in the
+    # locale of its first render: a label is looked up on every render, in that request's locale.
+    @pass_context
+    def label(_context: Context, code: object, family: str) -> str:
         return labels.text(family, code)
 
     app.add_template_filter(label, "label")

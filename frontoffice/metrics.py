@@ -7,20 +7,25 @@ imports): a collector is a function returning ``prometheus_client`` metric famil
 on each scrape. Each app has its own registry, so several apps in one process (tests) do
 not clash.
 
-``/metrics`` is open like ``/healthz`` unless ``FRONTOFFICE_METRICS_TOKEN`` (or the app config
-``METRICS_TOKEN``) is set; then a scraper must send ``Authorization: Bearer <token>``.
+Who may scrape ``/metrics`` (its figures tell outsiders what the business does):
+
+- with ``FRONTOFFICE_METRICS_TOKEN`` set, a scraper sending ``Authorization: Bearer <token>``;
+- without one, a scraper on this host — a loopback peer whose request no proxy forwarded
+  (a proxy on the same host is a loopback peer too, so a request carrying ``X-Forwarded-For``,
+  ``X-Real-IP`` or ``Forwarded`` is treated as an outsider's);
+- everyone, with ``FRONTOFFICE_METRICS_PUBLIC=1``.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 
@@ -101,6 +106,38 @@ def socket_connections(socketio: Any) -> Collect:
     return collect
 
 
+PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+
+
+def is_local_caller(remote_addr: str | None, headers: Any) -> bool:
+    """True for a request from this host that no proxy forwarded."""
+    try:
+        address = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    local = (mapped or address).is_loopback
+    return local and not any(h in headers for h in PROXY_HEADERS)
+
+
+def refuse_scrape(settings: Any) -> Response | None:
+    """The refusal a scrape of ``/metrics`` gets under ``settings``, or None to let it in."""
+    if settings.metrics_public:
+        return None
+    if settings.metrics_token:
+        given = request.headers.get("Authorization", "")
+        if hmac.compare_digest(given.encode(), f"Bearer {settings.metrics_token}".encode()):
+            return None
+        return problem(401, "Unauthorized", "Send the metrics token as a bearer token.")
+    if is_local_caller(request.remote_addr, request.headers):
+        return None
+    return problem(
+        403,
+        "Forbidden",
+        "Metrics are served to this host only; set FRONTOFFICE_METRICS_TOKEN to scrape from elsewhere.",
+    )
+
+
 def init_metrics(app: Flask, kernel: Any) -> Metrics:
     """Measure every request, count sockets, serve ``/metrics``; packages find it as ``kernel.metrics``."""
     metrics = Metrics()
@@ -120,12 +157,10 @@ def init_metrics(app: Flask, kernel: Any) -> Metrics:
         return response
 
     def serve_metrics() -> Response:
-        """Prometheus text exposition of this process's metrics."""
-        token = current_app.config.get("METRICS_TOKEN") or os.environ.get("FRONTOFFICE_METRICS_TOKEN")
-        if token:
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
-                return problem(401, "Unauthorized", "Send the metrics token as a bearer token.")
+        """Prometheus text exposition of this process's metrics, for the scrapers let in."""
+        refusal = refuse_scrape(kernel.settings)
+        if refusal is not None:
+            return refusal
         return Response(metrics.render(), headers={"Content-Type": CONTENT_TYPE})
 
     app.add_url_rule("/metrics", "metrics", serve_metrics)

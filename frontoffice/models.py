@@ -36,6 +36,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: Raised by one to end every browser session of the user (logout, password change): the
+    #: session and remember-me cookies carry the generation they were issued in.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -56,8 +59,9 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        """The id Flask-Login keeps in the session."""
-        return str(self.id)
+        """What Flask-Login keeps in the session and the remember-me cookie: ``<id>:<generation>``
+        (an "alternative token": raising the generation makes every cookie issued before useless)."""
+        return f"{self.id}:{self.session_generation}"
 
     def has_role(self, *roles: str) -> bool:
         """True if the user has one of ``roles``; admins have every role."""

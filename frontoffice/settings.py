@@ -37,6 +37,14 @@ class Settings:
     map_tiles_url: str | None = None
     courier_signal_timeout_s: int = 300
     default_organization_id: int | None = None
+    # Browser cookies only over HTTPS (set it wherever the service is reached through TLS).
+    secure_cookies: bool = False
+    # How long "Keep me logged in" keeps a browser logged in.
+    remember_days: int = 14
+    # /metrics: a scraper sends this as a bearer token; without one only loopback callers get in,
+    # unless metrics_public opens it to everyone.
+    metrics_token: str | None = None
+    metrics_public: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

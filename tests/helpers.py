@@ -68,6 +68,13 @@ class AuthActions:
             assert resp.status_code == expect, resp.data[:500]
         return resp
 
+    def choose_language(self, code: str, back_to: str = "/login") -> Any:
+        """Switch the interface language with the top bar's form on ``back_to``; the redirect back."""
+        token = self.csrf(self.client.get(back_to).data)
+        resp = self.client.post(f"/lang/{code}", data={"csrf_token": token, "next": back_to})
+        assert resp.status_code == 302, resp.data[:500]
+        return resp
+
     def logout(self) -> None:
         """Forget whoever is logged in (the session cookie's content)."""
         with self.client.session_transaction() as session:

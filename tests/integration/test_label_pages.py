@@ -8,13 +8,13 @@ from tests.backoffice_helpers import add_rule, move, place
 from tests.integration.test_callcentre_pages import page_config
 
 
-def in_russian(client) -> None:
-    client.get("/lang/ru")
+def in_russian(auth, page: str) -> None:
+    auth.choose_language("ru", back_to=page)
 
 
 def test_the_monitor_calls_a_free_courier_free_to_take_an_order_not_free_of_charge(client, users, auth):
     auth.login("manager")
-    in_russian(client)
+    in_russian(auth, "/monitor")
     html = client.get("/monitor").data.decode()
     legend = html[html.index('class="legend"') :]
     assert "свободен" in legend and "свободны" in html
@@ -24,7 +24,7 @@ def test_the_monitor_calls_a_free_courier_free_to_take_an_order_not_free_of_char
 
 def test_the_workspace_still_offers_free_delivery_as_free_of_charge(client, users, auth):
     auth.login("operator")
-    in_russian(client)
+    in_russian(auth, "/callcentre")
     config = page_config(client.get("/callcentre").data)
     assert config["strings"]["free"] == "бесплатно"
     assert config["labels"]["payment_kind"] == {
@@ -36,7 +36,7 @@ def test_the_workspace_still_offers_free_delivery_as_free_of_charge(client, user
 
 def test_the_ticket_queue_counts_the_open_tickets_with_an_adjective_not_a_verb(client, users, auth):
     auth.login("backoffice")
-    in_russian(client)
+    in_russian(auth, "/callcentre/tickets")
     counters = client.get("/callcentre/tickets").data.decode().split('class="card"')[0]
     assert "Открытые" in counters and "Открыть" not in counters
 
@@ -50,7 +50,7 @@ def test_an_order_out_for_delivery_is_shown_by_its_label_not_its_code(
     order = place(kernel, comment="Please send the change to my card")
     move(kernel, order.id, "confirmed", "cooking", "ready", "in_delivery")
     auth.login("manager")
-    client.get(f"/lang/{language}")
+    auth.choose_language(language, back_to="/callcentre/antifraud")
     fired = client.get("/callcentre/antifraud").data.decode()
     fired = fired[fired.index(order.number) :]
     assert f"<td>{shown}</td>" in fired and "in_delivery" not in fired
@@ -58,7 +58,7 @@ def test_an_order_out_for_delivery_is_shown_by_its_label_not_its_code(
 
 def test_the_ticket_page_names_kind_and_state_in_russian(client, users, auth):
     auth.login("backoffice")
-    in_russian(client)
+    in_russian(auth, "/callcentre/tickets")
     queue = client.get("/callcentre/tickets")
     opened = client.post(
         "/callcentre/tickets",

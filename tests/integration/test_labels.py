@@ -89,3 +89,14 @@ def test_every_choice_of_an_antifraud_parameter_is_named_by_a_declared_family(la
             if param.choices:
                 family = labels.vocabulary(param.vocabulary)
                 assert set(param.choices) <= set(family.codes), f"{kind.code}.{param.name}"
+
+
+def test_a_label_written_as_a_constant_in_a_template_follows_each_render_s_language(sqlite_app):
+    # Jinja folds a filter over constants into the compiled template unless the filter needs the
+    # context: the first render's language would then stay for everyone after it.
+    template = sqlite_app.jinja_env.from_string('{{ "free"|label("courier_state") }}')
+    shown = {}
+    for language in ("en", "ru", "en"):
+        with sqlite_app.test_request_context(), force_locale(language):
+            shown.setdefault(language, set()).add(template.render())
+    assert shown == {"en": {"Free"}, "ru": {"свободен"}}
