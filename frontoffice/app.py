@@ -76,7 +76,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config[key.upper()] = value
 
     load_all_models()
-    db = Database(make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms))
+    db = Database(
+        make_engine(
+            settings.database_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            timeouts=settings.database_timeouts,
+        )
+    )
     bus = EventBus(db.unit_of_work)
     db.on_commit(bus.dispatch)
     socketio = make_socketio(app, settings.redis_url, settings.socketio_channel)
@@ -84,7 +90,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions[EXTENSION_KEY] = kernel
 
     Babel(app, locale_selector=_select_locale)
-    register_error_handlers(app)
+    register_error_handlers(app, retry_after_s=settings.db_retry_after_s)
     init_auth(app)
     kernel.metrics = init_metrics(app, kernel)
 

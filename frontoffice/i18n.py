@@ -43,4 +43,5 @@ RUNTIME_MESSAGES = (
     N_("Too Many Requests"),
     N_("Internal server error"),
     N_("Internal Server Error"),
+    N_("Service unavailable"),
 )
