@@ -7,23 +7,30 @@ place; the OpenAPI document and the role-matrix test both read them from here.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-import hashlib
 import inspect
+import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
+from frontoffice import idempotency
 from frontoffice.auth import csrf_exempt, require_roles
 from frontoffice.db import upsert, utcnow
-from frontoffice.errors import Conflict, DomainError, InvalidInput, problem
+from frontoffice.errors import Conflict, DomainError, InvalidInput, problem, problem_of
 from frontoffice.guards import json_body
+from frontoffice.idempotency import Verdict
 from frontoffice.models import IdempotencyRecord
+
+log = logging.getLogger(__name__)
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -179,84 +186,204 @@ def endpoint(
     return decorate
 
 
-# --- idempotency -----------------------------------------------------------------------------
+# --- idempotency (the rules: frontoffice.idempotency) ----------------------------------------
 
 
-def _fingerprint() -> str:
-    h = hashlib.sha256()
-    h.update(request.method.encode())
-    h.update(b"\0")
-    h.update(request.path.encode())
-    h.update(b"\0")
-    h.update(request.get_data(cache=True))
-    return h.hexdigest()
+@dataclass(frozen=True)
+class _Claim:
+    """This request's hold on its key: the record and the attempt number it claimed."""
+
+    record_id: int
+    attempt: int
+
+
+class _NotKept(Exception):
+    """The call's transaction is rolled back and its answer not recorded."""
+
+    def __init__(self, response: Response | None = None):
+        super().__init__()
+        self.response = response
 
 
 def _idempotent(user_id: int, key: str, run: Callable[[], Response]) -> Response:
-    if not key or len(key) > 200:
-        raise InvalidInput("The Idempotency-Key header must have 1 to 200 characters.")
-    db = current_app.extensions["frontoffice"].db
-    fingerprint = _fingerprint()
+    """Run the call once per (user, key): its writes and its recorded answer commit together, in
+    one transaction, or neither does; a retry replays the answer, waits for a call in flight, or
+    takes over an attempt that stopped answering."""
+    if (why := idempotency.key_problem(key)) is not None:
+        raise InvalidInput(why)
+    kernel = current_app.extensions["frontoffice"]
+    db = kernel.db
+    fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data(cache=True))
+    takeover_after = dt.timedelta(seconds=kernel.settings.idempotency_takeover_s)
+    _purge_now_and_then(db, kernel.settings.idempotency_retention_h)
+    claim = _claim(db, user_id, key, fingerprint, takeover_after)
+    if isinstance(claim, Response):
+        return claim
+    try:
+        with db.one_transaction() as s:
+            resp = _answer(run)
+            if resp.status_code >= 500:  # our fault: keep nothing, let a retry run the call again
+                raise _NotKept(resp)
+            if not _record_answer(s, claim, resp):
+                # A retry took the key over while this attempt ran too long: its answer wins.
+                raise _NotKept()
+    except _NotKept as dropped:
+        if dropped.response is not None:
+            _release(db, claim)
+            return dropped.response
+        return _answer_of_successor(db, user_id, key, fingerprint, takeover_after)
+    except BaseException:
+        _release(db, claim)
+        raise
+    return resp
+
+
+def _answer(run: Callable[[], Response]) -> Response:
+    """The call's answer; the problems it raises for the caller (4xx) are answers too."""
+    try:
+        return run()
+    except DomainError as err:
+        return problem_of(err)
+    except HTTPException as err:
+        if err.code is None or err.code >= 500:
+            raise
+        return problem(err.code, err.name, err.description)
+
+
+def _claim(
+    db: Any, user_id: int, key: str, fingerprint: str, takeover_after: dt.timedelta
+) -> _Claim | Response:
+    """Claim the key (a new record, or the takeover of a dead attempt), or the answer the caller
+    gets instead: the recorded one, 409 while the first call runs, 422 for another request."""
     table = IdempotencyRecord.__table__
+    now = utcnow()
     with db.unit_of_work() as s:
         inserted = s.execute(
             upsert(
                 s,
                 table,
-                {"user_id": user_id, "key": key, "fingerprint": fingerprint, "created_at": utcnow()},
+                {
+                    "user_id": user_id,
+                    "key": key,
+                    "fingerprint": fingerprint,
+                    "created_at": now,
+                    "locked_at": now,
+                },
                 ["user_id", "key"],
             ).returning(table.c.id)
         ).first()
-        existing = None
-        if inserted is None:
-            existing = s.execute(
-                select(IdempotencyRecord).where(
-                    IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key
+        if inserted is not None:
+            return _Claim(inserted.id, 1)
+        record = _find(s, user_id, key)
+        verdict = idempotency.judge(_found(record), fingerprint, now, takeover_after)
+        if verdict is Verdict.TAKE_OVER:
+            ours = _Claim(record.id, record.attempt + 1)
+            took = s.execute(
+                update(IdempotencyRecord)
+                .where(
+                    IdempotencyRecord.id == record.id,
+                    IdempotencyRecord.attempt == record.attempt,
+                    IdempotencyRecord.status_code.is_(None),
                 )
-            ).scalar_one()
-    if existing is not None:
-        if existing.fingerprint != fingerprint:
-            raise InvalidInput("This Idempotency-Key was already used for a different request.")
-        if existing.status_code is None:
-            raise Conflict("A request with this Idempotency-Key is still being processed; retry shortly.")
+                .values(attempt=ours.attempt, locked_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            if took:
+                return ours
+            # Another retry took it over, or the attempt answered, between our read and write.
+            s.expire(record)
+            verdict = idempotency.judge(_found(record), fingerprint, now, takeover_after)
+    return _verdict_answer(verdict, record)
+
+
+def _find(s: Session, user_id: int, key: str) -> IdempotencyRecord:
+    return s.execute(
+        select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
+    ).scalar_one()
+
+
+def _found(record: IdempotencyRecord) -> idempotency.Found:
+    return idempotency.Found(
+        fingerprint=record.fingerprint,
+        answered=record.status_code is not None,
+        started_at=record.locked_at or record.created_at,
+    )
+
+
+def _verdict_answer(verdict: Verdict, record: IdempotencyRecord) -> Response:
+    if verdict is Verdict.MISMATCH:
+        raise InvalidInput("This Idempotency-Key was already used for a different request.")
+    if verdict is Verdict.REPLAY:
         resp = Response(
-            existing.response_body or "",
-            status=existing.status_code,
-            mimetype=existing.response_mimetype or "application/json",
+            record.response_body or "",
+            status=record.status_code,
+            mimetype=record.response_mimetype or "application/json",
         )
         resp.headers["Idempotent-Replayed"] = "true"
         return resp
+    raise Conflict(
+        "A request with this Idempotency-Key is still being processed; retry shortly.",
+        headers={"Retry-After": "1"},
+    )
 
-    where = (IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
-    try:
-        resp = run()
-    except DomainError as err:
-        resp = problem(err.status, err.title, err.detail, errors=err.errors, **err.extra)
-    except HTTPException as err:
-        if err.code is None or err.code >= 500:
-            _forget(db, where)
-            raise
-        resp = problem(err.code, err.name, err.description)
-    except BaseException:
-        _forget(db, where)
-        raise
-    if resp.status_code >= 500:
-        _forget(db, where)
-        return resp
-    with db.unit_of_work() as s:
+
+def _record_answer(s: Session, claim: _Claim, resp: Response) -> bool:
+    """Write the answer in the call's own transaction, if this attempt still holds the key."""
+    return bool(
         s.execute(
             update(IdempotencyRecord)
-            .where(*where)
+            .where(
+                IdempotencyRecord.id == claim.record_id,
+                IdempotencyRecord.attempt == claim.attempt,
+                IdempotencyRecord.status_code.is_(None),
+            )
             .values(
                 status_code=resp.status_code,
                 response_body=resp.get_data(as_text=True),
                 response_mimetype=resp.mimetype,
             )
-        )
-    g.idempotency_stored = True
-    return resp
+        ).rowcount
+    )
 
 
-def _forget(db: Any, where: tuple[Any, ...]) -> None:
+def _answer_of_successor(
+    db: Any, user_id: int, key: str, fingerprint: str, takeover_after: dt.timedelta
+) -> Response:
+    with db.reading() as s:
+        record = _find(s, user_id, key)
+    return _verdict_answer(idempotency.judge(_found(record), fingerprint, utcnow(), takeover_after), record)
+
+
+def _release(db: Any, claim: _Claim) -> None:
+    """Give the key up after a call whose work was rolled back, so a retry runs it at once. When
+    the database is what failed this may fail too: then the retry takes the key over later."""
+    try:
+        with db.unit_of_work() as s:
+            s.execute(
+                delete(IdempotencyRecord).where(
+                    IdempotencyRecord.id == claim.record_id,
+                    IdempotencyRecord.attempt == claim.attempt,
+                    IdempotencyRecord.status_code.is_(None),
+                )
+            )
+    except Exception:
+        log.warning("idempotency record %s left for a takeover", claim.record_id, exc_info=True)
+
+
+def _purge_now_and_then(db: Any, retention_h: float) -> None:
+    """Delete the records older than the retention, at most once every ``PURGE_EVERY_S`` per app."""
+    due = current_app.extensions.setdefault(_NEXT_PURGE, [0.0])
+    now = time.monotonic()
+    if now < due[0]:
+        return
+    due[0] = now + PURGE_EVERY_S
+    cutoff = utcnow() - dt.timedelta(hours=retention_h)
     with db.unit_of_work() as s:
-        s.execute(delete(IdempotencyRecord).where(*where))
+        purged = s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)).rowcount
+    if purged:
+        log.info("purged %d idempotency records older than %g h", purged, retention_h)
+
+
+#: How often a process purges old idempotency records, at most.
+PURGE_EVERY_S = 600.0
+_NEXT_PURGE = "frontoffice.idempotency_next_purge"

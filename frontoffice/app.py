@@ -76,7 +76,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config[key.upper()] = value
 
     load_all_models()
-    db = Database(make_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms))
+    db = Database(
+        make_engine(
+            settings.database_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            timeouts=settings.database_timeouts,
+        )
+    )
     bus = EventBus(db.unit_of_work)
     db.on_commit(bus.dispatch)
     socketio = make_socketio(app, settings.redis_url, settings.socketio_channel)
@@ -86,7 +92,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     Babel(app, locale_selector=_select_locale)
     kernel.labels.declare(USER_ROLE)
     install_label_filters(app, kernel.labels)
-    register_error_handlers(app)
+    register_error_handlers(app, retry_after_s=settings.db_retry_after_s)
     install_request_guards(app)
     init_auth(app, settings)
     kernel.metrics = init_metrics(app, kernel)

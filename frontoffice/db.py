@@ -15,6 +15,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, inspect
@@ -32,6 +33,8 @@ from sqlalchemy.orm import (
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
+
+from frontoffice.dbhealth import DatabaseTimeouts, guard_stalls, postgres_connect_args
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -130,8 +133,18 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_queues_after_fork)
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) -> Engine:
-    """Create an engine; SQLite connections get the pragmas DESIGN.md asks for."""
+def make_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = 10_000,
+    echo: bool = False,
+    timeouts: DatabaseTimeouts | None = None,
+) -> Engine:
+    """Create an engine; SQLite connections get the pragmas DESIGN.md asks for, PostgreSQL ones
+    the connect and statement timeouts, and both pools the checkout timeout (``timeouts``, see
+    :mod:`frontoffice.dbhealth`)."""
+    timeouts = timeouts or DatabaseTimeouts()
+    pool_timeout = {"pool_timeout": timeouts.pool_s} if timeouts.pool_s > 0 else {}
     if url.startswith("sqlite"):
         memory = url in {"sqlite://", "sqlite:///:memory:"}
         kwargs: dict[str, Any] = {
@@ -142,6 +155,7 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) 
         else:
             kwargs["pool_size"] = 20
             kwargs["max_overflow"] = 80
+            kwargs.update(pool_timeout)
         engine = create_engine(url, echo=echo, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -182,7 +196,17 @@ def make_engine(url: str, *, busy_timeout_ms: int = 10_000, echo: bool = False) 
             event.listen(engine.pool, name, _writer_done)
 
         return engine
-    return create_engine(url, echo=echo, pool_size=20, max_overflow=80, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        pool_size=20,
+        max_overflow=80,
+        pool_pre_ping=True,
+        connect_args=postgres_connect_args(url, timeouts),
+        **pool_timeout,
+    )
+    guard_stalls(engine, timeouts.stalled_after_s)
+    return engine
 
 
 class Database:
@@ -233,7 +257,15 @@ class Database:
         The committed events are delivered after the session is closed, so subscribers (and the
         projectors' own write transaction) run once this transaction's connection, and on SQLite
         the writer's turn, are given back: the next writer does not wait for them.
+
+        Inside :meth:`one_transaction` it is a savepoint of that transaction instead: an error
+        rolls back what this block wrote, and what it wrote commits with the enclosing transaction.
         """
+        shared = self._shared()
+        if shared is not None:
+            with shared.begin_nested():
+                yield shared
+            return
         session = self.write_sessions()
         committed: list[Any] = []
         session.info[_COMMITTED] = committed
@@ -249,8 +281,35 @@ class Database:
             self._deliver(committed)
 
     @contextmanager
+    def one_transaction(self) -> Iterator[Session]:
+        """Everything the current thread does with this database inside the block, as ONE write
+        transaction, committed at the end (rolled back on error), its events delivered after.
+
+        Units of work opened inside become savepoints of it, and reads opened after the first write
+        share it (they see what the block wrote). The idempotent endpoint runs a call this way so
+        the call's writes and its recorded answer commit together or not at all.
+        """
+        if self._shared() is not None:
+            raise RuntimeError("one_transaction does not nest")
+        with self.unit_of_work() as session:
+            token = _SHARED.set((self, session))
+            try:
+                yield session
+            finally:
+                _SHARED.reset(token)
+
+    def _shared(self) -> Session | None:
+        shared = _SHARED.get()
+        return shared[1] if shared is not None and shared[0] is self else None
+
+    @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A read-only session, closed at the end."""
+        """A read-only session, closed at the end (inside :meth:`one_transaction`, once it has
+        begun, that transaction's session)."""
+        shared = self._shared()
+        if shared is not None and shared.in_transaction():
+            yield shared
+            return
         session = self.read_sessions()
         try:
             yield session
@@ -270,6 +329,8 @@ class Database:
 
 #: ``session.info`` key of the events a unit of work committed and delivers after closing.
 _COMMITTED = "committed_events"
+#: The database and session of the :meth:`Database.one_transaction` the current thread is in.
+_SHARED: ContextVar[tuple[Database, Session] | None] = ContextVar("frontoffice_one_transaction", default=None)
 
 
 def _discard_events(session: Session) -> None:

@@ -11,8 +11,11 @@ import logging
 from typing import Any, NotRequired, TypedDict
 
 from flask import Flask, Request, Response, json, render_template, request
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+
+from frontoffice.dbhealth import unavailable
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +46,19 @@ class DomainError(Exception):
     title = "Bad request"
     type = "about:blank"
 
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None, **extra: Any):
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        #: HTTP headers of the answer (``Retry-After`` …), not members of the problem document.
+        self.headers = headers or {}
         self.extra = extra
 
 
@@ -85,16 +97,23 @@ class Forbidden(DomainError):
     title = "Forbidden"
 
 
-def problem(status: int, title: str, detail: str | None = None, **extra: Any) -> Response:
+def problem(
+    status: int, title: str, detail: str | None = None, *, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
     """Build an ``application/problem+json`` response."""
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     if detail:
         body["detail"] = detail
     body.update({k: v for k, v in extra.items() if v is not None})
-    resp = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIME)
+    resp = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIME, headers=headers)
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="frontoffice"'
     return resp
+
+
+def problem_of(err: DomainError) -> Response:
+    """The problem+json answer to a domain error."""
+    return problem(err.status, err.title, err.detail, errors=err.errors, headers=err.headers, **err.extra)
 
 
 def wants_problem_json(req: Request) -> bool:
@@ -106,14 +125,24 @@ def wants_problem_json(req: Request) -> bool:
     return best in {"application/json", PROBLEM_MIME}
 
 
-def register_error_handlers(app: Flask) -> None:
-    """Map domain errors, HTTP errors and unexpected exceptions to responses, in one place."""
+UNAVAILABLE = "Service unavailable"
+DATABASE_UNAVAILABLE = "The database is not answering right now; retry in a few seconds."
+
+
+def database_unavailable(retry_after_s: int, detail: str = DATABASE_UNAVAILABLE) -> Response:
+    """503 problem+json for a database that is down, silent, too slow or busy, with ``Retry-After``."""
+    return problem(503, UNAVAILABLE, detail, headers={"Retry-After": str(retry_after_s)})
+
+
+def register_error_handlers(app: Flask, *, retry_after_s: int = 5) -> None:
+    """Map domain errors, HTTP errors, an unavailable database and unexpected exceptions to
+    responses, in one place."""
 
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
         if wants_problem_json(request):
-            return problem(err.status, err.title, err.detail, errors=err.errors, **err.extra)
-        return _html(err.status, err.title, err.detail)
+            return problem_of(err)
+        return _html(err.status, err.title, err.detail, err.headers)
 
     @app.errorhandler(StaleDataError)
     def _stale(err: StaleDataError):
@@ -121,6 +150,15 @@ def register_error_handlers(app: Flask) -> None:
         if wants_problem_json(request):
             return problem(409, "Conflict", detail)
         return _html(409, "Conflict", detail)
+
+    @app.errorhandler(SQLAlchemyError)
+    def _database(err: SQLAlchemyError):
+        if not unavailable(err):
+            return _unexpected(err)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, _first_line(err))
+        if wants_problem_json(request):
+            return database_unavailable(retry_after_s)
+        return _html(503, UNAVAILABLE, DATABASE_UNAVAILABLE, {"Retry-After": str(retry_after_s)})
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
@@ -147,5 +185,14 @@ def register_error_handlers(app: Flask) -> None:
         return _html(500, "Internal server error", "Something went wrong on our side; it was logged.")
 
 
-def _html(status: int, title: str, detail: str | None):
-    return render_template("error.html", status=status, title=title, detail=detail), status
+def _html(status: int, title: str, detail: str | None, headers: Any = None):
+    try:
+        page = render_template("error.html", status=status, title=title, detail=detail)
+    except Exception:  # the page itself needs what failed (the logged-in user lives in the database)
+        log.warning("error page not rendered", exc_info=True)
+        page = f"<!doctype html><title>{status} {title}</title><h1>{status} {title}</h1><p>{detail or ''}</p>"
+    return page, status, headers or {}
+
+
+def _first_line(err: BaseException) -> str:
+    return f"{err.__class__.__name__}: {str(err).splitlines()[0] if str(err) else ''}"

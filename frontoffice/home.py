@@ -14,10 +14,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
-from sqlalchemy import text
 
 from frontoffice.auth import safe_next
-from frontoffice.errors import problem
+from frontoffice.dbhealth import HealthProbe
+from frontoffice.errors import database_unavailable
 from frontoffice.i18n import LANGUAGES
 from frontoffice.kernel import current_kernel
 
@@ -49,14 +49,20 @@ def set_language(code: str):
 
 @bp.route("/healthz")
 def healthz():
-    """Liveness and database check, for load balancers."""
-    db = current_kernel().db
-    try:
-        with db.reading() as s:
-            s.execute(text("SELECT 1"))
-    except Exception as exc:  # the check reports any database failure
-        return problem(503, "Database unavailable", str(exc.__class__.__name__))
-    return jsonify(status="ok", database=db.dialect)
+    """Liveness and database check, for load balancers: 503 when the database fails or does not
+    answer within ``health_timeout_s``, whatever the database does."""
+    kernel = current_kernel()
+    probe = current_app.extensions.get(_PROBE)
+    if probe is None:
+        probe = current_app.extensions.setdefault(_PROBE, HealthProbe(kernel.db.reading))
+    failure = probe.check(kernel.settings.health_timeout_s)
+    if failure is not None:
+        return database_unavailable(kernel.settings.db_retry_after_s, failure)
+    return jsonify(status="ok", database=kernel.db.dialect)
+
+
+#: Where the app keeps its /healthz probe.
+_PROBE = "frontoffice.health_probe"
 
 
 @bp.route("/favicon.ico")

@@ -43,6 +43,7 @@ RUNTIME_MESSAGES = (
     N_("Too Many Requests"),
     N_("Internal server error"),
     N_("Internal Server Error"),
+    N_("Service unavailable"),
 )
 
 #: Role names, as the top bar shows who is logged in.

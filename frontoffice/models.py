@@ -85,7 +85,13 @@ class ApiToken(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first answer to a mutating call made with an ``Idempotency-Key``."""
+    """A mutating call made with an ``Idempotency-Key``: claimed while it runs, then its first answer.
+
+    ``status_code`` is NULL while an attempt runs. Each attempt has a number (``attempt``) and the
+    time it started (``locked_at``); the answer is written, in the transaction of the call's own
+    writes, only by the attempt that still holds the record, and a retry takes over an attempt that
+    has run too long (see :mod:`frontoffice.idempotency`).
+    """
 
     __tablename__ = "idempotency_records"
     __table_args__ = (
@@ -101,3 +107,6 @@ class IdempotencyRecord(Base):
     response_body: Mapped[str | None] = mapped_column(Text)
     response_mimetype: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    attempt: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: When the current attempt started (NULL on records written before attempts were counted).
+    locked_at: Mapped[dt.datetime | None]

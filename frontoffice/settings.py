@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from frontoffice.dbhealth import DatabaseTimeouts
+
 
 def _default_instance_path() -> Path:
     return Path(os.environ.get("FRONTOFFICE_INSTANCE_PATH", Path.cwd() / "instance"))
@@ -29,6 +31,17 @@ class Settings:
     instance_path: Path = field(default_factory=_default_instance_path)
     max_content_length: int = 2 * 1024 * 1024
     sqlite_busy_timeout_ms: int = 10_000
+    # How long to wait on the database (frontoffice.dbhealth); 0 turns a limit off.
+    db_connect_timeout_s: float = 3.0
+    db_statement_timeout_s: float = 10.0
+    db_pool_timeout_s: float = 5.0
+    # Retry-After of the 503 answered while the database is unavailable.
+    db_retry_after_s: int = 5
+    health_timeout_s: float = 2.0
+    # An Idempotency-Key's attempt older than this is taken over by a retry (frontoffice.idempotency);
+    # records older than the retention are purged.
+    idempotency_takeover_s: float = 30.0
+    idempotency_retention_h: float = 24.0
     testing: bool = False
     geocoder: str | None = None
     geocoder_domain: str | None = None
@@ -76,6 +89,15 @@ class Settings:
         if not self.secret_key:
             changes["secret_key"] = _persistent_secret(instance)
         return replace(self, **changes) if changes else self
+
+    @property
+    def database_timeouts(self) -> DatabaseTimeouts:
+        """The limits on waiting for the database."""
+        return DatabaseTimeouts(
+            connect_s=self.db_connect_timeout_s,
+            statement_s=self.db_statement_timeout_s,
+            pool_s=self.db_pool_timeout_s,
+        )
 
     @property
     def is_sqlite(self) -> bool:

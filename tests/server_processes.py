@@ -94,6 +94,13 @@ class ServerProcess:
             time.sleep(0.1)
         raise AssertionError(f"the server did not answer within {timeout} s:\n{self.output()}")
 
+    def kill(self) -> None:
+        """SIGKILL the arbiter and its worker at once, as a crash or an OOM killer would: no
+        request is finished, no transaction committed or rolled back by the process."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(5)
+        self._log.close()
+
     def interrupt(self) -> None:
         """Ctrl+C: gunicorn's quick shutdown."""
         if self.proc.poll() is None:

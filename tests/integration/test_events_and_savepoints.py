@@ -70,3 +70,33 @@ def test_nothing_is_announced_when_the_whole_transaction_rolls_back(kernel):
             services.place_order(s, order_command())
         raise RuntimeError("the caller fails after the savepoint")
     assert heard == []
+
+
+def _phones(kernel) -> list[str]:
+    with kernel.db.reading() as s:
+        return s.scalars(select(Order.client_phone).order_by(Order.id)).all()
+
+
+def test_units_of_work_inside_one_transaction_commit_with_it_and_fail_alone(kernel):
+    heard: list[str] = []
+    kernel.bus.subscribe(OrderPlaced, lambda event: heard.append(event.client_phone))
+    with kernel.db.one_transaction():
+        with kernel.db.unit_of_work() as s:
+            services.place_order(s, order_command(client_phone="+79123456789"))
+        with pytest.raises(InvalidInput), kernel.db.unit_of_work() as s:
+            services.place_order(s, order_command(("NO-SUCH-ITEM", 1), client_phone="+79123456780"))
+        with kernel.db.reading() as s:  # a read after the first write sees it
+            assert s.scalars(select(Order.client_phone)).all() == ["+79123456789"]
+        assert heard == []  # nothing is announced before the one commit
+    assert heard == ["+79123456789"]
+    assert _phones(kernel) == ["+79123456789"]
+
+
+def test_an_error_in_one_transaction_takes_back_every_unit_of_work_inside_it(kernel):
+    heard: list[str] = []
+    kernel.bus.subscribe(OrderPlaced, lambda event: heard.append(event.client_phone))
+    with pytest.raises(RuntimeError, match="the process dies"), kernel.db.one_transaction():
+        with kernel.db.unit_of_work() as s:
+            services.place_order(s, order_command(client_phone="+79123456789"))
+        raise RuntimeError("the process dies before the answer is recorded")
+    assert heard == [] and _phones(kernel) == []
