@@ -21,7 +21,7 @@ from backoffice.models import (
 from backoffice.services import BacktestResult, HeldOrder, ReportRow, RuleView
 from backoffice.sla import TicketKind, TicketStatus, is_overdue, minutes_left
 from frontoffice.money import from_minor
-from frontoffice.schemas import Id, Money, Strict
+from frontoffice.schemas import Day, Id, Money, Strict
 from orders.schemas import OrderOut
 
 Action = Literal["note", "flag", "hold", "reject"]
@@ -516,8 +516,8 @@ class BonusReportQuery(Strict):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    date_from: dt.date = Field(alias="from")
-    date_to: dt.date = Field(alias="to")
+    date_from: Day = Field(alias="from")
+    date_to: Day = Field(alias="to")
 
 
 class BonusReportRowOut(BaseModel):

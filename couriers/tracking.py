@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from couriers.spatial import valid_coordinates
+from frontoffice.dates import FIRST_DAY, LAST_DAY, within_calendar
 
 KNOT_MPS = 1852 / 3600
 #: A phone clock may run a little fast; beyond this a point is flagged "ahead".
@@ -29,6 +30,7 @@ FLAG_OLD, FLAG_AHEAD, FLAG_FAST = "old", "ahead", "fast"
 #: Flags that keep a point out of the current position (it goes to the history only).
 TIME_FLAGS = frozenset({FLAG_OLD, FLAG_AHEAD})
 NO_OFFSET = "The timestamp needs a time zone offset (or Z), or must be a Unix time."
+OUT_OF_CALENDAR = f"The timestamp must lie between {FIRST_DAY} and {LAST_DAY}."
 #: Timestamps below this many are seconds since the epoch, above milliseconds (as Traccar decides).
 SECONDS_LIMIT = 2**31 - 1
 
@@ -51,14 +53,16 @@ def point_problems(point: TrackPoint) -> list[dict[str, str]]:
     """Why a point is malformed, as ``{field, message}`` items; empty when it is well formed.
 
     Malformed is what no phone can mean: coordinates out of range, a number that is not finite or
-    outside its domain, a time without an offset. Such a point is refused. A well-formed point with
-    an unlikely time or speed is not refused but flagged (:func:`point_flags`).
+    outside its domain, a time without an offset or outside the calendar (``frontoffice.dates``).
+    Such a point is refused. A well-formed point with an unlikely time or speed is not refused but
+    flagged (:func:`point_flags`).
     """
     # The common case in one expression (batches of thousands); NaN fails every comparison.
     if (
         -90 <= point.lat <= 90
         and -180 <= point.lon <= 180
         and point.recorded_at.tzinfo is not None
+        and within_calendar(point.recorded_at)
         and (point.accuracy is None or 0 <= point.accuracy <= 100_000)
         and (point.speed is None or 0 <= point.speed < math.inf)
         and (point.bearing is None or 0 <= point.bearing <= 360)
@@ -75,6 +79,8 @@ def point_problems(point: TrackPoint) -> list[dict[str, str]]:
         bad("lat", "Coordinates must be finite, lat in [-90, 90] and lon in [-180, 180].")
     if point.recorded_at.tzinfo is None:
         bad("recorded_at", NO_OFFSET)
+    elif not within_calendar(point.recorded_at):
+        bad("recorded_at", OUT_OF_CALENDAR)
     for field, value, low, high in (
         ("accuracy", point.accuracy, 0.0, 100_000.0),
         ("speed", point.speed, 0.0, math.inf),
@@ -112,8 +118,9 @@ def parse_timestamp(raw: str | int | float) -> dt.datetime:
     """A Unix time (seconds below 2**31 - 1, milliseconds above, as Traccar decides) as aware UTC, or
     an ISO 8601 text (``T`` or a space between date and time) as written.
 
-    A text without an offset is returned naive, so that :func:`point_problems` refuses it as it
-    refuses one everywhere else: the one rule for times without an offset lives there.
+    A text without an offset is returned naive, and one outside the calendar as written, so that
+    :func:`point_problems` refuses them as it refuses them everywhere else: the one rule for such
+    times lives there.
     """
     text = str(raw).strip()
     try:
@@ -132,7 +139,9 @@ def parse_timestamp(raw: str | int | float) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
         raise OsmandError(f"timestamp {text!r} is neither epoch seconds, milliseconds nor ISO 8601") from None
-    return parsed if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    if parsed.tzinfo is None or not within_calendar(parsed):
+        return parsed
+    return parsed.astimezone(dt.UTC)
 
 
 def _float(params: Mapping[str, str], name: str) -> float | None:

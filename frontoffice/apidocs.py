@@ -179,8 +179,9 @@ def _operation(
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 200},
-                "description": "A retry with the same key returns the first answer and changes nothing.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+                "description": "A retry with the same key returns the first answer and changes nothing "
+                "(1 to 200 characters, not blank: another key is refused with 422).",
             }
         )
     op: dict[str, Any] = {
@@ -205,6 +206,8 @@ def _operation(
         ok["content"] = {"application/json": {"schema": parts["response"]}}
     op["responses"][str(spec.status)] = ok if spec.status != 204 else {"description": "No content"}
     codes = set(spec.errors)
+    if spec.idempotent:
+        codes.add(422)
     if spec.body is not None:
         codes |= {400, 413, 415, 422}
     if spec.query is not None:

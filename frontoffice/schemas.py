@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from frontoffice.dates import FIRST_DAY, LAST_DAY
 from frontoffice.ids import MAX_ID
 from frontoffice.money import from_minor, to_minor
 
@@ -52,6 +54,17 @@ def finite(value: float | None) -> float | None:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID, description="Id of a stored record (1 to 2^31-1)")]
+
+#: A day a request names; the document states its span as ``formatMinimum``/``formatMaximum``.
+Day = Annotated[
+    dt.date,
+    Field(
+        ge=FIRST_DAY,
+        le=LAST_DAY,
+        description=f"Calendar day, YYYY-MM-DD, from {FIRST_DAY} to {LAST_DAY}",
+        json_schema_extra={"formatMinimum": FIRST_DAY.isoformat(), "formatMaximum": LAST_DAY.isoformat()},
+    ),
+]
 
 Latitude = Annotated[
     float, Field(ge=-90, le=90, description="WGS84 latitude in degrees"), AfterValidator(finite)

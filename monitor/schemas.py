@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from frontoffice.schemas import Id, Strict
+from frontoffice.schemas import Day, Id, Strict
 
 PERIODS = ("month", "year", "all")
 
@@ -207,8 +207,8 @@ class LoyaltyQuery(Strict):
     """A period and a ranking for the top clients."""
 
     period: Literal["month", "year", "all", "custom"] = "month"
-    date_from: dt.date | None = Field(default=None, description="custom period: first business date")
-    date_to: dt.date | None = Field(default=None, description="custom period: last business date")
+    date_from: Day | None = Field(default=None, description="custom period: first business date")
+    date_to: Day | None = Field(default=None, description="custom period: last business date")
     by: Literal["deliveries", "revenue"] = "deliveries"
     limit: int = Field(default=50, ge=1, le=500)
 
@@ -244,8 +244,8 @@ CLIENT_SORTS = ("deliveries", "revenue", "average_check", "first_at", "last_at",
 class PeriodQuery(Strict):
     """A period of business dates (default: the last 30 days) and optionally one branch."""
 
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    date_from: Day | None = None
+    date_to: Day | None = None
     branch_id: Id | None = None
 
     @model_validator(mode="after")

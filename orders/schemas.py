@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from frontoffice.money import from_minor
-from frontoffice.schemas import Id, Latitude, Longitude, Money, Strict
+from frontoffice.schemas import Day, Id, Latitude, Longitude, Money, Strict
 from nomenclature.schemas import ConditionIn, ExplainOut, ReceiptOut
 from orders.models import Order, OrderCharge, OrderLine
 from orders.states import OrderStatus
@@ -104,7 +104,7 @@ class OrderQuery(Strict):
 
     status: list[OrderStatus] | OrderStatus | None = None
     branch_id: Id | None = None
-    date: dt.date | None = Field(default=None, description="Business date, YYYY-MM-DD.")
+    date: Day | None = Field(default=None, description="Business date, YYYY-MM-DD.")
     phone: str | None = Field(default=None, max_length=40)
     page: int = Field(default=1, ge=1, le=100000)
     per_page: int = Field(default=50, ge=1, le=200)

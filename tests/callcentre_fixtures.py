@@ -1,4 +1,5 @@
-"""Helpers for call-centre tests: the demo zones (optionally open around the clock), known points, bodies.
+"""Helpers for call-centre tests: the demo zones (optionally open around the clock), known points, bodies,
+and a Nominatim look-alike on 127.0.0.1 for the geocoder.
 
 Import them in any test module (``from tests.callcentre_fixtures import …``). The demo zones
 keep realistic opening hours; tests that must not depend on the wall clock call
@@ -7,7 +8,12 @@ keep realistic opening hours; tests that must not depend on the wall clock call
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import update
 
@@ -66,3 +72,68 @@ def take_order_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+#: What the fake Nominatim answers to every /search: two candidates for "Kremlyovskaya 21".
+KREMLYOVSKAYA = [
+    {
+        "place_id": 1,
+        "lat": "55.7963",
+        "lon": "49.1088",
+        "display_name": "21, Kremlyovskaya Street, Vakhitovsky District, Kazan, Tatarstan, Russia",
+        "class": "building",
+        "type": "yes",
+    },
+    {
+        "place_id": 2,
+        "lat": "55.8469",
+        "lon": "48.5160",
+        "display_name": "21, Kremlyovskaya Street, Zelenodolsk, Tatarstan, Russia",
+        "class": "building",
+        "type": "yes",
+    },
+]
+
+
+class FakeNominatim:
+    """A Nominatim look-alike on 127.0.0.1: records requests; ``mode`` is ok, error or slow."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, list[str]]] = []
+        self.mode = "ok"
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                url = urlsplit(self.path)
+                fake.requests.append({"path": [url.path], **parse_qs(url.query)})
+                if fake.mode == "slow":
+                    time.sleep(1.5)
+                if fake.mode == "error":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                body = json.dumps(KREMLYOVSKAYA if url.path == "/search" else []).encode()
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client timed out and left
+
+            def log_message(self, *args) -> None:
+                """Keep the test output quiet."""
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.domain = f"127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Shut the server down."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)

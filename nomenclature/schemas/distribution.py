@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from frontoffice.schemas import BigMoney, Id, Strict, money
+from frontoffice.schemas import BigMoney, Day, Id, Strict, money
 from nomenclature.distribution import ORDER_KINDS, PAYMENT_KINDS
 from nomenclature.models import DistributionCondition, Organization
 from nomenclature.taxes import TaxSystem, VatRate
@@ -107,8 +107,8 @@ class ConditionIn(Strict):
     branch_ids: list[Id] = Field(default_factory=list, max_length=100, description="Empty: every branch.")
     order_kinds: list[OrderKind] = Field(default_factory=list, description="Empty: every kind.")
     payment_kinds: list[PaymentKind] = Field(default_factory=list, description="Empty: every payment.")
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = Field(default=None, description="Inclusive.")
+    valid_from: Day | None = None
+    valid_to: Day | None = Field(default=None, description="Inclusive.")
     priority: int = Field(default=0, ge=-1000, le=1000)
     active: bool = True
 
@@ -126,8 +126,8 @@ class ConditionPatch(Strict):
     branch_ids: list[Id] | None = Field(default=None, max_length=100)
     order_kinds: list[OrderKind] | None = None
     payment_kinds: list[PaymentKind] | None = None
-    valid_from: dt.date | None = None
-    valid_to: dt.date | None = None
+    valid_from: Day | None = None
+    valid_to: Day | None = None
     priority: int | None = Field(default=None, ge=-1000, le=1000)
     active: bool | None = None
 
@@ -197,7 +197,7 @@ class ExplainIn(Strict):
     branch_id: Id | None = None
     kind: OrderKind | None = None
     payment_kind: PaymentKind | None = None
-    on: dt.date | None = Field(default=None, description="Business day; default today.")
+    on: Day | None = Field(default=None, description="Business day; default today.")
     lines: list[CartLineIn] = Field(min_length=1, max_length=100)
 
 
@@ -270,7 +270,7 @@ class ExplainOut(BaseModel):
 class LintQuery(Strict):
     """The day to lint for."""
 
-    on: dt.date | None = Field(default=None, description="Business day; default today.")
+    on: Day | None = Field(default=None, description="Business day; default today.")
 
 
 class AmbiguityOut(BaseModel):

@@ -67,6 +67,19 @@ def test_a_batch_keeps_the_good_points_and_refuses_the_malformed_ones_alone(app,
     assert points_of(db, anna.id) == 3
 
 
+def test_a_point_timed_at_the_edge_of_the_calendar_is_refused_alone(client, db, anna):
+    batch = [
+        {"recorded_at": "0001-01-01T00:00:00+14:00", "lat": 55.79, "lon": 49.12},
+        {"recorded_at": "9999-12-31T23:59:59-14:00", "lat": 55.79, "lon": 49.12},
+        {"recorded_at": iso(utcnow()), "lat": 55.792, "lon": 49.122},
+    ]
+    resp = client.post(f"{API}/locations", json={"points": batch}, headers=anna.headers)
+    assert resp.status_code == 200, resp.json
+    assert resp.json["accepted"] == 1 and [r["index"] for r in resp.json["rejected"]] == [0, 1]
+    assert {r["errors"][0]["field"] for r in resp.json["rejected"]} == {"recorded_at"}
+    assert points_of(db, anna.id) == 1
+
+
 def test_a_point_sent_twice_is_stored_once_and_old_points_do_not_move_the_courier_back(app, client, db, anna):
     now = utcnow()
     newest = {"recorded_at": iso(now - dt.timedelta(seconds=1)), "lat": 55.80, "lon": 49.10}
@@ -229,6 +242,8 @@ def test_an_unknown_device_is_refused_as_traccar_does(client, db, anna):
         "id=anna-phone&location=55.79",
         "id=anna-phone&lat=55.79&lon=49.13&timestamp=tomorrow",
         "id=anna-phone&lat=55.79&lon=49.13&timestamp=99999999999999999999",
+        "id=anna-phone&lat=55.79&lon=49.13&timestamp=0001-01-01T00:00:00%2B14:00",
+        "id=anna-phone&lat=55.79&lon=49.13&timestamp=9999-12-31T23:59:59-14:00",
         "id=anna-phone&lat=nan&lon=49.13",
         "id=anna-phone&lat=55.79&lon=49.13&speed=fast",
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 
@@ -91,3 +92,17 @@ def test_nested_models_unions_namesakes_and_query_enums_all_become_components():
     assert [ref for _, ref in _refs(doc) if not _resolve(doc, ref)] == []
     assert {"Inner", "Colour"} <= set(doc["components"]["schemas"])
     assert "Query" not in doc["components"]["schemas"]
+
+
+@pytest.mark.parametrize("key", ["   ", "k" * 201])
+def test_every_operation_taking_an_idempotency_key_documents_the_422_a_bad_key_gets(client, users, key):
+    headers = {**users["manager"].headers, "Idempotency-Key": key}
+    assert client.delete("/api/v1/antifraud/blacklist/1", headers=headers).status_code == 422
+    doc = client.get("/api/openapi.json").json
+    undocumented = [
+        f"{method.upper()} {path}"
+        for path, operations in doc["paths"].items()
+        for method, op in operations.items()
+        if any(p["name"] == "Idempotency-Key" for p in op["parameters"]) and "422" not in op["responses"]
+    ]
+    assert undocumented == []

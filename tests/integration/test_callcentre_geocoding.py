@@ -2,83 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
 from callcentre.models import GeocodeCacheEntry
 from frontoffice.app import create_app
-from tests.callcentre_fixtures import load_zones
+from tests.callcentre_fixtures import KREMLYOVSKAYA, FakeNominatim, load_zones
 from tests.conftest import make_users
-
-KREMLYOVSKAYA = [
-    {
-        "place_id": 1,
-        "lat": "55.7963",
-        "lon": "49.1088",
-        "display_name": "21, Kremlyovskaya Street, Vakhitovsky District, Kazan, Tatarstan, Russia",
-        "class": "building",
-        "type": "yes",
-    },
-    {
-        "place_id": 2,
-        "lat": "55.8469",
-        "lon": "48.5160",
-        "display_name": "21, Kremlyovskaya Street, Zelenodolsk, Tatarstan, Russia",
-        "class": "building",
-        "type": "yes",
-    },
-]
-
-
-class FakeNominatim:
-    """A Nominatim look-alike on 127.0.0.1: records requests; ``mode`` is ok, error or slow."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, list[str]]] = []
-        self.mode = "ok"
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                url = urlsplit(self.path)
-                fake.requests.append({"path": [url.path], **parse_qs(url.query)})
-                if fake.mode == "slow":
-                    time.sleep(1.5)
-                if fake.mode == "error":
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                body = json.dumps(KREMLYOVSKAYA if url.path == "/search" else []).encode()
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client timed out and left
-
-            def log_message(self, *args) -> None:
-                """Keep the test output quiet."""
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.domain = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        """Shut the server down."""
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
 
 @pytest.fixture

@@ -129,6 +129,20 @@ def test_malformed_points_are_named_field_by_field():
     assert [p["field"] for p in point_problems(replace(good, speed=math.inf))] == ["speed"]
 
 
+@pytest.mark.parametrize(
+    "at",
+    [
+        dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=14))),
+        dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-14))),
+        dt.datetime(1969, 12, 31, 23, 59, tzinfo=dt.UTC),
+    ],
+)
+def test_a_point_timed_outside_the_calendar_is_malformed_not_stored_flagged(at):
+    point = TrackPoint(recorded_at=at, lat=55.8, lon=49.1)
+    assert [p["field"] for p in point_problems(point)] == ["recorded_at"]
+    assert parse_timestamp(at.isoformat()) == at
+
+
 def test_implausible_points_are_flagged_not_refused():
     future = TrackPoint(recorded_at=NOW + dt.timedelta(minutes=10), lat=55.8, lon=49.1)
     ancient = TrackPoint(recorded_at=NOW - dt.timedelta(days=8), lat=55.8, lon=49.1, speed=400)
