@@ -21,6 +21,7 @@ import nomenclature.wiring
 import orders.wiring
 from couriers.osmand import OsmandMiddleware
 from frontoffice.auth import init_auth
+from frontoffice.csp import install_content_security_policy
 from frontoffice.db import Database, make_engine
 from frontoffice.errors import register_error_handlers
 from frontoffice.events import EventBus
@@ -94,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     install_label_filters(app, kernel.labels)
     register_error_handlers(app, retry_after_s=settings.db_retry_after_s)
     install_request_guards(app)
+    install_content_security_policy(app, settings.map_tiles_url)
     init_auth(app, settings)
     kernel.metrics = init_metrics(app, kernel)
 

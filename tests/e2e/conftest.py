@@ -9,6 +9,10 @@ Use them from any e2e module::
         login(page, live_server.url, "test-operator", "pw-operator")
 
 Tests asking for ``browser`` or ``page`` are skipped, with the reason, where Chromium is missing.
+
+The pages' Content-Security-Policy refuses ``eval``: give ``page.wait_for_function`` a function
+(``"() => document.title === 'x'"``); Playwright re-evaluates a bare expression with ``eval`` at
+every poll, which the page refuses.
 """
 
 from __future__ import annotations

@@ -292,7 +292,7 @@ def returning_call(service, chromium) -> ReturningCall:
     page = log_in(chromium, service.url, service.users["operator"])
     try:
         page.goto(f"{service.url}/callcentre")
-        page.wait_for_function("document.querySelectorAll('#menu-items li[role=option]').length > 0")
+        page.wait_for_function("() => document.querySelectorAll('#menu-items li[role=option]').length > 0")
         assert focused_id(page) == "phone"
         shot(page, "workspace-ready")
         op = Operator(page)
@@ -306,7 +306,7 @@ def returning_call(service, chromium) -> ReturningCall:
         shot(page, "dossier")
 
         op.press("Enter")
-        page.wait_for_function("document.querySelectorAll('#cart-lines tr').length === 2")
+        page.wait_for_function("() => document.querySelectorAll('#cart-lines tr').length === 2")
         page.wait_for_selector('#quote:has-text("Centre")')
         page.wait_for_selector("#receipts:not([hidden])")
         # Paid as last time (card to the courier), shown preselected; no change box for a card.
@@ -383,7 +383,7 @@ def test_b_a_new_caller_outside_every_zone_is_refused_inline_and_nothing_is_writ
     page = log_in(chromium, service.url, service.users["operator"])
     try:
         page.goto(f"{service.url}/callcentre")
-        page.wait_for_function("document.querySelectorAll('#menu-items li[role=option]').length > 0")
+        page.wait_for_function("() => document.querySelectorAll('#menu-items li[role=option]').length > 0")
         before = row_counts(app)
         op = Operator(page)
 
@@ -399,7 +399,7 @@ def test_b_a_new_caller_outside_every_zone_is_refused_inline_and_nothing_is_writ
         op.press("Enter")
         if page.is_visible("#modifiers-dialog[open]"):
             op.press("Enter")
-        page.wait_for_function("document.querySelectorAll('#cart-lines tr').length === 1")
+        page.wait_for_function("() => document.querySelectorAll('#cart-lines tr').length === 1")
         op.press("Alt+3")
         op.press("+")
         assert page.inner_text("#cart-lines .cc-qty-n") == "2"
@@ -419,7 +419,7 @@ def test_b_a_new_caller_outside_every_zone_is_refused_inline_and_nothing_is_writ
         op.press("Control+Enter")
         page.wait_for_selector("#status-line.warn")
         page.wait_for_function(
-            "document.querySelector('[data-error-for~=\"address\"]').textContent.includes('outside')"
+            "() => document.querySelector('[data-error-for~=\"address\"]').textContent.includes('outside')"
         )
         assert page.is_hidden("#placed")
         page.screenshot(path=str(artifacts / "03-refused-inline.png"))

@@ -25,7 +25,7 @@ def monitor_page(live_server, page):
     login(page, live_server.url, "test-manager", "pw-manager")
     page.goto(f"{live_server.url}/monitor")
     page.wait_for_selector("#mon-conn.live")
-    page.wait_for_function("document.querySelector('#tile-orders .value').textContent === '0'")
+    page.wait_for_function("() => document.querySelector('#tile-orders .value').textContent === '0'")
     yield page, users
     live_server.app.extensions["frontoffice"].extensions.get(MONITOR_HUB).stop()
 
@@ -48,7 +48,9 @@ def test_an_order_placed_through_the_api_changes_the_tile_within_two_seconds(
     page.screenshot(path=str(artifacts / "01-before.png"))
     placed_at = time.monotonic()
     order = post_order(live_server, users)
-    page.wait_for_function("document.querySelector('#tile-orders .value').textContent === '1'", timeout=2000)
+    page.wait_for_function(
+        "() => document.querySelector('#tile-orders .value').textContent === '1'", timeout=2000
+    )
     took = time.monotonic() - placed_at
     page.screenshot(path=str(artifacts / "02-after.png"))
     assert took < 2.0
@@ -74,10 +76,16 @@ def test_a_late_order_shows_in_the_late_list_in_its_colour(live_server, monitor_
 def test_the_branch_selector_watches_one_branch(live_server, monitor_page, artifacts):
     page, users = monitor_page
     post_order(live_server, users, branch_id=1)
-    page.wait_for_function("document.querySelector('#tile-orders .value').textContent === '1'", timeout=3000)
+    page.wait_for_function(
+        "() => document.querySelector('#tile-orders .value').textContent === '1'", timeout=3000
+    )
     page.select_option("#mon-branch", "2")
-    page.wait_for_function("document.querySelector('#tile-orders .value').textContent === '0'", timeout=3000)
+    page.wait_for_function(
+        "() => document.querySelector('#tile-orders .value').textContent === '0'", timeout=3000
+    )
     assert page.url.endswith("/monitor?branch=2")
     post_order(live_server, users, branch_id=2)
-    page.wait_for_function("document.querySelector('#tile-orders .value').textContent === '1'", timeout=3000)
+    page.wait_for_function(
+        "() => document.querySelector('#tile-orders .value').textContent === '1'", timeout=3000
+    )
     page.screenshot(path=str(artifacts / "branch-2.png"))

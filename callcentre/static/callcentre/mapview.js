@@ -2,7 +2,7 @@
 // address is configured — the zones and the pin show on a blank map without them);
 // a click puts the pin, Enter uses it.
 
-import { config, t, url } from "frontoffice/shared.js";
+import { config, t, textLabel, url } from "frontoffice/shared.js";
 import { DEFAULT_CENTRE, fetchZones, zoneMap, zonesLayer } from "frontoffice/zonemap.js";
 
 let map = null;
@@ -20,7 +20,7 @@ async function build() {
   const bounds = L.latLngBounds([]);
   for (const b of config().branches) {
     L.circleMarker([b.lat, b.lon], { radius: 7, color: "#1d2330", weight: 2, fillColor: "#fff", fillOpacity: 1 })
-      .bindTooltip(b.name, { permanent: true, direction: "right", className: "cc-map-label" })
+      .bindTooltip(textLabel(b.name), { permanent: true, direction: "right", className: "cc-map-label" })
       .addTo(map);
     bounds.extend([b.lat, b.lon]);
   }

@@ -1,6 +1,8 @@
 // The kernel's browser module, shared by every page's scripts (imported as "frontoffice/shared.js"
 // through the import map of base.html): the page config and its translated strings, JSON calls with
 // the cookie session and the CSRF header, money and time display, DOM helpers, the live socket.
+// Nothing users typed reaches the DOM as HTML: pages build nodes with ``el``/``fill`` (text
+// nodes), and hand ``textLabel`` to libraries that take HTML strings.
 
 let CONFIG = null;
 
@@ -248,6 +250,15 @@ export function el(tag, attrs = {}, ...children) {
     node.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return node;
+}
+
+/**
+ * Text for a library that would read a string as HTML — Leaflet's tooltips, popups and div icons
+ * put a string in with innerHTML: a ``<span>`` holding ``parts`` as text, never parsed. Hand it
+ * names and anything else users typed (``layer.bindTooltip(textLabel(zone.name))``).
+ */
+export function textLabel(...parts) {
+  return el("span", {}, ...parts);
 }
 
 /** Replace a node's children, skipping null/false/undefined ones (conditional parts). */

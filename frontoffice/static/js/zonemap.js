@@ -2,7 +2,7 @@
 // window.L): a map with tiles only when a tile address is configured — zones, branches and pins
 // show on a blank map without them — and the delivery zones as GeoJSON polygons in their colours.
 
-import { call } from "./shared.js";
+import { call, textLabel } from "./shared.js";
 
 /** Where the map opens when nothing is known to fit it to (Kazan, the demo city). */
 export const DEFAULT_CENTRE = [55.7887, 49.1221];
@@ -30,7 +30,7 @@ export async function fetchZones(url) {
 
 /**
  * A Leaflet layer of the zones: each polygon in its own colour (``colour`` when it has none),
- * its name as a tooltip; ``filter(feature)`` keeps only some.
+ * its name as a tooltip (text, not HTML); ``filter(feature)`` keeps only some.
  */
 export function zonesLayer(geojson, { colour = "#0b63ce", weight = 2, fillOpacity = 0.12, filter = null } = {}) {
   return window.L.geoJSON(geojson, {
@@ -40,7 +40,7 @@ export function zonesLayer(geojson, { colour = "#0b63ce", weight = 2, fillOpacit
     },
     filter: filter || undefined,
     onEachFeature: (f, layer) => {
-      if (f.properties?.name) layer.bindTooltip(f.properties.name, { sticky: true });
+      if (f.properties?.name) layer.bindTooltip(textLabel(f.properties.name), { sticky: true });
     },
   });
 }

@@ -3,7 +3,7 @@
 // server has been silent longer than its heartbeat, an expired session reloads the page (to the
 // login), and everything is redrawn from the snapshot, so the business day rolls over by itself.
 
-import { clock, config, el, fill, hourOf, label, liveSocket, longDate, t, wholeMoney } from "frontoffice/shared.js";
+import { clock, config, el, fill, hourOf, label, liveSocket, longDate, t, textLabel, wholeMoney } from "frontoffice/shared.js";
 import { fetchZones, zoneMap, zonesLayer } from "frontoffice/zonemap.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
@@ -256,8 +256,8 @@ function renderMap(s) {
   const points = [];
   for (const b of s.branches) {
     if (branch !== null && b.id !== branch) continue;
-    const icon = L.divIcon({ className: "branch-pin", html: b.code, iconSize: [32, 18] });
-    L.marker([b.lat, b.lon], { icon, keyboard: false }).bindTooltip(b.name).addTo(layers.branches);
+    const icon = L.divIcon({ className: "branch-pin", html: textLabel(b.code), iconSize: [32, 18] });
+    L.marker([b.lat, b.lon], { icon, keyboard: false }).bindTooltip(textLabel(b.name)).addTo(layers.branches);
     points.push([b.lat, b.lon]);
   }
   layers.orders.clearLayers();
@@ -270,7 +270,7 @@ function renderMap(s) {
       fillColor: colour,
       fillOpacity: 0.95,
     })
-      .bindTooltip(`${o.number} · ${statusLabel(o.status)}`)
+      .bindTooltip(textLabel(`${o.number} · ${statusLabel(o.status)}`))
       .addTo(layers.orders);
     points.push([o.lat, o.lon]);
   }
@@ -279,7 +279,7 @@ function renderMap(s) {
     if (c.lat === null || c.lon === null) continue;
     seen.add(c.id);
     const style = { radius: 7, color: "#0e131b", weight: 2, fillColor: COURIER_COLOURS[c.state], fillOpacity: 1 };
-    const tooltip = `${c.name} · ${label("courier_state", c.state)}${c.active_orders ? ` · ${c.active_orders}` : ""}`;
+    const tooltip = textLabel(`${c.name} · ${label("courier_state", c.state)}${c.active_orders ? ` · ${c.active_orders}` : ""}`);
     let marker = courierMarkers.get(c.id);
     if (!marker) {
       marker = L.circleMarker([c.lat, c.lon], style).bindTooltip(tooltip).addTo(layers.couriers);
