@@ -3,10 +3,12 @@
 A manager's screen gets a full ``snapshot`` when it connects, then:
 
 * ``metrics_updated`` — the sections of the room's snapshot that changed since its previous
-  update (every section at each heartbeat), with the orders that changed in ``changes``; sent
-  when something happened, at most once per ``min_interval_s`` per room whatever the event
-  rate, and at least every ``heartbeat_s`` (late minutes grow and the business day rolls over
-  without any event). A screen merges it into the snapshot it holds;
+  update, with the orders that changed in ``changes``; sent when something happened, at most
+  once per ``min_interval_s`` per room whatever the event rate, and at least every
+  ``heartbeat_s`` (late minutes grow and the business day rolls over without any event). A
+  screen merges it into the snapshot it holds. Every section is sent again at a heartbeat at
+  least every ``full_every_s``: a screen whose first snapshot failed catches up then, and a room
+  of thousands of idle screens does not get the whole snapshot every heartbeat;
 * ``couriers_moved`` — ``{"couriers": [{id, lat, lon, at}]}``, the latest position of every
   courier that moved since the previous batch, at the same bounded rate;
 * ``order_placed`` — the fact itself (``orders.events.OrderPlaced``), one per new order, for
@@ -69,6 +71,7 @@ class MonitorHub:
         idle_exit_s: float = 120.0,
         broadcast: bool = False,
         max_changes: int = 200,
+        full_every_s: float = 600.0,
     ):
         self.socketio = socketio
         self.monitor = monitor
@@ -77,6 +80,8 @@ class MonitorHub:
         self.idle_exit_s = idle_exit_s
         self.broadcast = broadcast
         self.max_changes = max_changes
+        self.full_every_s = full_every_s
+        self._full_at: dict[Room, float] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._watchers: dict[str, Room] = {}
@@ -254,12 +259,16 @@ class MonitorHub:
             rooms |= dirty
         stale = {r for r in watched if heartbeat or clock - self._sent_at.get(r, 0.0) >= self.heartbeat_s}
         rooms |= stale
+        # a room's first update after its first screen counts from that screen's snapshot
+        full = {r for r in stale if clock - self._full_at.setdefault(r, clock) >= self.full_every_s}
         sent = False
         if rooms:
             snapshots = self.monitor.snapshots(rooms, now_fn(), changes)
             for room, snapshot in snapshots.items():
                 payload = snapshot.model_dump(mode="json")
-                update = self._delta(room, payload, full=room in stale)
+                update = self._delta(room, payload, full=room in full)
+                if room in full:
+                    self._full_at[room] = clock
                 self.socketio.emit("metrics_updated", update, namespace=NAMESPACE, to=room_name(room))
                 with self._lock:
                     self._cache[room] = (time.monotonic(), payload)
