@@ -82,6 +82,12 @@ def open_files(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
+def cpu_s(pid: int) -> float:
+    """CPU time a process (all its threads) used so far, seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def worker_of(master: int) -> int:
     """The gunicorn worker: the master's child process."""
     for _ in range(100):
@@ -618,6 +624,7 @@ def main() -> None:
     parser.add_argument("--api-orders", type=int, default=200)
     parser.add_argument("--flood", type=int, default=1000)
     parser.add_argument("--grace", type=float, default=5.0, help="FRONTOFFICE_SOCKET_JOIN_GRACE_S")
+    parser.add_argument("--idle-seconds", type=float, default=30.0, help="idle CPU measured over")
     parser.add_argument("--processes", type=int, default=4, help="client processes for the fan-out")
     parser.add_argument("--worker", choices=("gevent", "gthread"), default="gevent")
     parser.add_argument("--no-baseline", action="store_true")
@@ -650,6 +657,9 @@ def main() -> None:
         time.sleep(2.0)
         held_rss = rss_mb(server.worker)
         held_files = open_files(server.worker)
+        idle_cpu_before = cpu_s(server.worker)
+        time.sleep(args.idle_seconds)  # what the idle screens cost: pings, heartbeats
+        idle_cpu = (cpu_s(server.worker) - idle_cpu_before) / args.idle_seconds
         print(f"  held {holder.alive} in {holder.connect_s:.1f} s; worker RSS {held_rss:.0f} MB", flush=True)
         fan = fan_out(server, args.clients, args.orders, args.processes, 10_000)
         print(f"  fan-out p95 {percentile(fan['ours'], 95):.1f} ms from commit", flush=True)
@@ -686,6 +696,7 @@ def main() -> None:
             f"{idle_rss:.0f} MB / {held_rss:.0f} MB "
             f"(+{(held_rss - idle_rss) * 1024 / max(args.held, 1):.0f} KB per connection), {held_files} files",
         ),
+        ("worker CPU with them idle", f"{idle_cpu * 100:.1f} % of a core (over {args.idle_seconds:g} s)"),
         ("fan-out deliveries received", f"{len(ours)} of {fan['expected']} (metrics_updated)"),
         (
             "ours: commit → metrics_updated, ms",
@@ -751,6 +762,7 @@ def main() -> None:
                 "clients": args.clients,
                 "held": held_after,
                 "rss_mb": round(held_rss, 1),
+                "idle_cpu": round(idle_cpu, 3),
                 "api_p99_ratio": round(ratio, 2),
                 "flood_api_ok": flooded["order"]["ok"] == flooded["order"]["n"],
             }

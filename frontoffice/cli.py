@@ -144,7 +144,8 @@ def _serve(
                 "workers": 1,
                 "worker_class": worker,
                 "threads": threads,
-                "worker_connections": connections or 1000,
+                # gthread too stops accepting at worker_connections: as many as it has threads
+                "worker_connections": connections or max(threads, 1000),
                 "timeout": 120,
                 "graceful_timeout": 10,
                 "keepalive": 30,
