@@ -275,6 +275,10 @@ class MonitorHub:
                 self._sent_at[room] = clock
                 self.updates_sent += 1
             sent = True
+            if placed:
+                # Let every screen's update leave before the facts queue behind it on each socket:
+                # one process writes to the screens in turn, and the update is what they show.
+                self.socketio.sleep(0)
         for event in placed:
             emit_to_branch(self.socketio, NAMESPACE, "order_placed", event_payload(event), event.branch_id)
             sent = True
