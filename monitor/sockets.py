@@ -193,10 +193,14 @@ class MonitorHub:
             cached = self._cache.get(room)
             dirty = room in self._dirty or self._dirty_everywhere
         if cached is not None and not dirty and time.monotonic() - cached[0] < CONNECT_CACHE_S:
-            return cached[1]
-        payload = self.monitor.snapshot(room).model_dump(mode="json")
-        with self._lock:
-            self._cache[room] = (time.monotonic(), payload)
+            payload = cached[1]
+        else:
+            payload = self.monitor.snapshot(room).model_dump(mode="json")
+            with self._lock:
+                self._cache[room] = (time.monotonic(), payload)
+        # The room's first update is a delta from what its screens got here, not the whole snapshot
+        # again (a later screen gets a newer snapshot: the delta then repeats what it has, harmlessly).
+        self._sections.setdefault(room, _sections_of(payload))
         return payload
 
     # --- the sending task --------------------------------------------------------------------
@@ -289,11 +293,7 @@ class MonitorHub:
 
     def _delta(self, room: Room, payload: dict[str, Any], *, full: bool) -> dict[str, Any]:
         """The sections of ``payload`` that differ from the room's previous update (all when ``full``)."""
-        current = {
-            key: json.dumps(value, separators=(",", ":"), sort_keys=True)
-            for key, value in payload.items()
-            if key not in ALWAYS_SENT
-        }
+        current = _sections_of(payload)
         previous = self._sections.get(room, {})
         self._sections[room] = current
         if full:
@@ -315,6 +315,15 @@ class MonitorHub:
                     "couriers_moved", {"couriers": batch}, namespace=NAMESPACE, to=room_name(room)
                 )
                 self.move_batches_sent += 1
+
+
+def _sections_of(payload: dict[str, Any]) -> dict[str, str]:
+    """The sections of a snapshot that updates may leave out, each as canonical JSON."""
+    return {
+        key: json.dumps(value, separators=(",", ":"), sort_keys=True)
+        for key, value in payload.items()
+        if key not in ALWAYS_SENT
+    }
 
 
 class MonitorNamespace(StaffNamespace):

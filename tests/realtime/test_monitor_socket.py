@@ -150,6 +150,15 @@ def test_a_quiet_screen_still_gets_a_heartbeat(sqlite_app, staff, hub):
     client.disconnect("/monitor")
 
 
+def test_the_first_update_after_a_screen_connects_leaves_out_what_its_snapshot_holds(sqlite_app, staff, hub):
+    client = screen(sqlite_app, staff["manager"].token)
+    received(client, "snapshot")
+    hub.flush(heartbeat=True)
+    (update,) = received(client, "metrics_updated")
+    client.disconnect("/monitor")
+    assert set(update) == ALWAYS_SENT
+
+
 def test_a_heartbeat_carries_only_what_changed_until_every_section_is_due_again(sqlite_app, staff, hub):
     client = screen(sqlite_app, staff["manager"].token)
     (snap,) = received(client, "snapshot")
