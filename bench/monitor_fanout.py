@@ -1,39 +1,58 @@
-"""Benchmark: the live monitor's fan-out to 200 screens, and 1,000 idle screens held by one process.
+"""Benchmark: thousands of idle sockets on one web process, live fan-out, the API beside them, a flood.
 
-Starts a real server (``frontoffice demo --no-serve`` for the data, then ``frontoffice run``:
-gunicorn, one gthread worker, SQLite in WAL), then:
+Starts a real server (``frontoffice demo --no-serve`` for the data, then ``frontoffice run``: gunicorn,
+one worker — gevent by default, ``--worker gthread`` for the thread-per-socket model — SQLite in WAL),
+then, in order:
 
-1. **Fan-out.** 200 real ``python-socketio`` clients join ``/monitor`` as managers. Orders are
-   placed through ``POST /api/v1/orders`` one second apart; for every client and every order
-   we take the time from the order's creation timestamp (set inside the transaction, just
-   before its commit; the same clock, one machine) to the receipt of the coalesced
-   ``metrics_updated`` that lists it (and of the ``order_placed`` fact sent after it). In the
-   same run, the baseline: a bare Flask-SocketIO app served with the same gunicorn settings
-   broadcasting a small message to the same 200 clients — no database, no snapshot, no
-   coalescing: the floor of the transport on this machine.
-2. **Held.** 1,000 idle monitor connections (Engine.IO v4 over websocket, answering pings,
-   driven from one selector thread so the benchmark itself stays light) are held past a full
-   ping interval; we count those still alive, check that one more order reaches them, and
-   read the worker's resident memory.
+1. **API alone.** ``POST /api/v1/orders`` one after another (``--api-orders``): p50/p99.
+2. **Held.** ``--held`` idle *authenticated* ``/monitor`` screens of branch 2 (orders go to branch 1),
+   Engine.IO v4 over raw websockets answering pings from one selector thread, spread over source
+   addresses 127.0.0.10, .11, … (``--per-address`` each) so the per-address limit holds; the worker's
+   resident memory is read.
+3. **Fan-out, with them held.** ``--clients`` real ``python-socketio`` clients join ``/monitor`` (every
+   branch) from 127.0.0.1 in a few processes; orders are placed one second apart, and for every client
+   and order we take the time **from the commit** — a thread of the benchmark polls the server's SQLite
+   file (``PRAGMA data_version`` every 0.5 ms, then the new order ids) and stamps the moment each order
+   becomes visible — to the receipt of the coalesced ``metrics_updated`` that lists it. (The order's
+   ``created_at``, set inside the transaction, is an earlier bound; both are printed.)
+4. **API, with them held.** The same orders as in 1; ``api_p99_ratio`` = p99 held / p99 alone.
+5. **Flood.** ``--flood`` unauthenticated connection attempts from one address (127.0.0.250), all
+   at once from a thread pool: each opens the websocket and asks for ``/monitor`` without a token,
+   then stays silent. Meanwhile ``/healthz`` and the order API are timed every 100 ms. Afterwards:
+   how many were refused at the handshake, refused by the namespace, and closed by the server within
+   the join grace; whether the held screens are still there.
+6. **Baseline.** A bare Flask-SocketIO app (``create_baseline_app``, no database, no snapshot, no
+   coalescing) on the same gunicorn worker broadcasts to the same ``--clients``: the transport's floor.
 
-    python bench/monitor_fanout.py [--clients 200] [--held 1000] [--orders 20]
+    python bench/monitor_fanout.py [--held 5000] [--clients 200] [--orders 20] [--worker gevent]
 
-Prints a table, then a last line of JSON:
-``{"bench": "monitor_fanout", "ours": <p95 ms>, "unit": "ms", "clients": 200, "held": <n>, "rss_mb": <MB>}``.
-Target: p95 <= 100 ms, 1,000 held.
+Prints a table, then a last line of JSON: ``{"bench": "monitor_fanout", "ours": <p95 ms from commit>,
+"baseline": <p95 ms>, "unit": "ms", "ratio": <baseline/ours>, "clients": 200, "held": <n>,
+"rss_mb": <MB>, "api_p99_ratio": <x>, ...}``. Targets: p95 <= 100 ms with 5,000 held,
+api_p99_ratio <= 1.5, the API answering through the flood.
 """
 
 from __future__ import annotations
 
+import sys
+
+if "--serve-baseline" in sys.argv and "gevent" in sys.argv:  # the baseline server, on gevent
+    from gevent import monkey
+
+    monkey.patch_all()
+
 import argparse
-import datetime as dt
+import concurrent.futures
 import json
 import os
+import resource
 import selectors
 import shutil
+import signal
+import socket
+import sqlite3
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -45,7 +64,9 @@ import websocket
 from bench_support import free_port, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = [sys.executable, "-c", "from frontoffice.cli import main; main()"]
+CLI = [sys.executable, "-m", "frontoffice"]
+HELD_FIRST_ADDRESS = 10
+FLOOD_ADDRESS = "127.0.0.250"
 
 
 def rss_mb(pid: int) -> float:
@@ -54,6 +75,17 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def open_files(pid: int) -> int:
+    """File descriptors a process holds."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def cpu_s(pid: int) -> float:
+    """CPU time a process (all its threads) used so far, seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def worker_of(master: int) -> int:
@@ -66,33 +98,34 @@ def worker_of(master: int) -> int:
     raise RuntimeError("no gunicorn worker")
 
 
+def raise_open_files_limit() -> None:
+    """Every socket is a file descriptor, on both ends."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 class Server:
     """``frontoffice run`` on a fresh SQLite instance with the demo data."""
 
-    def __init__(self, threads: int):
+    def __init__(self, worker: str, threads: int, grace_s: float):
         self.folder = tempfile.mkdtemp(prefix="bench-fanout-")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "FRONTOFFICE_INSTANCE_PATH": self.folder, "PYTHONUNBUFFERED": "1"}
         for key in ("FRONTOFFICE_DATABASE_URL", "FRONTOFFICE_REDIS_URL"):
             self.env.pop(key, None)
+        self.env["FRONTOFFICE_SOCKET_JOIN_GRACE_S"] = str(grace_s)
         subprocess.run([*CLI, "demo", "--no-serve"], env=self.env, cwd=ROOT, check=True, capture_output=True)
+        self.database = Path(self.folder) / "frontoffice.sqlite3"
         self.log = open(Path(self.folder) / "server.log", "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [*CLI, "run", "--port", str(self.port), "--threads", str(threads)],
+            [*CLI, "run", "--port", str(self.port), "--worker", worker, "--threads", str(threads)],
             env=self.env,
             cwd=ROOT,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        for _ in range(300):
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
+        wait_healthy(self.url)
         self.worker = worker_of(self.proc.pid)
 
     def token(self, username: str) -> str:
@@ -114,6 +147,18 @@ class Server:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def wait_healthy(url: str) -> None:
+    """Block until ``/healthz`` answers."""
+    for _ in range(600):
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
 def order_body(n: int) -> dict:
     """An order inside the demo's central zone, a new caller each time."""
     return {
@@ -128,10 +173,58 @@ def order_body(n: int) -> dict:
 
 def parse_time(text: str) -> float:
     """Epoch seconds of an ISO 8601 time."""
+    import datetime as dt
+
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-# --- phase 1: fan-out to real python-socketio clients ------------------------------------------
+class CommitWatcher:
+    """Stamps the moment each new order becomes visible in the server's SQLite file: its commit."""
+
+    def __init__(self, database: Path):
+        self.conn = sqlite3.connect(f"file:{database}?mode=ro", uri=True, check_same_thread=False)
+        self.committed: dict[int, float] = {}
+        self.last_id = self.conn.execute("SELECT coalesce(max(id), 0) FROM orders").fetchone()[0]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        version = None
+        while not self._stop.is_set():
+            now = time.time()
+            current = self.conn.execute("PRAGMA data_version").fetchone()[0]
+            if current != version:
+                version = current
+                for (order_id,) in self.conn.execute("SELECT id FROM orders WHERE id > ?", (self.last_id,)):
+                    self.committed.setdefault(order_id, now)
+                    self.last_id = max(self.last_id, order_id)
+            time.sleep(0.0005)
+
+    def stop(self) -> None:
+        """Stop watching."""
+        self._stop.set()
+        self._thread.join(5)
+        self.conn.close()
+
+
+# --- the order API ---------------------------------------------------------------------------------
+
+
+def api_latencies(server: Server, token: str, count: int, first: int) -> list[float]:
+    """``count`` orders placed one after another; their latencies, ms."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    out = []
+    for n in range(first, first + count):
+        started = time.perf_counter()
+        resp = session.post(f"{server.url}/api/v1/orders", json=order_body(n), timeout=30)
+        out.append((time.perf_counter() - started) * 1000)
+        resp.raise_for_status()
+    return out
+
+
+# --- fan-out to real python-socketio clients --------------------------------------------------------
 
 
 def client_group(url: str, token: str, count: int, ready, done, results) -> None:
@@ -179,53 +272,78 @@ def client_group(url: str, token: str, count: int, ready, done, results) -> None
     results.put({"updates": updates, "facts": facts, "created": created})
 
 
-def fan_out(server: Server, clients: int, orders: int, processes: int) -> dict:
-    """Latencies (ms) from an order's creation to its receipt by every client."""
+def start_clients(url: str, token: str, clients: int, processes: int):
+    """Start the client processes; (workers, ready, done, results) once all are connected."""
     import multiprocessing
 
-    token = server.token("manager")
-    operator = server.token("operator")
     ctx = multiprocessing.get_context("spawn")
     ready, results, done = ctx.Queue(), ctx.Queue(), ctx.Event()
     sizes = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
     workers = [
-        ctx.Process(target=client_group, args=(server.url, token, n, ready, done, results), daemon=True)
+        ctx.Process(target=client_group, args=(url, token, n, ready, done, results), daemon=True)
         for n in sizes
         if n
     ]
     for w in workers:
         w.start()
-    connected = sum(ready.get(timeout=300) for _ in workers)
-    print(f"  connected {connected} clients in {len(workers)} processes", flush=True)
-    time.sleep(1.5)
-    placed: list[int] = []
-    created: dict[int, float] = {}
-    for n in range(orders):
-        resp = requests.post(
-            f"{server.url}/api/v1/orders",
-            json=order_body(n),
-            headers={"Authorization": f"Bearer {operator}"},
-            timeout=10,
-        )
-        resp.raise_for_status()
-        order = resp.json()
-        placed.append(order["id"])
-        created[order["id"]] = parse_time(order["created_at"])
-        time.sleep(1.0)
-    time.sleep(2.0)
-    rss_with_clients = rss_mb(server.worker)
+    connected = sum(ready.get(timeout=600) for _ in workers)
+    print(f"  connected {connected} live clients in {len(workers)} processes", flush=True)
+    return workers, done, results
+
+
+def collect(workers, done, results) -> dict:
+    """Stop the client processes and gather what they heard."""
     done.set()
-    updates: list[dict[int, float]] = []
-    facts: list[dict[int, float]] = []
+    got = {"updates": [], "facts": [], "created": {}}
     for _ in workers:
-        got = results.get(timeout=120)
-        updates += got["updates"]
-        facts += got["facts"]
+        part = results.get(timeout=300)
+        got["updates"] += part["updates"]
+        got["facts"] += part["facts"]
+        got["created"].update(part["created"])
     for w in workers:
         w.join(30)
-    ours = [(seen[o] - created[o]) * 1000 for seen in updates for o in placed if o in seen]
-    facts_ms = [(seen[o] - created[o]) * 1000 for seen in facts for o in placed if o in seen]
-    return {"ours": ours, "facts": facts_ms, "expected": clients * orders, "rss": rss_with_clients}
+    return got
+
+
+def fan_out(server: Server, clients: int, orders: int, processes: int, first: int) -> dict:
+    """Latencies (ms) from each order's commit (and from its ``created_at``) to its receipt."""
+    token = server.token("manager")
+    operator = server.token("operator")
+    workers, done, results = start_clients(server.url, token, clients, processes)
+    time.sleep(1.5)
+    watcher = CommitWatcher(server.database)
+    placed: list[int] = []
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {operator}"
+    try:
+        for n in range(first, first + orders):
+            resp = session.post(f"{server.url}/api/v1/orders", json=order_body(n), timeout=30)
+            resp.raise_for_status()
+            placed.append(resp.json()["id"])
+            time.sleep(1.0)
+        time.sleep(2.0)
+    finally:
+        watcher.stop()
+    got = collect(workers, done, results)
+    committed, created = watcher.committed, got["created"]
+    missing_commit = [o for o in placed if o not in committed]
+    if missing_commit:
+        raise RuntimeError(f"the commit of orders {missing_commit} was not seen")
+    ours = [(seen[o] - committed[o]) * 1000 for seen in got["updates"] for o in placed if o in seen]
+    from_created = [(seen[o] - created[o]) * 1000 for seen in got["updates"] for o in placed if o in seen]
+    facts = [(seen[o] - committed[o]) * 1000 for seen in got["facts"] for o in placed if o in seen]
+    per_order = {
+        o: statistics.median([(seen[o] - committed[o]) * 1000 for seen in got["updates"] if o in seen])
+        for o in placed
+        if any(o in seen for seen in got["updates"])
+    }
+    return {
+        "ours": ours,
+        "from_created": from_created,
+        "facts": facts,
+        "expected": clients * orders,
+        "per_order": per_order,
+    }
 
 
 # --- the baseline: a bare broadcast on the same stack --------------------------------------------
@@ -263,67 +381,63 @@ def create_baseline_app():
     return app
 
 
-def baseline_fan_out(clients: int, orders: int, processes: int, threads: int) -> list[float]:
-    """Latencies (ms) of a bare broadcast to ``clients`` clients, same gunicorn settings."""
-    import multiprocessing
-
+def baseline_fan_out(clients: int, orders: int, processes: int, worker: str, threads: int) -> list[float]:
+    """Latencies (ms) of a bare broadcast to ``clients`` clients, same gunicorn worker."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve-baseline", str(port), "--threads", str(threads)],
+        [
+            sys.executable,
+            __file__,
+            "--serve-baseline",
+            str(port),
+            "--worker",
+            worker,
+            "--threads",
+            str(threads),
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        for _ in range(300):
-            try:
-                if requests.get(f"{url}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        ctx = multiprocessing.get_context("spawn")
-        ready, results, done = ctx.Queue(), ctx.Queue(), ctx.Event()
-        sizes = [clients // processes + (1 if i < clients % processes else 0) for i in range(processes)]
-        workers = [
-            ctx.Process(target=client_group, args=(url, "-", n, ready, done, results), daemon=True)
-            for n in sizes
-            if n
-        ]
-        for w in workers:
-            w.start()
-        sum(ready.get(timeout=300) for _ in workers)
+        wait_healthy(url)
+        workers, done, results = start_clients(url, "-", clients, processes)
         time.sleep(1.5)
         for _ in range(orders):
             requests.post(f"{url}/bare", timeout=10).raise_for_status()
             time.sleep(1.0)
         time.sleep(2.0)
-        done.set()
-        latencies: list[float] = []
-        for _ in workers:
-            got = results.get(timeout=120)
-            latencies += [(at - sent) * 1000 for seen in got["facts"] for sent, at in seen.values()]
-        for w in workers:
-            w.join(30)
-        return latencies
+        got = collect(workers, done, results)
+        return [(at - sent) * 1000 for seen in got["facts"] for sent, at in seen.values()]
     finally:
         proc.terminate()
         proc.wait(15)
 
 
-# --- phase 2: idle screens held ----------------------------------------------------------------
+# --- idle screens held -----------------------------------------------------------------------------
+
+
+def raw_websocket(base_url: str, source: str, timeout: float = 30) -> websocket.WebSocket:
+    """An Engine.IO v4 websocket from ``source`` (an address of 127/8)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.settimeout(timeout)
+    sock.bind((source, 0))
+    sock.connect((host, int(port)))
+    ws_url = base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    return websocket.create_connection(ws_url, timeout=timeout, socket=sock, skip_utf8_validation=True)
 
 
 class RawScreen:
     """One monitor connection spoken in Engine.IO v4 / Socket.IO v5 frames over a websocket."""
 
-    def __init__(self, base_url: str, token: str):
-        ws_url = base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = websocket.create_connection(ws_url, timeout=20, skip_utf8_validation=True)
+    def __init__(self, base_url: str, token: str, source: str, branch: int = 2):
+        self.ws = raw_websocket(base_url, source)
         opened = self.ws.recv()
         if not opened.startswith("0"):
             raise RuntimeError(f"unexpected open packet {opened[:40]!r}")
-        self.ws.send("40/monitor," + json.dumps({"token": token}))
+        self.ws.send("40/monitor," + json.dumps({"token": token, "branch": branch}))
         self.alive = False
         self.pings = 0
         self.updates = 0
@@ -348,143 +462,306 @@ class RawScreen:
             self.ws.send("3")
         elif frame.startswith('42/monitor,["metrics_updated"'):
             self.updates += 1
-        elif frame == "" or frame.startswith("41"):
+        elif frame == "" or frame.startswith("41") or frame == "1":
             self.alive = False
 
 
-def hold(server: Server, count: int, hold_s: float) -> dict:
-    """Open ``count`` idle screens, keep them past a ping interval, send one order to them all."""
-    token = server.token("manager")
-    operator = server.token("operator")
-    before = rss_mb(server.worker)
-    screens: list[RawScreen] = []
-    started = time.monotonic()
-    for i in range(count):
-        screens.append(RawScreen(server.url, token))
-        if (i + 1) % 250 == 0:
-            print(f"  holding {i + 1} connections", flush=True)
-    connect_s = time.monotonic() - started
-    selector = selectors.DefaultSelector()
-    for screen in screens:
-        selector.register(screen.ws.sock, selectors.EVENT_READ, screen)
-    stop = threading.Event()
+class Holder:
+    """Keeps idle screens alive (answers their pings) from one selector thread."""
 
-    def keep() -> None:
-        while not stop.is_set():
-            for key, _ in selector.select(timeout=0.5):
+    def __init__(self, server: Server, count: int, per_address: int):
+        token = server.token("manager")
+        self.screens: list[RawScreen] = []
+        self.selector = selectors.DefaultSelector()
+        self._stop = threading.Event()
+        # Answer pings from the first screen on: opening thousands takes longer than a ping
+        # interval plus its timeout, and the server closes screens that do not answer.
+        self._thread = threading.Thread(target=self._keep, daemon=True)
+        self._thread.start()
+        started = time.monotonic()
+        for i in range(count):
+            source = f"127.0.0.{HELD_FIRST_ADDRESS + i // per_address}"
+            screen = RawScreen(server.url, token, source)
+            self.screens.append(screen)
+            self.selector.register(screen.ws.sock, selectors.EVENT_READ, screen)
+            if (i + 1) % 1000 == 0:
+                print(f"  holding {i + 1} connections", flush=True)
+        self.connect_s = time.monotonic() - started
+
+    def _keep(self) -> None:
+        while not self._stop.is_set():
+            if not self.selector.get_map():
+                time.sleep(0.05)
+                continue
+            for key, _ in self.selector.select(timeout=0.5):
                 screen: RawScreen = key.data
                 screen.handle()
                 if not screen.alive:
-                    selector.unregister(key.fileobj)
+                    self.selector.unregister(key.fileobj)
 
-    keeper = threading.Thread(target=keep, daemon=True)
-    keeper.start()
-    time.sleep(hold_s)
-    health_started = time.perf_counter()
-    requests.get(f"{server.url}/healthz", timeout=10).raise_for_status()
-    health_ms = (time.perf_counter() - health_started) * 1000
-    counted = {id(s): s.updates for s in screens}
-    requests.post(
-        f"{server.url}/api/v1/orders",
-        json=order_body(10_000),
-        headers={"Authorization": f"Bearer {operator}"},
-        timeout=10,
-    ).raise_for_status()
-    time.sleep(3.0)
-    rss = rss_mb(server.worker)
-    stop.set()
-    keeper.join(5)
-    alive = [s for s in screens if s.alive]
-    reached = sum(1 for s in alive if s.updates > counted[id(s)])
-    for s in screens:
+    @property
+    def alive(self) -> int:
+        """Screens still connected."""
+        return sum(1 for s in self.screens if s.alive)
+
+    @property
+    def pinged(self) -> int:
+        """Screens that answered at least one ping."""
+        return sum(1 for s in self.screens if s.alive and s.pings)
+
+    def close(self) -> None:
+        """Stop answering and close them all."""
+        self._stop.set()
+        self._thread.join(5)
+        for s in self.screens:
+            try:
+                s.ws.close(timeout=0)
+            except (websocket.WebSocketException, OSError):
+                pass
+
+
+# --- the flood ----------------------------------------------------------------------------------
+
+
+def flood(server: Server, attempts: int, grace_s: float, operator: str) -> dict:
+    """``attempts`` unauthenticated connections from one address while the API is timed."""
+    outcomes: list[str] = []
+    held: list[websocket.WebSocket] = []
+    lock = threading.Lock()
+
+    def attempt(_: int) -> None:
         try:
-            s.ws.close()
+            ws = raw_websocket(server.url, FLOOD_ADDRESS, timeout=20)
+        except websocket.WebSocketBadStatusException as exc:
+            outcome = f"handshake {exc.status_code}"
+            ws = None
+        except (websocket.WebSocketException, OSError) as exc:
+            outcome = f"error {type(exc).__name__}"
+            ws = None
+        else:
+            try:
+                ws.recv()
+                ws.send("40/monitor,{}")
+                reply = ws.recv()
+                outcome = "namespace refused" if reply.startswith("44/monitor") else "namespace joined"
+            except (websocket.WebSocketException, OSError):
+                outcome = "closed early"
+        with lock:
+            outcomes.append(outcome)
+            if ws is not None:
+                held.append(ws)
+
+    probes: list[tuple[str, float, int]] = []
+    stop = threading.Event()
+
+    def probe() -> None:
+        session = requests.Session()
+        n = 50_000
+        while not stop.is_set():
+            for name, call in (
+                ("healthz", lambda: session.get(f"{server.url}/healthz", timeout=30)),
+                (
+                    "order",
+                    lambda n=n: session.post(
+                        f"{server.url}/api/v1/orders",
+                        json=order_body(n),
+                        headers={"Authorization": f"Bearer {operator}"},
+                        timeout=30,
+                    ),
+                ),
+            ):
+                started = time.perf_counter()
+                try:
+                    status = call().status_code
+                except requests.RequestException:
+                    status = 0
+                probes.append((name, (time.perf_counter() - started) * 1000, status))
+            n += 1
+            time.sleep(0.1)
+
+    prober = threading.Thread(target=probe, daemon=True)
+    prober.start()
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=100) as pool:
+        list(pool.map(attempt, range(attempts)))
+    flood_s = time.monotonic() - started
+    time.sleep(grace_s + 3.0)  # past the grace: the server should have closed what stayed
+    stop.set()
+    prober.join(35)
+    still_open = 0
+    for ws in held:
+        ws.settimeout(0.2)
+        try:
+            while True:
+                frame = ws.recv()
+                if frame == "" or frame == "1":
+                    break
+        except websocket.WebSocketTimeoutException:
+            still_open += 1
         except (websocket.WebSocketException, OSError):
             pass
+        try:
+            ws.close(timeout=0)
+        except (websocket.WebSocketException, OSError):
+            pass
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome] = counts.get(outcome, 0) + 1
+
+    def stats(name: str) -> dict:
+        ms = [t for n, t, _ in probes if n == name]
+        ok = sum(1 for n, _, status in probes if n == name and 200 <= status < 300)
+        return {"n": len(ms), "ok": ok, "p99": percentile(ms, 99) if ms else 0.0, "max": max(ms, default=0.0)}
+
     return {
-        "held": len(alive),
-        "pinged": sum(1 for s in alive if s.pings > 0),
-        "reached": reached,
-        "connect_s": connect_s,
-        "rss_before": before,
-        "rss": rss,
-        "health_ms": health_ms,
+        "outcomes": counts,
+        "flood_s": flood_s,
+        "still_open": still_open,
+        "healthz": stats("healthz"),
+        "order": stats("order"),
     }
 
 
+# --- main ---------------------------------------------------------------------------------------
+
+
 def main() -> None:
-    """Start the server, run both phases, print the table and the JSON line."""
+    """Start the server, run the phases, print the table and the JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--held", type=int, default=5000)
+    parser.add_argument("--per-address", type=int, default=100, help="held screens per source address")
     parser.add_argument("--clients", type=int, default=200)
-    parser.add_argument("--held", type=int, default=1000)
     parser.add_argument("--orders", type=int, default=20)
+    parser.add_argument("--api-orders", type=int, default=200)
+    parser.add_argument("--flood", type=int, default=1000)
+    parser.add_argument("--grace", type=float, default=5.0, help="FRONTOFFICE_SOCKET_JOIN_GRACE_S")
+    parser.add_argument("--idle-seconds", type=float, default=30.0, help="idle CPU measured over")
     parser.add_argument("--processes", type=int, default=4, help="client processes for the fan-out")
-    parser.add_argument("--hold-seconds", type=float, default=35.0, help="longer than the 25 s ping interval")
-    parser.add_argument("--threads", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("gevent", "gthread"), default="gevent")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--threads", type=int, default=None, help="gthread: threads (default: enough)")
     parser.add_argument("--serve-baseline", type=int, default=None, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    threads = args.threads or args.held + args.clients + args.flood + 100
     if args.serve_baseline:
         from frontoffice.cli import _serve
 
-        _serve(create_baseline_app(), "127.0.0.1", args.serve_baseline, args.threads or 400)
+        _serve(create_baseline_app(), "127.0.0.1", args.serve_baseline, threads, args.worker)
         return
 
-    threads = args.held + args.clients + 100
-    print(f"monitor_fanout: {args.clients} clients × {args.orders} orders, then {args.held} idle connections")
-    server = Server(threads=threads)
+    raise_open_files_limit()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the servers on the way out
+    print(
+        f"monitor_fanout: {args.held} idle screens held, {args.clients} live clients × {args.orders} orders,"
+        f" {args.api_orders} API orders alone and held, a flood of {args.flood}; worker {args.worker}",
+        flush=True,
+    )
+    server = Server(args.worker, threads, args.grace)
+    holder = None
     try:
+        operator = server.token("operator")
+        api_latencies(server, operator, 30, 90_000)  # warm-up: caches, first statements, the pool
         idle_rss = rss_mb(server.worker)
-        fan = fan_out(server, args.clients, args.orders, args.processes)
-        base = baseline_fan_out(args.clients, args.orders, args.processes, threads)
-        held = (
-            hold(server, args.held, args.hold_seconds)
-            if args.held
-            else {
-                "held": 0,
-                "pinged": 0,
-                "reached": 0,
-                "connect_s": 0.0,
-                "rss_before": 0.0,
-                "rss": 0.0,
-                "health_ms": 0.0,
-            }
-        )
+        api_alone = api_latencies(server, operator, args.api_orders, 0)
+        print(f"  API alone: p99 {percentile(api_alone, 99):.1f} ms", flush=True)
+        holder = Holder(server, args.held, args.per_address)
+        time.sleep(2.0)
+        held_rss = rss_mb(server.worker)
+        held_files = open_files(server.worker)
+        idle_cpu_before = cpu_s(server.worker)
+        time.sleep(args.idle_seconds)  # what the idle screens cost: pings, heartbeats
+        idle_cpu = (cpu_s(server.worker) - idle_cpu_before) / args.idle_seconds
+        print(f"  held {holder.alive} in {holder.connect_s:.1f} s; worker RSS {held_rss:.0f} MB", flush=True)
+        fan = fan_out(server, args.clients, args.orders, args.processes, 10_000)
+        print(f"  fan-out p95 {percentile(fan['ours'], 95):.1f} ms from commit", flush=True)
+        api_held = api_latencies(server, operator, args.api_orders, 20_000)
+        print(f"  API held: p99 {percentile(api_held, 99):.1f} ms", flush=True)
+        flooded = flood(server, args.flood, args.grace, operator)
+        held_after = holder.alive
+        pinged = holder.pinged
+        final_rss = rss_mb(server.worker)
     finally:
+        if holder is not None:
+            holder.close()
         server.stop()
+    base = (
+        []
+        if args.no_baseline
+        else baseline_fan_out(args.clients, args.orders, args.processes, args.worker, threads)
+    )
 
-    ours, facts = fan["ours"], fan["facts"]
+    ours, facts, created = fan["ours"], fan["facts"], fan["from_created"]
     p95 = percentile(ours, 95)
+    base_p95 = percentile(base, 95) if base else None
+    ratio = percentile(api_held, 99) / percentile(api_alone, 99)
+    serving = f"gunicorn {args.worker}" + (f", {threads} threads" if args.worker == "gthread" else "")
     rows = [
-        ("server", f"frontoffice run, gunicorn gthread, {threads} threads, SQLite WAL, demo data"),
+        ("server", f"frontoffice run, {serving}, SQLite WAL, demo data"),
         (
-            "fan-out deliveries received",
-            f"{len(ours)} of {fan['expected']} (metrics_updated), clients in {args.processes} processes",
+            "idle screens held (authenticated, /monitor branch 2)",
+            f"{holder.alive if holder else 0} of {args.held}",
         ),
+        ("time to open them", f"{holder.connect_s:.1f} s"),
         (
-            "ours: order → metrics_updated, ms",
+            "worker RSS idle / holding",
+            f"{idle_rss:.0f} MB / {held_rss:.0f} MB "
+            f"(+{(held_rss - idle_rss) * 1024 / max(args.held, 1):.0f} KB per connection), {held_files} files",
+        ),
+        ("worker CPU with them idle", f"{idle_cpu * 100:.1f} % of a core (over {args.idle_seconds:g} s)"),
+        ("fan-out deliveries received", f"{len(ours)} of {fan['expected']} (metrics_updated)"),
+        (
+            "ours: commit → metrics_updated, ms",
             f"p50 {statistics.median(ours):.1f}  p95 {p95:.1f}  p99 {percentile(ours, 99):.1f}  max {max(ours):.1f}",
         ),
         (
-            "ours: order → order_placed fact (after it), ms",
+            "  each order's median over the clients, ms",
+            " ".join(f"{v:.0f}" for v in fan["per_order"].values()),
+        ),
+        (
+            "  same from created_at (before commit), ms",
+            f"p50 {statistics.median(created):.1f}  p95 {percentile(created, 95):.1f}",
+        ),
+        (
+            "ours: commit → order_placed fact, ms",
             f"p50 {statistics.median(facts):.1f}  p95 {percentile(facts, 95):.1f}",
         ),
         (
-            "baseline: bare broadcast, same stack, ms",
-            f"p50 {statistics.median(base):.1f}  p95 {percentile(base, 95):.1f}  p99 {percentile(base, 99):.1f}"
-            f"  ({len(base)} received)",
+            "order API alone, ms",
+            f"p50 {statistics.median(api_alone):.1f}  p99 {percentile(api_alone, 99):.1f}  ({len(api_alone)})",
         ),
-        ("ratio baseline p95 / ours p95", f"{percentile(base, 95) / p95:.2f}"),
-        ("worker RSS idle / with 200 clients", f"{idle_rss:.0f} MB / {fan['rss']:.0f} MB"),
-        ("held past a ping interval", f"{held['held']} of {args.held} (answered pings: {held['pinged']})"),
-        ("an order reached the held screens", f"{held['reached']} of {held['held']}"),
-        ("time to open them", f"{held['connect_s']:.1f} s"),
-        ("/healthz while holding", f"{held['health_ms']:.1f} ms"),
         (
-            "worker RSS before / holding",
-            f"{held['rss_before']:.0f} MB / {held['rss']:.0f} MB "
-            f"(+{(held['rss'] - held['rss_before']) * 1024 / max(held['held'], 1):.0f} KB per connection)",
+            "order API with the screens held, ms",
+            f"p50 {statistics.median(api_held):.1f}  p99 {percentile(api_held, 99):.1f}  ({len(api_held)})",
+        ),
+        ("api_p99_ratio (held / alone)", f"{ratio:.2f}"),
+        (
+            f"flood: {args.flood} unauthenticated attempts from {FLOOD_ADDRESS}",
+            ", ".join(f"{k}: {v}" for k, v in sorted(flooded["outcomes"].items()))
+            + f"; {flooded['flood_s']:.1f} s; still open after the grace: {flooded['still_open']}",
+        ),
+        (
+            "  /healthz during the flood, ms",
+            f"{flooded['healthz']['ok']} of {flooded['healthz']['n']} ok, p99 {flooded['healthz']['p99']:.1f}"
+            f"  max {flooded['healthz']['max']:.1f}",
+        ),
+        (
+            "  order API during the flood, ms",
+            f"{flooded['order']['ok']} of {flooded['order']['n']} ok, p99 {flooded['order']['p99']:.1f}"
+            f"  max {flooded['order']['max']:.1f}",
+        ),
+        (
+            "held screens after the flood",
+            f"{held_after} (answered pings: {pinged}); worker RSS {final_rss:.0f} MB",
         ),
     ]
+    if base:
+        rows += [
+            (
+                "baseline: bare broadcast, same worker, ms",
+                f"p50 {statistics.median(base):.1f}  p95 {base_p95:.1f}  ({len(base)} received)",
+            ),
+            ("ratio baseline p95 / ours p95", f"{base_p95 / p95:.2f}"),
+        ]
     width = max(len(r[0]) for r in rows)
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")
@@ -493,10 +770,16 @@ def main() -> None:
             {
                 "bench": "monitor_fanout",
                 "ours": round(p95, 1),
+                "baseline": round(base_p95, 1) if base_p95 is not None else None,
                 "unit": "ms",
+                "ratio": round(base_p95 / p95, 3) if base_p95 is not None else None,
+                "worker": args.worker,
                 "clients": args.clients,
-                "held": held["held"],
-                "rss_mb": round(held["rss"], 1),
+                "held": held_after,
+                "rss_mb": round(held_rss, 1),
+                "idle_cpu": round(idle_cpu, 3),
+                "api_p99_ratio": round(ratio, 2),
+                "flood_api_ok": flooded["order"]["ok"] == flooded["order"]["n"],
             }
         )
     )

@@ -25,7 +25,7 @@ from couriers.models import Courier
 from frontoffice.kernel import current_kernel
 from frontoffice.models import Role
 from frontoffice.money import from_minor
-from frontoffice.realtime import socket_principal
+from frontoffice.realtime import admit_connection, socket_principal
 from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
 from orders.models import Order
 from orders.states import POOL_STATES
@@ -63,6 +63,7 @@ class CourierNamespace(Namespace):
         join_room(courier_room(courier_id))
         for branch_id in branches:
             join_room(pool_room(branch_id))
+        admit_connection()
 
 
 def _summary(order: Order, reason: str) -> dict[str, Any]:

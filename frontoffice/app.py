@@ -86,7 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     bus = EventBus(db.unit_of_work)
     db.on_commit(bus.dispatch)
-    socketio = make_socketio(app, settings.redis_url, settings.socketio_channel)
+    socketio = make_socketio(app, settings.redis_url, settings.socketio_channel, settings)
     kernel = Kernel(settings=settings, db=db, bus=bus, socketio=socketio)
     app.extensions[EXTENSION_KEY] = kernel
 

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from frontoffice.kernel import kernel_of
+from frontoffice.launch import WORKERS
 from frontoffice.ports import LIVE_DAY
 
 DEMO_USERS = (
@@ -24,6 +25,11 @@ def _app(**overrides: Any):
     from frontoffice.app import create_app
 
     return create_app(overrides or None)
+
+
+def _app_with(overrides: dict[str, Any] | None):
+    """``create_app`` with setting overrides (what the serving worker builds)."""
+    return _app(**(overrides or {}))
 
 
 def _upgrade(app) -> None:
@@ -57,33 +63,89 @@ def _port_option(f):
     )(f)
 
 
+#: Connections the gevent worker keeps beyond the sockets' limit, so HTTP requests always get in.
+HTTP_RESERVE = 1000
+#: Threads of the gthread worker kept from websockets, for HTTP requests.
+HTTP_THREADS = 32
+
+
+def _serving_options(f):
+    """``--worker``, ``--threads``, ``--connections``: the serving model (docs/deploy.md)."""
+    f = click.option(
+        "--connections",
+        default=None,
+        type=int,
+        help="gevent: connections the worker holds at once "
+        f"[default: FRONTOFFICE_SOCKET_MAX_CONNECTIONS + {HTTP_RESERVE}].",
+    )(f)
+    f = click.option(
+        "--threads",
+        default=200,
+        type=int,
+        show_default=True,
+        help=f"gthread: threads of the worker; each websocket holds one, {HTTP_THREADS} are kept for HTTP.",
+    )(f)
+    return click.option(
+        "--worker",
+        type=click.Choice(WORKERS),
+        default=lambda: os.environ.get("FRONTOFFICE_WORKER") or "gevent",
+        show_default="$FRONTOFFICE_WORKER or gevent",
+        help="gunicorn worker: gevent (thousands of websockets) or gthread (a thread per websocket).",
+    )(f)
+
+
 @main.command()
 @_host_option
 @_port_option
-@click.option(
-    "--threads",
-    default=200,
-    type=int,
-    show_default=True,
-    help="Threads of the one gthread worker; each open websocket holds one.",
-)
-def run(host: str, port: int, threads: int) -> None:
-    """Serve with gunicorn (gthread, one worker), migrating the database first."""
+@_serving_options
+def run(host: str, port: int, worker: str, threads: int, connections: int | None) -> None:
+    """Serve with gunicorn (one worker, gevent by default), migrating the database first."""
     app = _app()
     _upgrade(app)
-    _serve(app, host, port, threads)
+    _serve(app, host, port, threads, worker, connections, build=_app_with)
 
 
-def _serve(app, host: str, port: int, threads: int) -> None:
+def _serve(
+    app,
+    host: str,
+    port: int,
+    threads: int = 200,
+    worker: str = "gthread",
+    connections: int | None = None,
+    build=None,
+) -> None:
+    """Serve ``app`` with gunicorn, one worker. With ``build`` (``create_app``-like, taking setting
+    overrides) the worker builds its own app of the same configuration after the fork."""
     from gunicorn.app.base import BaseApplication
+
+    from frontoffice.realtime import gevent_patched
+
+    if worker == "gevent" and not gevent_patched():
+        raise click.UsageError(
+            "the gevent worker needs the `frontoffice` command (or `python -m frontoffice`), "
+            "which patches the standard library before anything is imported; or pass --worker gthread"
+        )
+    kernel = app.extensions.get("frontoffice")
+    max_sockets = kernel.settings.socket_max_connections if kernel else 0
+    overrides: dict[str, Any] = {}
+    if worker == "gthread":
+        # Each websocket holds a thread: keep some for HTTP whatever the sockets do.
+        overrides["socket_max_connections"] = min(max_sockets or threads, max(threads - HTTP_THREADS, 1))
+    elif connections is None:
+        connections = (max_sockets or 10_000) + HTTP_RESERVE
+    if build is not None and kernel is not None:
+        kernel.db.dispose()  # the worker builds its own app, engine and pool
+    _raise_open_files_limit()
 
     class Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in {
                 "bind": f"{host}:{port}",
                 "workers": 1,
-                "worker_class": "gthread",
+                "worker_class": worker,
                 "threads": threads,
+                # gthread too stops accepting at worker_connections: as many as it has threads
+                "worker_connections": connections or max(threads, 1000),
                 "timeout": 120,
                 "graceful_timeout": 10,
                 "keepalive": 30,
@@ -98,10 +160,67 @@ def _serve(app, host: str, port: int, threads: int) -> None:
                     self.cfg.set(key, value)
 
         def load(self):
-            return app
+            # In the worker, after the fork: its threads, pools and sockets are its own.
+            served = build(overrides or None) if build is not None else app
+            _tune_gc()
+            return served
 
-    click.echo(f"Serving on http://{host}:{port}/  (Ctrl+C to stop)")
+    shown = (
+        f"gevent, up to {connections} connections" if worker == "gevent" else f"gthread, {threads} threads"
+    )
+    click.echo(f"Serving on http://{host}:{port}/  ({shown}; Ctrl+C to stop)")
     Server().run()
+
+
+#: Allocations between young collections (CPython's default is 700), young collections per middle
+#: one, middle ones per full one. Each connection is ~200 long-lived objects: with 5,000 sockets a
+#: full collection scans a million objects (0.3-1 s on the 2-core machine, every few seconds under
+#: load with the defaults: each request's objects outlive two young collections and are promoted).
+#: See docs/performance.md, "Thousands of sockets".
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def _tune_gc() -> None:
+    """Keep full garbage collections rare in a process holding thousands of connections: freeze
+    what the app built at start-up (never garbage) out of their way, and collect the young less often."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+def _raise_open_files_limit() -> None:
+    """Every socket is a file descriptor: allow as many as the hard limit does."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or soft < hard:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):  # not on this platform, or not allowed
+        pass
+
+
+def _in_own_thread(job) -> None:
+    """Run ``job`` in a thread of its own that gunicorn's fork does not copy into the worker.
+
+    On gevent a thread is a greenlet of the forking process's hub, and a forked child would run it
+    too; a real OS thread (with its own hub) stays in this process.
+    """
+    from frontoffice.realtime import gevent_patched
+
+    if not gevent_patched():
+        job()
+        return
+    import gevent
+    from gevent import monkey
+
+    def body() -> None:
+        job()
+        gevent.get_hub().join()  # run what the job started until it ends
+
+    monkey.get_original("_thread", "start_new_thread")(body, ())
 
 
 def load_demo(app) -> list[tuple[str, str, str]]:
@@ -129,7 +248,7 @@ def load_demo(app) -> list[tuple[str, str, str]]:
 @main.command()
 @_host_option
 @_port_option
-@click.option("--threads", default=200, type=int, show_default=True)
+@_serving_options
 @click.option("--no-serve", is_flag=True, help="Load the demo data and exit.")
 @click.option(
     "--simulate",
@@ -139,7 +258,15 @@ def load_demo(app) -> list[tuple[str, str, str]]:
     default=None,
     help="Also play a live day on it (monitor/simulator/); optional rate, default 3/min.",
 )
-def demo(host: str, port: int, threads: int, no_serve: bool, simulate_rate: str | None) -> None:
+def demo(
+    host: str,
+    port: int,
+    worker: str,
+    threads: int,
+    connections: int | None,
+    no_serve: bool,
+    simulate_rate: str | None,
+) -> None:
     """Load demo data (idempotent) and serve it."""
     app = _app()
     _upgrade(app)
@@ -154,8 +281,9 @@ def demo(host: str, port: int, threads: int, no_serve: bool, simulate_rate: str 
     if not no_serve:
         if simulate_rate:
             local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-            kernel_of(app).extensions.get(LIVE_DAY)(f"http://{local}:{port}", simulate_rate)
-        _serve(app, host, port, threads)
+            live_day = kernel_of(app).extensions.get(LIVE_DAY)
+            _in_own_thread(lambda: live_day(f"http://{local}:{port}", simulate_rate))
+        _serve(app, host, port, threads, worker, connections, build=_app_with)
 
 
 @main.group()

@@ -24,6 +24,16 @@ class Settings:
     redis_url: str | None = None
     # Redis pub/sub channel of the Socket.IO message queue; processes sharing it hear each other.
     socketio_channel: str = "frontoffice-socketio"
+    # Socket.IO connections (docs/deploy.md, "Realtime"): Engine.IO pings every interval and a
+    # client silent for interval + timeout is closed; a connection that has not joined an
+    # authorised namespace within the grace is closed; connections per client address and in all
+    # (0 = no limit); the request header naming the client's address behind a proxy (X-Real-IP).
+    socket_ping_interval_s: float = 25.0
+    socket_ping_timeout_s: float = 20.0
+    socket_join_grace_s: float = 10.0
+    socket_per_address: int = 256
+    socket_max_connections: int = 10_000
+    socket_address_header: str | None = None
     timezone: str = "Europe/Moscow"
     locale: str = "en"
     phone_region: str = "RU"

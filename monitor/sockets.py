@@ -3,10 +3,12 @@
 A manager's screen gets a full ``snapshot`` when it connects, then:
 
 * ``metrics_updated`` — the sections of the room's snapshot that changed since its previous
-  update (every section at each heartbeat), with the orders that changed in ``changes``; sent
-  when something happened, at most once per ``min_interval_s`` per room whatever the event
-  rate, and at least every ``heartbeat_s`` (late minutes grow and the business day rolls over
-  without any event). A screen merges it into the snapshot it holds;
+  update, with the orders that changed in ``changes``; sent when something happened, at most
+  once per ``min_interval_s`` per room whatever the event rate, and at least every
+  ``heartbeat_s`` (late minutes grow and the business day rolls over without any event). A
+  screen merges it into the snapshot it holds. Every section is sent again at a heartbeat at
+  least every ``full_every_s``: a screen whose first snapshot failed catches up then, and a room
+  of thousands of idle screens does not get the whole snapshot every heartbeat;
 * ``couriers_moved`` — ``{"couriers": [{id, lat, lon, at}]}``, the latest position of every
   courier that moved since the previous batch, at the same bounded rate;
 * ``order_placed`` — the fact itself (``orders.events.OrderPlaced``), one per new order, for
@@ -69,6 +71,7 @@ class MonitorHub:
         idle_exit_s: float = 120.0,
         broadcast: bool = False,
         max_changes: int = 200,
+        full_every_s: float = 600.0,
     ):
         self.socketio = socketio
         self.monitor = monitor
@@ -77,6 +80,8 @@ class MonitorHub:
         self.idle_exit_s = idle_exit_s
         self.broadcast = broadcast
         self.max_changes = max_changes
+        self.full_every_s = full_every_s
+        self._full_at: dict[Room, float] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._watchers: dict[str, Room] = {}
@@ -188,10 +193,14 @@ class MonitorHub:
             cached = self._cache.get(room)
             dirty = room in self._dirty or self._dirty_everywhere
         if cached is not None and not dirty and time.monotonic() - cached[0] < CONNECT_CACHE_S:
-            return cached[1]
-        payload = self.monitor.snapshot(room).model_dump(mode="json")
-        with self._lock:
-            self._cache[room] = (time.monotonic(), payload)
+            payload = cached[1]
+        else:
+            payload = self.monitor.snapshot(room).model_dump(mode="json")
+            with self._lock:
+                self._cache[room] = (time.monotonic(), payload)
+        # The room's first update is a delta from what its screens got here, not the whole snapshot
+        # again (a later screen gets a newer snapshot: the delta then repeats what it has, harmlessly).
+        self._sections.setdefault(room, _sections_of(payload))
         return payload
 
     # --- the sending task --------------------------------------------------------------------
@@ -254,18 +263,26 @@ class MonitorHub:
             rooms |= dirty
         stale = {r for r in watched if heartbeat or clock - self._sent_at.get(r, 0.0) >= self.heartbeat_s}
         rooms |= stale
+        # a room's first update after its first screen counts from that screen's snapshot
+        full = {r for r in stale if clock - self._full_at.setdefault(r, clock) >= self.full_every_s}
         sent = False
         if rooms:
             snapshots = self.monitor.snapshots(rooms, now_fn(), changes)
             for room, snapshot in snapshots.items():
                 payload = snapshot.model_dump(mode="json")
-                update = self._delta(room, payload, full=room in stale)
+                update = self._delta(room, payload, full=room in full)
+                if room in full:
+                    self._full_at[room] = clock
                 self.socketio.emit("metrics_updated", update, namespace=NAMESPACE, to=room_name(room))
                 with self._lock:
                     self._cache[room] = (time.monotonic(), payload)
                 self._sent_at[room] = clock
                 self.updates_sent += 1
             sent = True
+            if placed:
+                # Let every screen's update leave before the facts queue behind it on each socket:
+                # one process writes to the screens in turn, and the update is what they show.
+                self.socketio.sleep(0)
         for event in placed:
             emit_to_branch(self.socketio, NAMESPACE, "order_placed", event_payload(event), event.branch_id)
             sent = True
@@ -276,11 +293,7 @@ class MonitorHub:
 
     def _delta(self, room: Room, payload: dict[str, Any], *, full: bool) -> dict[str, Any]:
         """The sections of ``payload`` that differ from the room's previous update (all when ``full``)."""
-        current = {
-            key: json.dumps(value, separators=(",", ":"), sort_keys=True)
-            for key, value in payload.items()
-            if key not in ALWAYS_SENT
-        }
+        current = _sections_of(payload)
         previous = self._sections.get(room, {})
         self._sections[room] = current
         if full:
@@ -302,6 +315,15 @@ class MonitorHub:
                     "couriers_moved", {"couriers": batch}, namespace=NAMESPACE, to=room_name(room)
                 )
                 self.move_batches_sent += 1
+
+
+def _sections_of(payload: dict[str, Any]) -> dict[str, str]:
+    """The sections of a snapshot that updates may leave out, each as canonical JSON."""
+    return {
+        key: json.dumps(value, separators=(",", ":"), sort_keys=True)
+        for key, value in payload.items()
+        if key not in ALWAYS_SENT
+    }
 
 
 class MonitorNamespace(StaffNamespace):

@@ -3,6 +3,7 @@ a socket listener, and a stop that leaves nothing running."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -15,6 +16,7 @@ from typing import Any
 
 import requests
 import socketio
+import websocket
 
 from tests.conftest import order_body
 
@@ -162,3 +164,30 @@ def place_order(url: str, token: str, **overrides: Any) -> dict:
     )
     assert resp.status_code == 201, resp.text
     return resp.json()
+
+
+def raw_socket(url: str, source: str = HOST, timeout: float = 10) -> websocket.WebSocket:
+    """An Engine.IO v4 websocket to ``url`` from ``source`` (any address of 127/8), its open packet
+    read: a connection that has joined no namespace yet."""
+    host, _, port = url.removeprefix("http://").partition(":")
+    sock = socket.create_connection((host, int(port)), timeout=timeout, source_address=(source, 0))
+    ws = websocket.create_connection(
+        url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket",
+        timeout=timeout,
+        socket=sock,
+    )
+    opened = ws.recv()
+    assert opened.startswith("0{"), opened
+    return ws
+
+
+def join(ws: websocket.WebSocket, namespace: str, auth: dict[str, Any]) -> str:
+    """Ask to join ``namespace`` over a raw socket; the server's answer (``40…`` joined, ``44…`` refused).
+    Pings that come first are answered, events (a first snapshot may precede the answer) skipped."""
+    ws.send(f"40{namespace}," + json.dumps(auth))
+    while True:
+        frame = ws.recv()
+        if frame == "2":
+            ws.send("3")
+        elif frame.startswith(("40", "44")):
+            return frame

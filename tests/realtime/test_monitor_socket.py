@@ -13,6 +13,7 @@ import socketio
 from couriers.events import CourierMoved, CourierShiftChanged
 from frontoffice.db import utcnow
 from monitor.ports import MONITOR_HUB
+from monitor.sockets import ALWAYS_SENT
 from orders.events import OrderStatusChanged
 from tests.conftest import load_demo_catalogue, make_users, order_body
 
@@ -147,6 +148,29 @@ def test_a_quiet_screen_still_gets_a_heartbeat(sqlite_app, staff, hub):
     updates = wait_for(client, "metrics_updated", timeout=3)
     assert updates and updates[0]["changes"] == []
     client.disconnect("/monitor")
+
+
+def test_the_first_update_after_a_screen_connects_leaves_out_what_its_snapshot_holds(sqlite_app, staff, hub):
+    client = screen(sqlite_app, staff["manager"].token)
+    received(client, "snapshot")
+    hub.flush(heartbeat=True)
+    (update,) = received(client, "metrics_updated")
+    client.disconnect("/monitor")
+    assert set(update) == ALWAYS_SENT
+
+
+def test_a_heartbeat_carries_only_what_changed_until_every_section_is_due_again(sqlite_app, staff, hub):
+    client = screen(sqlite_app, staff["manager"].token)
+    (snap,) = received(client, "snapshot")
+    hub.flush(heartbeat=True)
+    hub.flush(heartbeat=True)
+    quiet = received(client, "metrics_updated")[-1]
+    hub.full_every_s = 0.0
+    hub.flush(heartbeat=True)
+    (full,) = received(client, "metrics_updated")
+    client.disconnect("/monitor")
+    assert set(quiet) == ALWAYS_SENT  # nothing happened: no section is sent again
+    assert set(full) == set(snap)
 
 
 def test_the_business_day_rolls_over_on_a_screen_left_open_overnight(sqlite_app, staff, hub):

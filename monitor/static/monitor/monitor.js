@@ -362,7 +362,7 @@ const socket = liveSocket(
 socket?.on("snapshot", (s) => render(s));
 // An update carries only the sections that changed: merge it into the snapshot held.
 socket?.on("metrics_updated", (update) => {
-  if (last === null && !("branches" in update)) return; // wait for a full one (the next heartbeat)
+  if (last === null && !("branches" in update)) return; // wait for a full one (a heartbeat sends all within 10 min)
   render(last === null ? update : { ...last, ...update });
 });
 socket?.on("couriers_moved", (batch) => moveCouriers(batch));

@@ -1,0 +1,5 @@
+"""``python -m frontoffice``: the ``frontoffice`` command."""
+
+from frontoffice.launch import main
+
+main()
