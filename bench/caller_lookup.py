@@ -419,7 +419,15 @@ def main() -> None:
                 module.load(s, kernel)
         with kernel.db.unit_of_work() as s:
             token = issue_token(
-                s, create_user(s, "bench-operator", "bench", "operator", hash_method="pbkdf2:sha256:1000")
+                s,
+                create_user(
+                    s,
+                    "bench-operator",
+                    "bench",
+                    "operator",
+                    hash_method="pbkdf2:sha256:1000",
+                    strength_checked=False,
+                ),
             )
         kernel.db.dispose()
         phones, stages = fill(db_path, args.clients, args.orders, args.seed)

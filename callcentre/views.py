@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from callcentre.ports import WORKSPACE_ENDPOINTS
-from frontoffice.auth import page
+from frontoffice.auth import branch_scope, page
 from frontoffice.kernel import Kernel, current_kernel
 from frontoffice.models import Role
 from frontoffice.money import MINOR_PER_MAJOR
@@ -73,9 +73,13 @@ STATUS_ACTIONS = {
 
 
 def active_branches() -> list[dict[str, Any]]:
-    """The branches an operator may send an order to (read-only, for the pickup choice and the map)."""
+    """The open branches the user works for (read-only: the pickup choice, the map, the board's filter)."""
+    scope = branch_scope()
+    query = select(Branch).where(Branch.active.is_(True)).order_by(Branch.id)
+    if scope is not None:
+        query = query.where(Branch.id.in_(list(scope)))
     with current_kernel().db.reading() as s:
-        rows = s.scalars(select(Branch).where(Branch.active.is_(True)).order_by(Branch.id))
+        rows = s.scalars(query)
         return [
             {"id": b.id, "code": b.code, "name": b.name, "address": b.address, "lat": b.lat, "lon": b.lon}
             for b in rows

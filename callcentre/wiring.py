@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, url_for
+from flask_babel import gettext
 
 from callcentre import demo
 from callcentre.ports import GEOCODING, ZONES
@@ -13,7 +14,7 @@ from frontoffice.kernel import Kernel
 from frontoffice.packages import DomainPackage
 from frontoffice.realtime import emit_to_branch, event_payload
 from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
-from orders.ports import PLACEMENT_POLICIES, PolicyOrder
+from orders.ports import BRANCH_SECTIONS, PLACEMENT_POLICIES, BranchSection, PolicyOrder
 
 EVENT_NAMES = {
     OrderPlaced: "order_placed",
@@ -40,7 +41,8 @@ def register(app: Flask, kernel: Kernel) -> None:
 
 
 def register_clients_and_zones(app: Flask, kernel: Kernel) -> None:
-    """Clients, dossier, zones, geocoding and order entry: API, caches, the zone policy, the stats subscriber."""
+    """Clients, dossier, zones, geocoding and order entry: API, caches, the zone policy, the stats
+    subscriber, the zones on a branch's admin page."""
     from callcentre import api, services
     from callcentre.geocoding import Geocoding, config_from
 
@@ -64,6 +66,20 @@ def register_clients_and_zones(app: Flask, kernel: Kernel) -> None:
 
     kernel.bus.project(OrderPlaced, count_placed)
     kernel.bus.project(OrderStatusChanged, count_status)
+
+    def zones_section(session: Any, branch_id: int) -> BranchSection:
+        zones = services.list_zones(session, branch_id=branch_id)
+        delivering = sum(1 for z in zones if z.active)
+        return BranchSection(
+            title=gettext("Delivery zones"),
+            summary=gettext("%(active)s of %(n)s zone(s) deliver.", active=delivering, n=len(zones))
+            if zones
+            else gettext("No delivery zones: deliveries are priced without one."),
+            items=tuple(z.name if z.active else f"{z.name} ({gettext('off')})" for z in zones),
+            map_url=url_for("callcentre_api.export_geojson"),
+        )
+
+    kernel.extensions.add(BRANCH_SECTIONS, "delivery_zones", zones_section, order=10)
 
 
 PACKAGE = DomainPackage("callcentre", register, demo=demo.load)

@@ -1,4 +1,4 @@
-"""Delivery zones as plain values: GeoJSON geometry checks, the point → zone index, opening hours (pure).
+"""Delivery zones as plain values: GeoJSON geometry checks, the point → zone index (pure).
 
 A zone is a polygon (holes allowed) or a multipolygon in WGS84 ``[lon, lat]`` order.
 :class:`ZoneIndex` answers "which zone delivers to this point" through a shapely
@@ -7,15 +7,12 @@ box, the prepared ``covers`` test decides. A point exactly on an edge belongs to
 zone. Where zones overlap, the highest ``priority`` wins, then the smaller area (the
 more specific zone), then the lower id.
 
-Opening hours use the branches' format: ``{"mon": [["10:00", "02:00"]], …}``. An
-interval whose closing time is not after its opening time runs past midnight into
-the next day; ``"24:00"`` closes at the end of the day. A day that is missing is
-closed; an empty mapping means "no schedule" (always open).
+Opening hours use the branches' format and rules (:mod:`orders.hours`, where they live):
+``{"mon": [["10:00", "02:00"]], …}``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,18 +22,15 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.validation import explain_validity
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from orders.hours import HoursError, WeeklyHours
+
 KM_PER_DEGREE = 111.32
 MAX_RING_POINTS = 10_000
 
 
-class ZoneError(ValueError):
-    """A zone's geometry or schedule is not acceptable; ``field`` says where (relative path)."""
-
-    def __init__(self, message: str, field: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+#: A zone's geometry or schedule is not acceptable; ``field`` says where (relative path). A zone's
+#: schedule follows the branches' rules, so the one error of :mod:`orders.hours` serves both.
+ZoneError = HoursError
 
 
 # --- geometry ---------------------------------------------------------------------------------
@@ -126,98 +120,6 @@ def area_km2(shape: Polygon | MultiPolygon) -> float:
     """Approximate area in square kilometres (equirectangular at the centroid; fine for a city)."""
     lat = shape.centroid.y
     return shape.area * KM_PER_DEGREE * KM_PER_DEGREE * math.cos(math.radians(lat))
-
-
-# --- opening hours ----------------------------------------------------------------------------
-
-
-def _minutes(text: Any, where: str) -> int:
-    if not isinstance(text, str) or len(text) != 5 or text[2] != ":":
-        raise ZoneError(f"{text!r} is not a time; write HH:MM, e.g. 09:30.", where)
-    hh, mm = text[:2], text[3:]
-    if not (hh.isdigit() and mm.isdigit()):
-        raise ZoneError(f"{text!r} is not a time; write HH:MM, e.g. 09:30.", where)
-    h, m = int(hh), int(mm)
-    if m > 59 or h > 24 or (h == 24 and m != 0):
-        raise ZoneError(f"{text!r} is not a time of day (00:00 to 24:00).", where)
-    return h * 60 + m
-
-
-@dataclass(frozen=True)
-class WeeklyHours:
-    """Opening intervals per weekday, in minutes since midnight; ``always`` when there is no schedule."""
-
-    days: tuple[tuple[tuple[int, int], ...], ...] = ((),) * 7
-    always: bool = False
-
-    @classmethod
-    def parse(cls, raw: Mapping[str, Any] | None) -> WeeklyHours:
-        """Validate the ``{"mon": [["10:00", "23:00"]], …}`` format; empty or None means always open."""
-        if not raw:
-            return cls(always=True)
-        if not isinstance(raw, Mapping):
-            raise ZoneError("Opening hours must be an object keyed by weekday (mon … sun).", "opening_hours")
-        unknown = [k for k in raw if k not in WEEKDAYS]
-        if unknown:
-            raise ZoneError(
-                f"Unknown weekday {unknown[0]!r}; use {', '.join(WEEKDAYS)}.", f"opening_hours.{unknown[0]}"
-            )
-        days: list[tuple[tuple[int, int], ...]] = []
-        for day in WEEKDAYS:
-            intervals = raw.get(day) or []
-            where = f"opening_hours.{day}"
-            if not isinstance(intervals, list | tuple):
-                raise ZoneError("A day's hours must be a list of [opens, closes] pairs.", where)
-            parsed = []
-            for i, pair in enumerate(intervals):
-                if not isinstance(pair, list | tuple) or len(pair) != 2:
-                    raise ZoneError("Each interval is a pair [opens, closes].", f"{where}.{i}")
-                opens, closes = _minutes(pair[0], f"{where}.{i}.0"), _minutes(pair[1], f"{where}.{i}.1")
-                if opens == closes:
-                    raise ZoneError("An interval opens and closes at the same time.", f"{where}.{i}")
-                if opens == 24 * 60:
-                    raise ZoneError(
-                        "An interval cannot open at 24:00; use 00:00 of the next day.", f"{where}.{i}"
-                    )
-                parsed.append((opens, closes))
-            days.append(tuple(parsed))
-        return cls(days=tuple(days))
-
-    def is_open(self, local: dt.datetime) -> bool:
-        """True if ``local`` (a time in the zone's own time zone) falls in an opening interval."""
-        if self.always:
-            return True
-        minute = local.hour * 60 + local.minute
-        today = local.weekday()
-        for opens, closes in self.days[today]:
-            if closes > opens:
-                if opens <= minute < closes:
-                    return True
-            elif minute >= opens:  # runs past midnight
-                return True
-        for opens, closes in self.days[(today - 1) % 7]:
-            if closes < opens and minute < closes:
-                return True
-        return False
-
-    def to_json(self) -> dict[str, list[list[str]]]:
-        """Back to the ``{"mon": [["10:00", "23:00"]]}`` format ({} when always open)."""
-        if self.always:
-            return {}
-        return {
-            day: [[_hhmm(o), _hhmm(c)] for o, c in intervals]
-            for day, intervals in zip(WEEKDAYS, self.days, strict=True)
-            if intervals
-        }
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def open_at(hours: WeeklyHours, at: dt.datetime, timezone: dt.tzinfo) -> bool:
-    """Whether ``hours`` (in ``timezone``) are open at the aware moment ``at``."""
-    return hours.is_open(at.astimezone(timezone))
 
 
 # --- zones and the index ----------------------------------------------------------------------

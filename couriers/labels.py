@@ -1,10 +1,11 @@
-"""What users read for the couriers' codes: a courier's state (see frontoffice.labels; declared in
-wiring)."""
+"""What users read for the couriers' codes: a courier's state, the kind of a courier's device (see
+frontoffice.labels; declared in wiring)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_pgettext
 
+from couriers.services.register import DeviceKind
 from couriers.services.tracking import CourierState
 from frontoffice.labels import Vocabulary
 
@@ -19,4 +20,10 @@ COURIER_STATE = Vocabulary(
     },
 )
 
-VOCABULARIES = (COURIER_STATE,)
+DEVICE_KIND = Vocabulary(
+    "device_kind",
+    DeviceKind,
+    {DeviceKind.TRACCAR: lazy_pgettext("device kind", "Traccar Client device")},
+)
+
+VOCABULARIES = (COURIER_STATE, DEVICE_KIND)

@@ -57,6 +57,16 @@ class SessionOut(BaseModel):
 
     token: str
     courier: CourierOut
+    expires_at: dt.datetime | None = Field(
+        default=None,
+        description="When the token stops working (FRONTOFFICE_TOKEN_TTL_DAYS after it was issued; null: "
+        "never): refresh it before with POST /session/refresh.",
+    )
+    must_change_password: bool = Field(
+        default=False,
+        description="An admin reset the password: every other call answers 403 until the courier sets a "
+        "new one with POST /api/v1/account/password.",
+    )
 
 
 class PositionOut(BaseModel):

@@ -8,6 +8,8 @@ import os
 import threading
 
 from flask import Flask
+from flask_babel import gettext
+from sqlalchemy.orm import Session
 
 from couriers import demo, labels, services
 from couriers.api import courier_bp, couriers_bp, dispatch_bp
@@ -16,7 +18,9 @@ from couriers.ports import AUTO_DISPATCHER, COURIER_DIRECTORY
 from couriers.sockets import NAMESPACE, CourierNamespace, PoolRelay
 from frontoffice.kernel import Kernel
 from frontoffice.packages import DomainPackage
+from frontoffice.ports import USER_DEVICES
 from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
+from orders.ports import BRANCH_SECTIONS, BranchSection
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +31,12 @@ AUTO_DISPATCH_INTERVAL_KEY = "COURIER_AUTO_DISPATCH_INTERVAL_S"
 def register(app: Flask, kernel: Kernel) -> None:
     """APIs, namespace, subscribers; auto-dispatch only when a number of minutes is configured."""
     kernel.labels.declare(*labels.VOCABULARIES)
-    kernel.extensions.provide(COURIER_DIRECTORY, services.CourierDirectory())
+    directory = services.CourierDirectory()
+    kernel.extensions.provide(COURIER_DIRECTORY, directory)
+    kernel.extensions.add(
+        USER_DEVICES, "courier_devices", services.CourierDevices(directory.invalidate), order=10
+    )
+    kernel.extensions.add(BRANCH_SECTIONS, "couriers", couriers_section, order=30)
     for bp in (courier_bp, couriers_bp, dispatch_bp, osmand_bp):
         app.register_blueprint(bp)
 
@@ -41,6 +50,18 @@ def register(app: Flask, kernel: Kernel) -> None:
     if minutes is not None and minutes > 0:
         interval = _setting(app, AUTO_DISPATCH_INTERVAL_KEY) or 30.0
         kernel.extensions.provide(AUTO_DISPATCHER, AutoDispatcher(kernel, minutes, interval).start())
+
+
+def couriers_section(session: Session, branch_id: int) -> BranchSection:
+    """The couriers who take the branch's orders, for its admin page."""
+    couriers = services.branch_couriers(session, branch_id)
+    return BranchSection(
+        title=gettext("Couriers"),
+        summary=gettext("%(n)s courier(s) take its orders.", n=len(couriers))
+        if couriers
+        else gettext("No courier takes its orders yet."),
+        items=tuple(c.name for c in couriers),
+    )
 
 
 def _setting(app: Flask, key: str) -> float | None:

@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 from frontoffice import idempotency
 from frontoffice.auth import csrf_exempt, require_roles
 from frontoffice.db import upsert, utcnow
-from frontoffice.errors import Conflict, DomainError, InvalidInput, problem, problem_of
+from frontoffice.errors import Conflict, DomainError, Forbidden, InvalidInput, problem, problem_of
 from frontoffice.guards import json_body
 from frontoffice.idempotency import Verdict
 from frontoffice.models import IdempotencyRecord
@@ -33,6 +33,11 @@ from frontoffice.models import IdempotencyRecord
 log = logging.getLogger(__name__)
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: The answer to a user whose password an admin reset, until they choose a new one.
+PASSWORD_CHANGE_FIRST = (
+    "An admin reset your password: choose a new one first (POST /api/v1/account/password, "
+    "or log in to the pages)."
+)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
@@ -52,6 +57,8 @@ class EndpointSpec:
     idempotent: bool = False
     description: str = ""
     errors: tuple[int, ...] = ()
+    #: Callable by a user who must change their password first (changing it, logging out).
+    before_password_change: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -129,12 +136,14 @@ def endpoint(
     idempotent: bool | None = None,
     errors: Iterable[int] = (),
     description: str = "",
+    before_password_change: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a JSON endpoint on ``bp``.
 
     The view receives path parameters, plus ``body``/``query`` (validated models) and
     ``actor`` (the calling user) when its signature names them. Mutating endpoints
-    honour ``Idempotency-Key`` unless ``idempotent=False``.
+    honour ``Idempotency-Key`` unless ``idempotent=False``. A user whose password an admin reset
+    gets 403 everywhere but where ``before_password_change`` is set.
     """
     method = method.upper()
     spec = EndpointSpec(
@@ -150,6 +159,7 @@ def endpoint(
         idempotent=(method in MUTATING) if idempotent is None else idempotent,
         errors=tuple(errors),
         description=description,
+        before_password_change=before_password_change,
     )
     if not public and not spec.roles:
         raise ValueError(f"endpoint {rule} must name its roles or be public")
@@ -160,6 +170,8 @@ def endpoint(
         @functools.wraps(fn)
         def view(**path_kwargs: Any) -> Response:
             actor = None if public else require_roles(spec.roles)
+            if actor is not None and actor.must_change_password and not spec.before_password_change:
+                raise Forbidden(PASSWORD_CHANGE_FIRST, code="password_change_required")
             kwargs = dict(path_kwargs)
             if body is not None:
                 kwargs["body"] = parse_model(body, parse_json_body())

@@ -19,8 +19,18 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from frontoffice.db import utcnow
-from frontoffice.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from frontoffice.models import ApiToken, Role, User
+from frontoffice.errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+    field_error,
+)
+from frontoffice.models import ApiToken, Role, User, UserBranch
+from frontoffice.passwords import MAX_LENGTH, MIN_DISTINCT, MIN_LENGTH, weakness
+from frontoffice.passwords import MESSAGES as PASSWORD_MESSAGES
 from frontoffice.settings import Settings
 
 TOKEN_TOUCH_INTERVAL = dt.timedelta(minutes=5)
@@ -44,30 +54,45 @@ def create_user(
     full_name: str = "",
     *,
     hash_method: str = HASH_METHOD,
+    strength_checked: bool = True,
 ) -> User:
-    """Create a user; the username must be new and the role known."""
+    """Create a user; the username must be new, the role known and the password strong enough
+    (:mod:`frontoffice.passwords`). ``strength_checked=False`` only for the demo's published
+    logins and test fixtures."""
     username = username.strip()
+    errors = []
     if not username:
-        raise InvalidInput("The username must not be empty.")
+        errors.append(field_error("username", "The username must not be empty.", "username_empty"))
     if role not in {r.value for r in Role}:
-        raise InvalidInput(f"Unknown role {role!r}; known roles: {', '.join(r.value for r in Role)}.")
-    _check_password_rules(password)
+        known = ", ".join(r.value for r in Role)
+        errors.append(field_error("role", f"Unknown role {role!r}; known roles: {known}.", "unknown_role"))
+    if strength_checked:
+        errors += password_errors(password, username)
+    elif not password:
+        errors.append(field_error("password", "The password must not be empty.", "password_too_short"))
+    if errors:
+        raise InvalidInput(" ".join(e["message"] for e in errors), errors=errors)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"A user named {username!r} already exists.")
+        message = f"A user named {username!r} already exists."
+        raise Conflict(message, errors=[field_error("username", message, "username_taken")])
     user = User(
         username=username,
         password_hash=generate_password_hash(password, method=hash_method),
         role=role,
-        full_name=full_name or username,
+        full_name=full_name.strip() or username,
     )
     session.add(user)
     session.flush()
     return user
 
 
-def _check_password_rules(password: str) -> None:
-    if len(password) < 4:
-        raise InvalidInput("The password must have at least 4 characters.")
+def password_errors(password: str, username: str, field: str = "password") -> list[FieldError]:
+    """The reason ``password`` is too weak for ``username``, as a field error (none when strong)."""
+    found = weakness(password, username)
+    if found is None:
+        return []
+    limits = {"min_length": MIN_LENGTH, "max_length": MAX_LENGTH, "min_distinct": MIN_DISTINCT}
+    return [field_error(field, PASSWORD_MESSAGES[found], found.value, **limits)]
 
 
 @functools.cache
@@ -94,7 +119,8 @@ def user_id_named(session: Session, username: str) -> int:
     """The id of the user called ``username``; 404 when there is none."""
     user_id = session.scalar(select(User.id).where(User.username == username.strip()))
     if user_id is None:
-        raise NotFound(f"There is no user named {username!r}.")
+        message = f"There is no user named {username!r}."
+        raise NotFound(message, errors=[field_error("username", message, "unknown_user")])
     return user_id
 
 
@@ -105,23 +131,44 @@ def end_sessions(session: Session, user_id: int) -> None:
     )
 
 
-def change_password(session: Session, user_id: int, password: str) -> None:
-    """Give a user a new password and end every browser session they have."""
-    _check_password_rules(password)
+def change_password(
+    session: Session, user_id: int, password: str, *, must_change: bool = False, field: str = "password"
+) -> None:
+    """Give a user a new password (strong enough, see :mod:`frontoffice.passwords`) and end every
+    browser session they have; ``must_change`` makes them choose another at their next login."""
+    username = session.scalar(select(User.username).where(User.id == user_id))
+    if username is None:
+        raise NotFound(f"There is no user {user_id}.")
+    errors = password_errors(password, username, field)
+    if errors:
+        raise InvalidInput(errors[0]["message"], errors=errors)
     session.execute(
         update(User)
         .where(User.id == user_id)
-        .values(password_hash=generate_password_hash(password, method=HASH_METHOD))
+        .values(
+            password_hash=generate_password_hash(password, method=HASH_METHOD),
+            must_change_password=must_change,
+        )
     )
     end_sessions(session, user_id)
 
 
-def issue_token(session: Session, user: User, name: str = "") -> str:
-    """Create a bearer token for ``user``; the raw token is returned once and never stored."""
+def issue_token(session: Session, user: User, name: str = "", *, lifetime: dt.timedelta | None = None) -> str:
+    """Create a bearer token for ``user`` that works for ``lifetime`` (None: until revoked); the
+    raw token is returned once and never stored."""
+    return new_token(session, user, name, lifetime=lifetime)[0]
+
+
+def new_token(
+    session: Session, user: User, name: str = "", *, lifetime: dt.timedelta | None = None
+) -> tuple[str, ApiToken]:
+    """:func:`issue_token`, with the stored token (its id and expiry)."""
     raw = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(raw), name=name[:120]))
+    expires_at = utcnow() + lifetime if lifetime is not None else None
+    token = ApiToken(user_id=user.id, token_hash=hash_token(raw), name=name[:120], expires_at=expires_at)
+    session.add(token)
     session.flush()
-    return raw
+    return raw, token
 
 
 def revoke_token(session: Session, raw: str) -> bool:
@@ -134,22 +181,49 @@ def revoke_token(session: Session, raw: str) -> bool:
     return result.rowcount == 1
 
 
+def revoke_user_tokens(session: Session, user_id: int) -> int:
+    """Revoke every live token of a user; how many were live."""
+    return session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    ).rowcount
+
+
 # Every API call runs this lookup: the statement is built once.
 _TOKEN_OWNER = (
     select(User, ApiToken)
     .join(ApiToken, User.id == ApiToken.user_id)
-    .where(
-        ApiToken.token_hash == bindparam("token_hash"),
-        ApiToken.revoked_at.is_(None),
-        User.active.is_(True),
-    )
+    .where(ApiToken.token_hash == bindparam("token_hash"))
 )
 
 
-def token_owner(session: Session, raw: str) -> tuple[User, ApiToken] | None:
-    """The active user owning a live token, with the token, or None."""
+def find_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
+    """The token with this raw value and its user, live or not, or None when there is none."""
     row = session.execute(_TOKEN_OWNER, {"token_hash": hash_token(raw)}).first()
     return (row[0], row[1]) if row is not None else None
+
+
+def token_refusal(user: User, token: ApiToken, now: dt.datetime) -> str | None:
+    """Why a found token may not be used now (revoked, its user disabled, expired), or None."""
+    if token.revoked_at is not None:
+        return "The bearer token was revoked; log in again."
+    if not user.active:
+        return "The bearer token belongs to a disabled user."
+    if token.expires_at is not None and token.expires_at <= now:
+        return (
+            f"The bearer token expired at {token.expires_at.isoformat(timespec='seconds')}; "
+            "log in again (the courier app refreshes its token before it expires)."
+        )
+    return None
+
+
+def token_owner(session: Session, raw: str) -> tuple[User, ApiToken] | None:
+    """The active user owning a live (unrevoked, unexpired) token, with the token, or None."""
+    found = find_token(session, raw)
+    if found is None or token_refusal(*found, utcnow()) is not None:
+        return None
+    return found
 
 
 def touch_token(session: Session, token_id: int) -> None:
@@ -178,10 +252,12 @@ def current_principal() -> User | None:
     if raw is not None:
         db = current_app.extensions["frontoffice"].db
         with db.reading() as s:
-            found = token_owner(s, raw)
-        if found is None:
+            found = find_token(s, raw)
+        refusal = "The bearer token is unknown." if found is None else token_refusal(*found, utcnow())
+        if refusal is not None:
             g.principal = None
-            raise Unauthorized("The bearer token is unknown, revoked or belongs to a disabled user.")
+            raise Unauthorized(refusal)
+        assert found is not None
         principal, token = found
         g.api_token_id = token.id
         if token.last_used_at is None or utcnow() - token.last_used_at > TOKEN_TOUCH_INTERVAL:
@@ -201,6 +277,44 @@ def require_roles(roles: frozenset[str] | set[str] | tuple[str, ...]) -> User:
     if not user.has_role(*roles):
         raise Forbidden(f"This needs one of the roles: {', '.join(sorted(roles))}; you are {user.role}.")
     return user
+
+
+# --- branch scope ------------------------------------------------------------------------------
+
+
+def branches_of(session: Session, user_id: int) -> frozenset[int]:
+    """The ids of the branches a user is linked to (none: not limited to any)."""
+    return frozenset(session.scalars(select(UserBranch.branch_id).where(UserBranch.user_id == user_id)))
+
+
+def scope_of(user: User, linked: frozenset[int]) -> frozenset[int] | None:
+    """The branches ``user`` sees and acts on, given the branches ``linked`` to them: None for every
+    branch — an admin, a courier (whose courier profile names its branches) and staff linked to no
+    branch (made before branches were linked, or by ``create-user``)."""
+    if user.role in (Role.ADMIN, Role.COURIER) or not linked:
+        return None
+    return linked
+
+
+def branch_scope(user: User | None = None) -> frozenset[int] | None:
+    """The branches the current principal (or ``user``) sees and acts on, None for every branch
+    (see :func:`scope_of`); looked up once per request.
+
+    Branch-specific endpoints filter lists by it and answer 404 for a record of another branch.
+    """
+    user = user if user is not None else current_principal()
+    if user is None:
+        return frozenset()
+    cache: dict[int, frozenset[int] | None] = g.setdefault("branch_scopes", {})
+    if user.id not in cache:
+        with current_app.extensions["frontoffice"].db.reading() as s:
+            cache[user.id] = scope_of(user, branches_of(s, user.id))
+    return cache[user.id]
+
+
+def in_scope(scope: frozenset[int] | None, branch_id: int | None) -> bool:
+    """True when a record of ``branch_id`` is within ``scope`` (None: every branch)."""
+    return scope is None or branch_id in scope
 
 
 # --- browser pages ---------------------------------------------------------------------------

@@ -1,11 +1,11 @@
-"""Kernel tables: users, API tokens, idempotency records."""
+"""Kernel tables: users and the branches they work for, API tokens, idempotency records."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from frontoffice.db import Base, utcnow
@@ -39,6 +39,8 @@ class User(Base):
     #: Raised by one to end every browser session of the user (logout, password change): the
     #: session and remember-me cookies carry the generation they were issued in.
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Set by an admin's password reset: the user must choose a new password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -68,6 +70,19 @@ class User(Base):
         return self.role == Role.ADMIN or self.role in roles
 
 
+class UserBranch(Base):
+    """A branch a staff user works for (see :func:`frontoffice.auth.branch_scope`).
+
+    ``branch_id`` names a row of the orders package's ``branches`` table; the kernel knows no
+    domain table, so there is no foreign key (branches are switched off, never deleted).
+    """
+
+    __tablename__ = "user_branches"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    branch_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
 class ApiToken(Base):
     """A bearer token; only its SHA-256 is stored."""
 
@@ -80,6 +95,8 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+    #: When it stops working (``FRONTOFFICE_TOKEN_TTL_DAYS`` after it was issued); NULL: never.
+    expires_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-from frontoffice.extensions import Slot
+from frontoffice.extensions import Chain, Slot
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 #: ``play(url, rate)``: start a simulated day against a running instance in a daemon thread.
 LivePlayer = Callable[[str, str], None]
@@ -13,4 +18,50 @@ LIVE_DAY: Slot[LivePlayer] = Slot(
     "frontoffice.live_day",
     "What ``frontoffice demo --simulate`` starts: plays a live day (orders, kitchen, couriers) against "
     "the instance at ``url`` once it answers; provided by the monitor's simulator.",
+)
+
+#: ``names(session)``: every branch staff may work for, id → what an admin reads ("KZ1 · Kazan — Baumana").
+BranchNames = Callable[["Session"], dict[int, str]]
+
+
+def _no_branches(session: Session) -> dict[int, str]:
+    """The directory of an app without branches: none."""
+    return {}
+
+
+BRANCH_DIRECTORY: Slot[BranchNames] = Slot(
+    "frontoffice.branch_directory",
+    "The branches a staff user may be linked to (the staff admin's choice and check), id → name, "
+    "in the order to show them; provided by the package that owns branches (orders).",
+    default=lambda: _no_branches,
+)
+
+
+@dataclass(frozen=True)
+class Device:
+    """A device that acts for a user without a password or token (a phone's Traccar Client …)."""
+
+    #: Names the device among the user's devices (a path segment: letters, digits, ``-``).
+    key: str
+    #: A code of the kind of device (``traccar``); pages show its label (family ``device_kind``,
+    #: declared by the package that provides such devices).
+    kind: str
+    #: What identifies it (the device id it sends).
+    detail: str
+
+
+class UserDevices(Protocol):
+    """The devices one package lets act for users, and how to cut one off."""
+
+    def devices(self, session: Session, user_id: int) -> list[Device]:
+        """The user's devices."""
+
+    def revoke(self, session: Session, user_id: int, key: str) -> bool:
+        """Stop the device ``key`` of the user acting for them; False when they have no such device."""
+
+
+USER_DEVICES: Chain[UserDevices] = Chain(
+    "frontoffice.user_devices",
+    "Devices that act for a user (a courier's Traccar Client id …), listed and revoked on the staff "
+    "admin's page and API; each package adds those it registers.",
 )

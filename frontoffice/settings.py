@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
@@ -64,6 +65,8 @@ class Settings:
     secure_cookies: bool = False
     # How long "Keep me logged in" keeps a browser logged in.
     remember_days: int = 14
+    # How long a bearer token works after it is issued (the courier app refreshes its own); 0: forever.
+    token_ttl_days: float = 30.0
     # /metrics: a scraper sends this as a bearer token; without one only loopback callers get in,
     # unless metrics_public opens it to everyone.
     metrics_token: str | None = None
@@ -108,6 +111,11 @@ class Settings:
             statement_s=self.db_statement_timeout_s,
             pool_s=self.db_pool_timeout_s,
         )
+
+    @property
+    def token_lifetime(self) -> dt.timedelta | None:
+        """How long a new bearer token works; None when tokens do not expire."""
+        return dt.timedelta(days=self.token_ttl_days) if self.token_ttl_days > 0 else None
 
     @property
     def is_sqlite(self) -> bool:

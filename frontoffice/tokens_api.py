@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+import datetime as dt
+
+from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
 from frontoffice.api import endpoint
-from frontoffice.auth import authenticate, bearer_token, issue_token, revoke_token
+from frontoffice.auth import authenticate, bearer_token, new_token, revoke_token
 from frontoffice.errors import Unauthorized
+from frontoffice.kernel import current_kernel
 from frontoffice.models import STAFF_ROLES, Role
 
 bp = Blueprint("tokens_api", __name__, url_prefix="/api/v1/tokens")
@@ -28,6 +31,12 @@ class TokenOut(BaseModel):
     token: str
     user_id: int
     role: str
+    expires_at: dt.datetime | None = Field(description="When it stops working (null: when revoked).")
+    must_change_password: bool = Field(
+        default=False,
+        description="An admin reset the password: every other call answers 403 until the user sets a "
+        "new one with POST /api/v1/account/password.",
+    )
 
 
 @endpoint(
@@ -45,14 +54,21 @@ class TokenOut(BaseModel):
 )
 def create_token(body: TokenRequest) -> TokenOut:
     """Log in with a password, get a token for the API."""
-    db = current_app.extensions["frontoffice"].db
-    with db.unit_of_work() as s:
+    kernel = current_kernel()
+    with kernel.db.unit_of_work() as s:
         user = authenticate(s, body.username, body.password)
         if user is None:
             raise Unauthorized("Unknown username or wrong password.")
         if user.role == Role.COURIER:
             raise Unauthorized("Couriers sign in through /api/courier/v1/session.")
-        return TokenOut(token=issue_token(s, user, body.name or "api"), user_id=user.id, role=user.role)
+        raw, token = new_token(s, user, body.name or "api", lifetime=kernel.settings.token_lifetime)
+        return TokenOut(
+            token=raw,
+            user_id=user.id,
+            role=user.role,
+            expires_at=token.expires_at,
+            must_change_password=user.must_change_password,
+        )
 
 
 @endpoint(
@@ -64,11 +80,12 @@ def create_token(body: TokenRequest) -> TokenOut:
     summary="Revoke the token of this call",
     tags=["auth"],
     idempotent=False,
+    before_password_change=True,
 )
 def revoke_current() -> None:
     """Log out a script: the token stops working at once."""
     raw = bearer_token()
     if raw is not None:
-        with current_app.extensions["frontoffice"].db.unit_of_work() as s:
+        with current_kernel().db.unit_of_work() as s:
             revoke_token(s, raw)
     return None

@@ -9,8 +9,9 @@ from flask import Blueprint
 from sqlalchemy import select
 
 from frontoffice.api import endpoint
+from frontoffice.auth import branch_scope, in_scope
 from frontoffice.db import utcnow
-from frontoffice.errors import InvalidInput
+from frontoffice.errors import InvalidInput, field_error
 from frontoffice.kernel import current_kernel
 from frontoffice.models import Role, User
 from frontoffice.money import from_minor, to_minor
@@ -94,6 +95,9 @@ def command_from(body: OrderCreate) -> services.PlaceOrder:
 def create_order(body: OrderCreate, actor: User) -> OrderOut:
     """Place an order; lines are priced from the catalogue."""
     k = current_kernel()
+    if not in_scope(branch_scope(actor), body.branch_id):
+        message = f"You do not work for branch {body.branch_id}."
+        raise InvalidInput(message, errors=[field_error("branch_id", message, "branch_out_of_scope")])
     with k.db.unit_of_work() as s:
         order = services.place_order(
             s,
@@ -114,10 +118,11 @@ def create_order(body: OrderCreate, actor: User) -> OrderOut:
     tags=["orders"],
     errors=(404,),
 )
-def get_order(order_id: int) -> OrderOut:
-    """Read one order."""
+def get_order(order_id: int, actor: User) -> OrderOut:
+    """Read one order (404 for an order of a branch you do not work for)."""
+    scope = branch_scope(actor)
     with current_kernel().db.reading() as s:
-        return OrderOut.of(services.get_order(s, order_id))
+        return OrderOut.of(services.get_order(s, order_id, within=scope))
 
 
 @endpoint(
@@ -128,9 +133,11 @@ def get_order(order_id: int) -> OrderOut:
     response=OrderPage,
     summary="List orders, newest first",
     tags=["orders"],
+    description="Only orders of the branches you work for (admins and staff linked to no branch: every "
+    "branch).",
 )
-def list_orders(query: OrderQuery) -> OrderPage:
-    """Filter by status, branch, business date, phone; paginated."""
+def list_orders(query: OrderQuery, actor: User) -> OrderPage:
+    """Filter by status, branch, business date, phone; paginated; within the caller's branches."""
     k = current_kernel()
     phone = None
     if query.phone:
@@ -144,6 +151,7 @@ def list_orders(query: OrderQuery) -> OrderPage:
     flt = services.OrderFilter(
         status=[s.value for s in statuses],
         branch_id=query.branch_id,
+        branch_ids=branch_scope(actor),
         business_date=query.date,
         phone=phone,
         page=query.page,
@@ -181,6 +189,7 @@ def change_status(order_id: int, body: StatusChange, actor: User) -> OrderOut:
             actor_id=actor.id,
             reason=body.reason,
             expected_version=body.expected_version,
+            within=branch_scope(actor),
         )
         return OrderOut.of(order)
 
@@ -199,7 +208,9 @@ def change_status(order_id: int, body: StatusChange, actor: User) -> OrderOut:
 def cancel_order(order_id: int, body: CancelIn, actor: User) -> OrderOut:
     """Cancel with a reason."""
     with current_kernel().db.unit_of_work() as s:
-        return OrderOut.of(services.cancel(s, order_id, body.reason, actor_id=actor.id))
+        return OrderOut.of(
+            services.cancel(s, order_id, body.reason, actor_id=actor.id, within=branch_scope(actor))
+        )
 
 
 @endpoint(
@@ -216,9 +227,11 @@ def cancel_order(order_id: int, body: CancelIn, actor: User) -> OrderOut:
     "receipt of the organization that sells the delivery. The receipts add up to the order total to the "
     "kopeck.",
 )
-def get_receipts(order_id: int) -> OrderReceiptsOut:
+def get_receipts(order_id: int, actor: User) -> OrderReceiptsOut:
     """Read the receipts recorded when the order was taken."""
+    scope = branch_scope(actor)
     with current_kernel().db.reading() as s:
+        services.get_order(s, order_id, within=scope)
         order, docs = services.order_receipts(s, order_id)
         return OrderReceiptsOut.model_validate(
             {"order_id": order.id, "number": order.number, "total": from_minor(order.total), "receipts": docs}
@@ -236,11 +249,12 @@ def get_receipts(order_id: int) -> OrderReceiptsOut:
     description="The lines as recorded, and how today's conditions decide them in the order's context "
     "(its branch, kind, payment and business day).",
 )
-def explain_order(order_id: int) -> OrderExplainOut:
+def explain_order(order_id: int, actor: User) -> OrderExplainOut:
     """Recorded decisions next to the explanation under the current conditions."""
     k = current_kernel()
+    scope = branch_scope(actor)
     with k.db.reading() as s:
-        order = services.get_order(s, order_id)
+        order = services.get_order(s, order_id, within=scope)
         # The delivery, when the order has one, is explained after the lines, like one more line.
         sold = [*order.lines, *order.charges]
         items = {i.id: i for i in s.scalars(select(Item).where(Item.id.in_({p.item_id for p in sold})))}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from frontoffice.extensions import Chain
@@ -36,4 +37,32 @@ PLACEMENT_POLICIES: Chain[PlacementPolicy] = Chain(
     "Policies the placement pipeline (``orders.services.apply_policies``) runs once on every draft, "
     "whichever endpoint it came through, sorted by ``PolicyOrder``; each may adjust the draft or refuse "
     "the order. A draft whose caller already located it (``draft.located``) keeps its zone and fee.",
+)
+
+
+@dataclass(frozen=True)
+class BranchSection:
+    """Something a branch serves, as its admin page shows it: a title, a summary line, the names
+    of what is in it, where it is managed (a page address, or None), and a GeoJSON
+    FeatureCollection address whose features with ``properties.branch_id`` of this branch are
+    drawn on the branch's map (or None)."""
+
+    title: str
+    summary: str
+    items: tuple[str, ...] = ()
+    url: str | None = None
+    map_url: str | None = None
+
+
+class BranchSectionSource(Protocol):
+    """Tells what a branch serves in one respect (its delivery zones, its stop-list, its couriers)."""
+
+    def __call__(self, session: Session, branch_id: int) -> BranchSection:
+        """The section of branch ``branch_id`` (called while a page renders: texts may be translated)."""
+
+
+BRANCH_SECTIONS: Chain[BranchSectionSource] = Chain(
+    "orders.branch_sections",
+    "What a branch serves, shown on its admin page (/admin/branches/<id>) with a link to where each "
+    "is managed: delivery zones, the stop-list, couriers … each package adds what it owns.",
 )

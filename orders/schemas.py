@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from frontoffice.money import from_minor
 from frontoffice.schemas import Day, Id, Latitude, Longitude, Money, Strict
 from nomenclature.schemas import ConditionIn, ExplainOut, ReceiptOut
-from orders.models import Order, OrderCharge, OrderLine
+from orders.hours import MAX_INTERVALS, HoursError, WeeklyHours, intervals_of
+from orders.models import Branch, Order, OrderCharge, OrderLine
 from orders.states import OrderStatus
 
 
@@ -447,3 +448,112 @@ class BacktestOut(BaseModel):
     moved_amount: Decimal
     organizations: list[BacktestOrganizationOut]
     uncovered: list[BacktestUncoveredOut]
+
+
+# --- branches ---------------------------------------------------------------------------------
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ClockTime = Annotated[str, Field(min_length=5, max_length=5, description="HH:MM, 00:00 to 24:00, e.g. 10:00")]
+
+
+class IntervalIn(Strict):
+    """One opening interval; closing after midnight is said with ``next_day``."""
+
+    opens: ClockTime
+    closes: ClockTime
+    next_day: bool = Field(default=False, description="It closes the next day (after midnight).")
+
+
+OpeningHoursIn = Annotated[
+    dict[Weekday, Annotated[list[IntervalIn], Field(max_length=MAX_INTERVALS)]],
+    Field(
+        description="Per weekday its intervals, e.g. "
+        '`{"mon": [{"opens": "10:00", "closes": "02:00", "next_day": true}]}`; a day left out is closed; '
+        "`{}`: open around the clock.",
+    ),
+]
+
+
+class BranchIn(Strict):
+    """A new branch."""
+
+    code: str = Field(min_length=1, max_length=10, description="Unique: letters, digits, - or _ (KZ1).")
+    name: str = Field(min_length=1, max_length=200)
+    address: str = Field(default="", max_length=500)
+    lat: Latitude
+    lon: Longitude
+    timezone: str | None = Field(
+        default=None, max_length=64, description="IANA time zone (Europe/Moscow); default the service's."
+    )
+    opening_hours: OpeningHoursIn = Field(default_factory=dict)
+    phone: str = Field(default="", max_length=40)
+    active: bool = True
+
+
+class BranchPatch(Strict):
+    """What changes about a branch; fields not sent stay as they are."""
+
+    code: str | None = Field(default=None, min_length=1, max_length=10)
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    timezone: str | None = Field(default=None, max_length=64)
+    opening_hours: OpeningHoursIn | None = None
+    phone: str | None = Field(default=None, max_length=40)
+    active: bool | None = Field(default=None, description="false is refused (409) while it has open orders.")
+
+
+class BranchQuery(Strict):
+    """Filters of the branch list."""
+
+    active: bool | None = None
+
+
+class IntervalOut(BaseModel):
+    """One opening interval."""
+
+    opens: str
+    closes: str
+    next_day: bool
+
+
+class BranchOut(BaseModel):
+    """A branch."""
+
+    id: int
+    code: str
+    name: str
+    address: str
+    lat: float
+    lon: float
+    timezone: str
+    opening_hours: dict[str, list[IntervalOut]] = Field(description="`{}`: open around the clock.")
+    phone: str
+    active: bool
+
+    @classmethod
+    def of(cls, b: Branch) -> BranchOut:
+        """From the stored branch (hours in the admin format)."""
+        try:
+            hours = intervals_of(WeeklyHours.parse(b.opening_hours))
+        except HoursError:  # a row written by hand with broken hours reads as no schedule
+            hours = {}
+        return cls(
+            id=b.id,
+            code=b.code,
+            name=b.name,
+            address=b.address,
+            lat=b.lat,
+            lon=b.lon,
+            timezone=b.timezone,
+            opening_hours=hours,
+            phone=b.phone,
+            active=b.active,
+        )
+
+
+class BranchList(BaseModel):
+    """Branches, by code."""
+
+    items: list[BranchOut]

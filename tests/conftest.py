@@ -213,6 +213,7 @@ def make_users(app) -> dict[str, Actor]:
                 role,
                 f"Test {role.title()}",
                 hash_method="pbkdf2:sha256:1000",
+                strength_checked=False,  # the test users keep short passwords (pw-<role>)
             )
             out[role] = Actor(user.id, user.username, f"pw-{role}", role, issue_token(s, user, "tests"))
     return out

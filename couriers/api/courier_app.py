@@ -7,7 +7,7 @@ answered 404, as if it did not exist.
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, g
 
 from couriers import schemas as sc
 from couriers import services
@@ -45,9 +45,46 @@ TAGS = ["courier app"]
 )
 def open_session(body: sc.SessionIn) -> sc.SessionOut:
     """Exchange a courier's login for a token."""
-    with current_kernel().db.unit_of_work() as s:
-        token, courier = services.open_app_session(s, body.login, body.password, body.device_name)
-        return sc.SessionOut(token=token, courier=sc.CourierOut.of(courier))
+    k = current_kernel()
+    with k.db.unit_of_work() as s:
+        app_session = services.open_app_session(
+            s, body.login, body.password, body.device_name, lifetime=k.settings.token_lifetime
+        )
+        return _session_out(app_session)
+
+
+def _session_out(app_session: services.AppSession) -> sc.SessionOut:
+    return sc.SessionOut(
+        token=app_session.raw,
+        courier=sc.CourierOut.of(app_session.courier),
+        expires_at=app_session.token.expires_at,
+        must_change_password=app_session.must_change_password,
+    )
+
+
+@endpoint(
+    courier_bp,
+    "/session/refresh",
+    method="POST",
+    roles=COURIER,
+    response=sc.SessionOut,
+    status=201,
+    summary="Swap this session's token for a new one before it expires",
+    tags=TAGS,
+    errors=(409,),
+    idempotent=False,
+    description="Call it with the app's bearer token while it still works: the answer holds a new "
+    "token (and when it expires); the token of this call is revoked at once. An expired token "
+    "cannot be refreshed (401): log in again.",
+)
+def refresh_session(actor: User) -> sc.SessionOut:
+    """Refresh the app's token."""
+    k = current_kernel()
+    with k.db.unit_of_work() as s:
+        app_session = services.refresh_app_session(
+            s, actor, g.get("api_token_id"), lifetime=k.settings.token_lifetime
+        )
+        return _session_out(app_session)
 
 
 @endpoint(
@@ -59,6 +96,7 @@ def open_session(body: sc.SessionIn) -> sc.SessionOut:
     summary="Log the courier app out (revoke this token)",
     tags=TAGS,
     idempotent=False,
+    before_password_change=True,
 )
 def close_session(actor: User) -> None:
     """Revoke the token of this call (a courier may always log out, even when switched off)."""

@@ -41,11 +41,16 @@ from couriers.services.pool import (
     visible_order,
 )
 from couriers.services.register import (
+    AppSession,
     CourierData,
+    CourierDevices,
+    DeviceKind,
+    branch_couriers,
     courier_for_user,
     create_courier,
     get_courier,
     open_app_session,
+    refresh_app_session,
     update_courier,
 )
 from couriers.services.shifts import ShiftReport, end_shift, get_shift, open_shift, shift_report, start_shift
@@ -87,6 +92,10 @@ __all__ = [
     "available_orders",
     "carried_count",
     "claim_order",
+    "AppSession",
+    "CourierDevices",
+    "DeviceKind",
+    "branch_couriers",
     "courier_for_user",
     "courier_states",
     "create_courier",
@@ -103,6 +112,7 @@ __all__ = [
     "get_shift",
     "load_device",
     "open_app_session",
+    "refresh_app_session",
     "open_shift",
     "order_history",
     "overview",

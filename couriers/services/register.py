@@ -1,18 +1,23 @@
-"""The courier register (create, change, look up) and the courier app's sign-in."""
+"""The courier register (create, change, look up), the courier app's sign-in and its refresh, and the
+couriers' devices as the staff admin sees them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+import enum
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from couriers.models import VEHICLES, Courier, CourierBranch
-from frontoffice.auth import authenticate, issue_token
-from frontoffice.errors import Forbidden, InvalidInput, NotFound, Unauthorized, field_error
-from frontoffice.models import Role, User
+from frontoffice.auth import authenticate, new_token
+from frontoffice.db import utcnow
+from frontoffice.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, field_error
+from frontoffice.models import ApiToken, Role, User
 from frontoffice.phones import InvalidPhone, normalize_phone
+from frontoffice.ports import Device
 from orders.models import Branch
 
 
@@ -157,16 +162,94 @@ def update_courier(session: Session, courier_id: int, data: CourierData, *, regi
     return courier
 
 
+def branch_couriers(session: Session, branch_id: int) -> list[Courier]:
+    """The active couriers who take a branch's orders, by name."""
+    return list(
+        session.scalars(
+            select(Courier)
+            .join(CourierBranch, CourierBranch.courier_id == Courier.id)
+            .where(CourierBranch.branch_id == branch_id, Courier.active.is_(True))
+            .order_by(Courier.name)
+        )
+    )
+
+
 # --- app sessions ---------------------------------------------------------------------------
 
 
-def open_app_session(session: Session, login: str, password: str, device_name: str) -> tuple[str, Courier]:
-    """Log a courier's phone in: a bearer token for a user with the courier role and an active profile."""
+@dataclass(frozen=True)
+class AppSession:
+    """A courier app's session: the raw token (shown once), its stored row, the courier, and
+    whether the courier must change the password first."""
+
+    raw: str
+    token: ApiToken
+    courier: Courier
+    must_change_password: bool
+
+
+def open_app_session(
+    session: Session, login: str, password: str, device_name: str, *, lifetime: dt.timedelta | None = None
+) -> AppSession:
+    """Log a courier's phone in: a bearer token working for ``lifetime`` for a user with the courier
+    role and an active profile."""
     user = authenticate(session, login, password)
     if user is None:
         raise Unauthorized("Unknown login or wrong password.")
     if user.role != Role.COURIER:
         raise Forbidden("Only couriers sign in here; staff use /api/v1/tokens.")
     courier = courier_for_user(session, user)
-    token = issue_token(session, user, f"courier app: {device_name.strip() or 'phone'}")
-    return token, courier
+    raw, token = new_token(session, user, f"courier app: {device_name.strip() or 'phone'}", lifetime=lifetime)
+    return AppSession(raw, token, courier, user.must_change_password)
+
+
+def refresh_app_session(
+    session: Session, user: User, token_id: int | None, *, lifetime: dt.timedelta | None = None
+) -> AppSession:
+    """Swap the app's live token ``token_id`` for a new one of the same name working for
+    ``lifetime``; the old one is revoked at once. Needs the app's bearer token (409 without)."""
+    old = session.get(ApiToken, token_id) if token_id is not None else None
+    if old is None or old.user_id != user.id:
+        raise Conflict("A session is refreshed with the bearer token of the app's session, not a cookie.")
+    courier = courier_for_user(session, user)
+    old.revoked_at = utcnow()
+    raw, token = new_token(session, user, old.name, lifetime=lifetime)
+    return AppSession(raw, token, courier, user.must_change_password)
+
+
+class DeviceKind(enum.StrEnum):
+    """The kinds of devices that act for a courier (label family ``device_kind``)."""
+
+    TRACCAR = "traccar"
+
+
+class CourierDevices:
+    """The Traccar Client device id of a user's courier profile, for the staff admin
+    (``frontoffice.ports.USER_DEVICES``): listed, and cut off by clearing it."""
+
+    KEY = "traccar"
+
+    def __init__(self, invalidate: Callable[[], None]):
+        self.invalidate = invalidate
+
+    def devices(self, session: Session, user_id: int) -> list[Device]:
+        """The device registered to the user's courier profile, if any."""
+        device = session.scalar(select(Courier.device_id).where(Courier.user_id == user_id))
+        if not device:
+            return []
+        return [Device(key=self.KEY, kind=DeviceKind.TRACCAR, detail=device)]
+
+    def revoke(self, session: Session, user_id: int, key: str) -> bool:
+        """Clear the device id: its reports are refused from then on (other processes: within
+        the device cache's TTL)."""
+        if key != self.KEY:
+            return False
+        courier = session.scalar(
+            select(Courier).where(Courier.user_id == user_id, Courier.device_id.is_not(None))
+        )
+        if courier is None:
+            return False
+        courier.device_id = None
+        session.flush()
+        self.invalidate()
+        return True

@@ -1,10 +1,19 @@
 """Order use cases, the orders package's public face: place an order (prepare or take a resolved
 draft → placement policies → write), move it through its states, split it into receipts, read
-revenue, backtest distribution conditions.
+revenue, backtest distribution conditions; open, change and switch off branches.
 
 Callers write ``services.place_order(...)``; the modules hold one use-case family each.
 """
 
+from orders.services.branches import (
+    BranchData,
+    create_branch,
+    get_branch,
+    list_branches,
+    open_order_counts,
+    open_orders,
+    update_branch,
+)
 from orders.services.cart import (
     DEFAULT_LEAD,
     ORDER_KINDS,
@@ -52,6 +61,7 @@ __all__ = [
     "PAYMENT_KINDS",
     "UNSOLD",
     "BacktestResult",
+    "BranchData",
     "DefaultOrganization",
     "DeliveryAssignment",
     "LineAssignment",
@@ -70,9 +80,14 @@ __all__ = [
     "charge_of",
     "change_status",
     "command_errors",
+    "create_branch",
+    "get_branch",
     "get_order",
+    "list_branches",
     "list_orders",
     "next_number",
+    "open_order_counts",
+    "open_orders",
     "order_receipts",
     "organization_card",
     "place_order",
@@ -86,6 +101,7 @@ __all__ = [
     "revenue_from_receipts",
     "revenue_this_year",
     "split_order",
+    "update_branch",
     "valid_coordinates",
     "write_draft",
 ]

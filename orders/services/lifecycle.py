@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +19,11 @@ from orders.services.revenue import UNSOLD, add_revenue
 from orders.states import NEEDS_REASON, IllegalTransition, OrderStatus, check_transition
 
 
-def get_order(session: Session, order_id: int) -> Order:
-    """The order, or :class:`NotFound`."""
+def get_order(session: Session, order_id: int, *, within: Collection[int] | None = None) -> Order:
+    """The order, or :class:`NotFound` — also for an order of a branch outside ``within`` (the
+    caller's branch scope, see ``frontoffice.auth.branch_scope``; None: every branch)."""
     order = session.get(Order, order_id)
-    if order is None:
+    if order is None or (within is not None and order.branch_id not in within):
         raise NotFound(f"There is no order {order_id}.")
     return order
 
@@ -37,8 +38,10 @@ def change_status(
     expected_version: int | None = None,
     now: dt.datetime | None = None,
     payload: dict[str, Any] | None = None,
+    within: Collection[int] | None = None,
 ) -> Order:
-    """Move an order through the state machine, with an audit event; 409 on an illegal move."""
+    """Move an order through the state machine, with an audit event; 409 on an illegal move, 404
+    for an order of a branch outside ``within``."""
     try:
         to = OrderStatus(target)
     except ValueError:
@@ -46,7 +49,7 @@ def change_status(
             f"Unknown status {target!r}; known: {', '.join(s.value for s in OrderStatus)}.",
             errors=[field_error("status", "Unknown status.")],
         ) from None
-    order = get_order(session, order_id)
+    order = get_order(session, order_id, within=within)
     if expected_version is not None and order.version != expected_version:
         raise Conflict(
             f"Order {order.number} was changed by someone else (version {order.version}, "
@@ -110,9 +113,18 @@ def change_status(
     return order
 
 
-def cancel(session: Session, order_id: int, reason: str, *, actor_id: int | None = None) -> Order:
+def cancel(
+    session: Session,
+    order_id: int,
+    reason: str,
+    *,
+    actor_id: int | None = None,
+    within: Collection[int] | None = None,
+) -> Order:
     """Cancel an order that has not left with a courier; a reason is required."""
-    return change_status(session, order_id, OrderStatus.CANCELLED, actor_id=actor_id, reason=reason)
+    return change_status(
+        session, order_id, OrderStatus.CANCELLED, actor_id=actor_id, reason=reason, within=within
+    )
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,8 @@ class OrderFilter:
 
     status: Sequence[str] = ()
     branch_id: int | None = None
+    #: Only orders of these branches (the caller's branch scope); None: every branch.
+    branch_ids: Collection[int] | None = None
     business_date: dt.date | None = None
     phone: str | None = None
     page: int = 1
@@ -135,6 +149,8 @@ def list_orders(session: Session, flt: OrderFilter) -> tuple[list[Order], int]:
         conditions.append(Order.status.in_(list(flt.status)))
     if flt.branch_id is not None:
         conditions.append(Order.branch_id == flt.branch_id)
+    if flt.branch_ids is not None:
+        conditions.append(Order.branch_id.in_(list(flt.branch_ids)))
     if flt.business_date is not None:
         conditions.append(Order.business_date == flt.business_date)
     if flt.phone:

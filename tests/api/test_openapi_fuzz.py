@@ -39,9 +39,18 @@ MAX_EXAMPLES = int(os.environ.get("FRONTOFFICE_FUZZ_EXAMPLES", "8"))
 SEED = int(os.environ.get("FRONTOFFICE_FUZZ_SEED", "13"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 STAFF = ("admin", "manager", "operator", "backoffice")
-#: Operations that revoke the very token they are called with: each call gets a token of its own,
-#: so that the rest of the run keeps its credentials.
-REVOKING = {("DELETE", "/api/v1/tokens/current"), ("DELETE", "/api/courier/v1/session")}
+#: Operations that revoke the very token they are called with, or may (a user's token by id, a password
+#: reset, switching a user off): each call gets a token of its own, so that the rest of the run keeps
+#: its credentials.
+REVOKING = {
+    ("DELETE", "/api/v1/tokens/current"),
+    ("DELETE", "/api/courier/v1/session"),
+    ("POST", "/api/courier/v1/session/refresh"),
+    ("DELETE", "/api/v1/staff/users/{user_id}/tokens/{token_id}"),
+    ("POST", "/api/v1/staff/users/{user_id}/password-reset"),
+    ("POST", "/api/v1/staff/password-resets"),
+    ("PATCH", "/api/v1/staff/users/{user_id}"),
+}
 
 
 class Credentials:

@@ -9,6 +9,7 @@ from flask_babel import force_locale
 
 import nomenclature.distribution
 from backoffice import antifraud, bonuses, sla
+from couriers.services.register import DeviceKind
 from couriers.services.tracking import CourierState
 from frontoffice.models import Role
 from monitor.loyalty import SEGMENTS
@@ -41,6 +42,7 @@ DOMAIN_CODES: dict[str, set[str]] = {
     "bonus_operation": set(bonuses.Operation),
     "bonus_method": set(bonuses.METHODS),
     "courier_state": set(CourierState),
+    "device_kind": set(DeviceKind),
     "loyalty_segment": set(SEGMENTS),
     "report_group": set(literal_values(PerformanceQuery, "group")),
 }

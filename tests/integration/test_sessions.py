@@ -152,8 +152,8 @@ def hashes_checked(monkeypatch) -> list[str]:
 
 def test_an_unknown_or_disabled_user_costs_the_same_hash_check_as_a_known_one(db, auth, hashes_checked):
     with db.unit_of_work() as s:
-        create_user(s, "olga", "olga-password", "operator")  # the production hash method
-        create_user(s, "boris", "boris-password", "operator").active = False
+        create_user(s, "olga", "tulip-garden-42", "operator")  # the production hash method
+        create_user(s, "boris", "cedar-window-17", "operator").active = False
     for username in ("olga", "nobody-of-that-name", "boris"):
         auth.login(username, "a wrong guess", expect=401)
     known, unknown, disabled = hashes_checked
@@ -162,7 +162,7 @@ def test_an_unknown_or_disabled_user_costs_the_same_hash_check_as_a_known_one(db
 
 def test_a_login_for_an_unknown_user_takes_about_as_long_as_for_a_known_one(db, auth):
     with db.unit_of_work() as s:
-        create_user(s, "olga", "olga-password", "operator")
+        create_user(s, "olga", "tulip-garden-42", "operator")
     timings: dict[str, list[float]] = {"olga": [], "nobody-of-that-name": []}
     auth.login("nobody-of-that-name", "warm-up", expect=401)
     for _ in range(7):  # interleaved, so both see the same load of a shared machine
