@@ -3,7 +3,8 @@
 A manager's screen gets a full ``snapshot`` when it connects, then:
 
 * ``metrics_updated`` — the sections of the room's snapshot that changed since its previous
-  update, with the orders that changed in ``changes``; sent as soon as something happened, then
+  update, with the orders that changed in ``changes`` (of the map, only the orders that changed:
+  ``map_orders_changed``, and ``map_orders_gone``, their ids); sent as soon as something happened, then
   at most once per ``min_interval_s`` whatever the event rate (the first change of a quiet spell
   leaves at once; what follows within the interval is coalesced into the next update), and at
   least every ``heartbeat_s`` (late minutes grow and the business day rolls over without any
@@ -58,6 +59,9 @@ log = logging.getLogger(__name__)
 Room = int | None  # a branch id, or None for the room of every branch
 #: Snapshot keys every update carries; the others only when they changed (see ``MonitorHub._delta``).
 ALWAYS_SENT = frozenset({"generated_at", "business_date", "timezone", "currency", "branch_id", "changes"})
+#: An update carries, instead of the whole ``map_orders`` list, the orders on the map that are new or
+#: changed and the ids of those gone: a screen merges them into its map by ``order_id``.
+MAP_DELTA = ("map_orders_changed", "map_orders_gone")
 #: How stale a cached snapshot may be when a new screen connects to an unchanged room.
 CONNECT_CACHE_S = 5.0
 #: Each screen also joins one of this many shard rooms of its room, in turn.
@@ -114,6 +118,7 @@ class MonitorHub:
         self._sent_at: dict[Room, float] = {}
         self._cache: dict[Room, tuple[float, dict[str, Any]]] = {}
         self._sections: dict[Room, dict[str, str]] = {}
+        self._pins: dict[Room, dict[int, str]] = {}
         self._change_due = 0.0  # no update caused by a change before this (coalescing)
         self._paced: deque[tuple[Room, str, dict[str, Any]]] = deque()  # heartbeat shards to send
         self._paced_due = 0.0
@@ -231,6 +236,7 @@ class MonitorHub:
         # The room's first update is a delta from what its screens got here, not the whole snapshot
         # again (a later screen gets a newer snapshot: the delta then repeats what it has, harmlessly).
         self._sections.setdefault(room, _sections_of(payload))
+        self._pins.setdefault(room, _pins_of(payload))
         return payload
 
     # --- the sending task --------------------------------------------------------------------
@@ -394,13 +400,24 @@ class MonitorHub:
         return out
 
     def _delta(self, room: Room, payload: dict[str, Any], *, full: bool) -> dict[str, Any]:
-        """The sections of ``payload`` that differ from the room's previous update (all when ``full``)."""
+        """The sections of ``payload`` that differ from the room's previous update (all when ``full``);
+        of the map, only its orders that changed and the ids of those gone (:data:`MAP_DELTA`)."""
         current = _sections_of(payload)
         previous = self._sections.get(room, {})
         self._sections[room] = current
+        pins = _pins_of(payload)
+        before = self._pins.get(room)
+        self._pins[room] = pins
         if full:
             return payload
-        return {k: v for k, v in payload.items() if k in ALWAYS_SENT or previous.get(k) != current[k]}
+        update = {k: v for k, v in payload.items() if k in ALWAYS_SENT or previous.get(k) != current[k]}
+        if "map_orders" in update and before is not None:
+            del update["map_orders"]
+            update[MAP_DELTA[0]] = [
+                o for o in payload["map_orders"] if before.get(o["order_id"]) != pins[o["order_id"]]
+            ]
+            update[MAP_DELTA[1]] = [order_id for order_id in before if order_id not in pins]
+        return update
 
     def _send_moves(self, moves: list[CourierMoved], watched: set[Room]) -> None:
         def item(m: CourierMoved) -> dict[str, Any]:
@@ -417,6 +434,13 @@ class MonitorHub:
                     "couriers_moved", {"couriers": batch}, namespace=NAMESPACE, to=room_name(room)
                 )
                 self.move_batches_sent += 1
+
+
+def _pins_of(payload: dict[str, Any]) -> dict[int, str]:
+    """The orders on a snapshot's map, by id, each as canonical JSON."""
+    return {
+        o["order_id"]: json.dumps(o, separators=(",", ":"), sort_keys=True) for o in payload["map_orders"]
+    }
 
 
 def _sections_of(payload: dict[str, Any]) -> dict[str, str]:

@@ -272,3 +272,24 @@ def test_a_large_rooms_heartbeat_is_spread_over_its_shards_and_a_change_goes_out
     assert arrived["everyone"][1]["changes"][0]["order_id"] == 602
     assert arrived["everyone"][0] < arrived["second"][0]  # the change did not wait for the heartbeat
     assert arrived["second"][0] - beat["first"][0] > 0.3  # the room's screens heard it in turn
+
+
+def test_an_update_carries_the_orders_of_the_map_that_changed_not_the_whole_map(sqlite_app, staff, hub):
+    client = screen(sqlite_app, staff["manager"].token)
+    (snap,) = received(client, "snapshot")
+    http = sqlite_app.test_client()
+    operator = staff["operator"].headers
+    first = http.post("/api/v1/orders", json=order_body(), headers=operator).json
+    placed = wait_for(client, "metrics_updated")
+    time.sleep(hub.min_interval_s)
+    second = http.post("/api/v1/orders", json=order_body(), headers=operator).json
+    http.post(f"/api/v1/orders/{first['id']}/cancel", json={"reason": "changed their mind"}, headers=operator)
+    time.sleep(2 * hub.min_interval_s + 0.3)
+    later = received(client, "metrics_updated")
+    client.disconnect("/monitor")
+    assert snap["map_orders"] == []
+    assert [o["order_id"] for o in placed[-1]["map_orders_changed"]] == [first["id"]]
+    assert placed[-1]["map_orders_gone"] == []
+    assert all("map_orders" not in u for u in placed + later)
+    assert {o["order_id"] for u in later for o in u.get("map_orders_changed", [])} == {second["id"]}
+    assert [i for u in later for i in u.get("map_orders_gone", [])] == [first["id"]]
