@@ -1,14 +1,21 @@
 """The baseline of ``bench/orders_intake.py``: a bare Flask app doing one single-row INSERT.
 
 It is not part of the product. It runs on the same stack as ``frontoffice run`` — the same
-gunicorn settings (``frontoffice.cli`` serves it), the same engine and SQLite pragmas
+gunicorn settings and worker class (``frontoffice.cli`` serves it), the same engine and SQLite pragmas
 (``frontoffice.db.make_engine``), the same ``BEGIN IMMEDIATE`` write transaction — and its one
 endpoint, ``POST /bare``, reads the JSON body and inserts one row into a scratch table.
 
-    python bench/baseline_app.py --database-url sqlite:///path/db.sqlite3 --port 8001
+    python bench/baseline_app.py --database-url sqlite:///path/db.sqlite3 --port 8001 [--worker gevent]
 """
 
 from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__":
+    from bench_support import patch_if_serving_on_gevent
+
+    patch_if_serving_on_gevent(sys.argv)
 
 import argparse
 
@@ -55,6 +62,8 @@ def create_baseline_app(database_url: str) -> Flask:
 
 def main() -> None:
     """Serve the baseline exactly as ``frontoffice run`` serves the product."""
+    from bench_support import WORKERS
+
     from frontoffice.cli import _serve
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -62,8 +71,9 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--threads", type=int, default=200)
+    parser.add_argument("--worker", choices=WORKERS, default="gthread")
     args = parser.parse_args()
-    _serve(create_baseline_app(args.database_url), args.host, args.port, args.threads)
+    _serve(create_baseline_app(args.database_url), args.host, args.port, args.threads, args.worker)
 
 
 if __name__ == "__main__":

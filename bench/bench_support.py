@@ -23,9 +23,23 @@ def free_port() -> int:
 
 
 def frontoffice_command() -> list[str]:
-    """The ``frontoffice`` console script of this interpreter (or ``python -m frontoffice.cli``)."""
+    """The ``frontoffice`` console script of this interpreter (or ``python -m frontoffice``): both
+    patch the standard library for gevent before anything is imported when they serve on it."""
     script = Path(sys.executable).with_name("frontoffice")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "frontoffice.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "frontoffice"]
+
+
+#: gunicorn worker classes a benchmark can serve ours and its baseline on (the same one for both).
+WORKERS = ("gevent", "gthread")
+
+
+def patch_if_serving_on_gevent(argv: list[str]) -> None:
+    """In a baseline server's process: patch the standard library for gevent first, as
+    ``frontoffice run`` does, when it serves with ``--worker gevent``; call before importing Flask."""
+    if "--worker" in argv and argv[argv.index("--worker") + 1] == "gevent":
+        from gevent import monkey
+
+        monkey.patch_all()
 
 
 def percentile(values: list[float], q: float) -> float:

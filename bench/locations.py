@@ -1,8 +1,8 @@
 """Benchmark: courier position reports through the live server, against baselines in the same run.
 
 Workload: a fresh SQLite instance folder gets the demo branches and ``--couriers`` couriers on
-shift, each with a login and a Traccar device id; ``frontoffice run`` serves it (gunicorn
-gthread, one worker). A load generator in another process then measures
+shift, each with a login and a Traccar device id; ``frontoffice run`` serves it (gunicorn,
+one worker, ``--worker`` gevent by default; every baseline server runs on the same worker class). A load generator in another process then measures
 
 1. batched reports: ``POST /api/courier/v1/locations`` with ``--batch`` points each (every point
    new), points stored per second; baseline: the same points written with a raw ``executemany``
@@ -11,7 +11,7 @@ gthread, one worker). A load generator in another process then measures
    per second; baseline: a bare Flask endpoint on the same gunicorn settings that inserts one
    row per request.
 
-    /work/venv/bin/python bench/locations.py [--duration 8] [--batch 500] [--concurrency 8]
+    /work/venv/bin/python bench/locations.py [--duration 8] [--batch 500] [--concurrency 8] [--worker gevent|gthread]
 
 Prints a table, then one JSON line:
 ``{"bench": "locations", "ours": <points/s batched>, "baseline": <points/s raw executemany>,
@@ -19,6 +19,13 @@ Prints a table, then one JSON line:
 """
 
 from __future__ import annotations
+
+import sys
+
+if "--serve-baseline" in sys.argv:  # a baseline server, on the worker ours runs on: patch first for gevent
+    from bench_support import patch_if_serving_on_gevent
+
+    patch_if_serving_on_gevent(sys.argv)
 
 import argparse
 import asyncio
@@ -29,14 +36,13 @@ import os
 import random
 import shutil
 import sqlite3
-import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
 
 import requests
-from bench_support import HOST, ServerProcess
+from bench_support import HOST, WORKERS, ServerProcess, frontoffice_command
 
 KAZAN = (55.7887, 49.1221)
 
@@ -44,7 +50,7 @@ KAZAN = (55.7887, 49.1221)
 # --- servers ---------------------------------------------------------------------------------
 
 
-def serve_baseline(database_url: str, port: int, threads: int) -> None:
+def serve_baseline(database_url: str, port: int, threads: int, worker: str) -> None:
     """The OsmAnd baseline: a bare Flask app whose ``POST /bare`` inserts one row, served like ours."""
     from flask import Flask, Response, request
     from sqlalchemy import Column, Float, Integer, MetaData, String, Table
@@ -85,7 +91,7 @@ def serve_baseline(database_url: str, port: int, threads: int) -> None:
     def healthz():
         return {"status": "ok"}
 
-    _serve(app, HOST, port, threads)
+    _serve(app, HOST, port, threads, worker)
 
 
 # --- load generator (its own process) ----------------------------------------------------------
@@ -266,11 +272,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batch", type=int, default=500, help="points per batched report")
     parser.add_argument("--couriers", type=int, default=8, help="couriers (phones) reporting at once")
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections for OsmAnd pings")
-    parser.add_argument("--threads", type=int, default=32, help="gunicorn threads")
+    parser.add_argument("--threads", type=int, default=32, help="gthread: gunicorn threads")
+    parser.add_argument("--worker", choices=WORKERS, default="gevent", help="gunicorn worker of both servers")
     parser.add_argument("--serve-baseline", nargs=2, metavar=("DATABASE_URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_baseline:
-        serve_baseline(args.serve_baseline[0], int(args.serve_baseline[1]), args.threads)
+        serve_baseline(args.serve_baseline[0], int(args.serve_baseline[1]), args.threads, args.worker)
         return {}
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-locations-"))
@@ -287,14 +294,14 @@ def main(argv: list[str] | None = None) -> dict:
         ours = ServerProcess(
             "frontoffice",
             [
-                sys.executable,
-                "-m",
-                "frontoffice.cli",
+                *frontoffice_command(),
                 "run",
                 "--port",
                 "{port}",
                 "--threads",
                 str(args.threads),
+                "--worker",
+                args.worker,
             ],
             env,
             workdir,
@@ -308,6 +315,8 @@ def main(argv: list[str] | None = None) -> dict:
                 str(Path(__file__).resolve()),
                 "--threads",
                 str(args.threads),
+                "--worker",
+                args.worker,
                 "--serve-baseline",
                 bare_db,
                 "{port}",
@@ -405,7 +414,8 @@ def main(argv: list[str] | None = None) -> dict:
     ratio = batched["points_per_s"] / base_rate if base_rate else 0.0
     print(
         f"locations: {args.couriers} phones, batches of {args.batch} points, {args.concurrency} connections "
-        f"for pings, {args.duration:g} s per phase; gunicorn gthread 1 worker x {args.threads} threads; "
+        f"for pings, {args.duration:g} s per phase; gunicorn {args.worker} 1 worker"
+        f"{f' x {args.threads} threads' if args.worker == 'gthread' else ''} (both servers); "
         f"SQLite WAL; {os.cpu_count()} CPUs"
     )
     header = f"{'workload':<46} {'requests':>9} {'failed':>7} {'rate':>12} {'p50 ms':>8} {'p99 ms':>8}"

@@ -4,7 +4,8 @@ Starts a real server (``frontoffice demo --no-serve`` for the data, then ``front
 one worker — gevent by default, ``--worker gthread`` for the thread-per-socket model — SQLite in WAL),
 then, in order:
 
-1. **API alone.** ``POST /api/v1/orders`` one after another (``--api-orders``): p50/p99.
+1. **API alone.** ``POST /api/v1/orders`` one after another (half of ``--api-orders``; the other half
+   once the held screens are closed again, step 7): p50/p99 of both halves together.
 2. **Held.** ``--held`` idle *authenticated* ``/monitor`` screens of branch 2 (orders go to branch 1),
    Engine.IO v4 over raw websockets answering pings from one selector thread, spread over source
    addresses 127.0.0.10, .11, … (``--per-address`` each) so the per-address limit holds; the worker's
@@ -15,13 +16,18 @@ then, in order:
    file (``PRAGMA data_version`` every 0.5 ms, then the new order ids) and stamps the moment each order
    becomes visible — to the receipt of the coalesced ``metrics_updated`` that lists it. (The order's
    ``created_at``, set inside the transaction, is an earlier bound; both are printed.)
-4. **API, with them held.** The same orders as in 1; ``api_p99_ratio`` = p99 held / p99 alone.
+4. **API, with them held.** ``--api-orders`` orders like those of 1; ``api_p99_ratio`` = p99 held /
+   p99 alone. The "alone" orders bracket the held ones in time (before and after), so a drift of the
+   machine's load or of the database's size weighs on both sides alike, and each side has
+   ``--api-orders`` samples (1,000 by default: a p99 over a few hundred requests on a shared machine
+   is the 2nd–4th slowest request, i.e. noise).
 5. **Flood.** ``--flood`` unauthenticated connection attempts from one address (127.0.0.250), all
    at once from a thread pool: each opens the websocket and asks for ``/monitor`` without a token,
    then stays silent. Meanwhile ``/healthz`` and the order API are timed every 100 ms. Afterwards:
    how many were refused at the handshake, refused by the namespace, and closed by the server within
    the join grace; whether the held screens are still there.
-6. **Baseline.** A bare Flask-SocketIO app (``create_baseline_app``, no database, no snapshot, no
+6. **Closed again.** The held screens are closed; the second half of 1 runs.
+7. **Baseline.** A bare Flask-SocketIO app (``create_baseline_app``, no database, no snapshot, no
    coalescing) on the same gunicorn worker broadcasts to the same ``--clients``: the transport's floor.
 
     python bench/monitor_fanout.py [--held 5000] [--clients 200] [--orders 20] [--worker gevent]
@@ -632,7 +638,9 @@ def main() -> None:
     parser.add_argument("--per-address", type=int, default=100, help="held screens per source address")
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--orders", type=int, default=20)
-    parser.add_argument("--api-orders", type=int, default=200)
+    parser.add_argument(
+        "--api-orders", type=int, default=1000, help="API orders held (and alone, in two halves)"
+    )
     parser.add_argument("--flood", type=int, default=1000)
     parser.add_argument("--grace", type=float, default=5.0, help="FRONTOFFICE_SOCKET_JOIN_GRACE_S")
     parser.add_argument("--idle-seconds", type=float, default=30.0, help="idle CPU measured over")
@@ -662,8 +670,8 @@ def main() -> None:
         operator = server.token("operator")
         api_latencies(server, operator, 30, 90_000)  # warm-up: caches, first statements, the pool
         idle_rss = rss_mb(server.worker)
-        api_alone = api_latencies(server, operator, args.api_orders, 0)
-        print(f"  API alone: p99 {percentile(api_alone, 99):.1f} ms", flush=True)
+        api_before = api_latencies(server, operator, args.api_orders // 2, 0)
+        print(f"  API alone (before holding): p99 {percentile(api_before, 99):.1f} ms", flush=True)
         holder = Holder(server, args.held, args.per_address)
         time.sleep(2.0)
         held_rss = rss_mb(server.worker)
@@ -680,6 +688,12 @@ def main() -> None:
         held_after = holder.alive
         pinged = holder.pinged
         final_rss = rss_mb(server.worker)
+        held_count, connect_s = holder.alive, holder.connect_s
+        holder.close()
+        holder = None
+        time.sleep(5.0)  # the server sees them go
+        api_after = api_latencies(server, operator, args.api_orders - args.api_orders // 2, 40_000)
+        print(f"  API alone (after holding): p99 {percentile(api_after, 99):.1f} ms", flush=True)
     finally:
         if holder is not None:
             holder.close()
@@ -693,15 +707,16 @@ def main() -> None:
     ours, facts, created = fan["ours"], fan["facts"], fan["from_created"]
     p95 = percentile(ours, 95)
     base_p95 = percentile(base, 95) if base else None
+    api_alone = api_before + api_after
     ratio = percentile(api_held, 99) / percentile(api_alone, 99)
     serving = f"gunicorn {args.worker}" + (f", {threads} threads" if args.worker == "gthread" else "")
     rows = [
         ("server", f"frontoffice run, {serving}, SQLite WAL, demo data"),
         (
             "idle screens held (authenticated, /monitor branch 2)",
-            f"{holder.alive if holder else 0} of {args.held}",
+            f"{held_count} of {args.held}",
         ),
-        ("time to open them", f"{holder.connect_s:.1f} s"),
+        ("time to open them", f"{connect_s:.1f} s"),
         (
             "worker RSS idle / holding",
             f"{idle_rss:.0f} MB / {held_rss:.0f} MB "
@@ -726,8 +741,9 @@ def main() -> None:
             f"p50 {statistics.median(facts):.1f}  p95 {percentile(facts, 95):.1f}",
         ),
         (
-            "order API alone, ms",
-            f"p50 {statistics.median(api_alone):.1f}  p99 {percentile(api_alone, 99):.1f}  ({len(api_alone)})",
+            "order API alone (before + after holding), ms",
+            f"p50 {statistics.median(api_alone):.1f}  p99 {percentile(api_alone, 99):.1f}  ({len(api_alone)}; "
+            f"p99 before {percentile(api_before, 99):.1f}, after {percentile(api_after, 99):.1f})",
         ),
         (
             "order API with the screens held, ms",

@@ -1,13 +1,13 @@
 """Benchmark: order intake through the real server, against a bare one-row-insert baseline.
 
 Workload: ``frontoffice demo --no-serve`` fills a fresh SQLite instance folder, ``frontoffice run``
-serves it (gunicorn gthread, one worker, SQLite in WAL), and a load generator in another process
+serves it (gunicorn, one worker, ``--worker`` gevent by default, SQLite in WAL), and a load generator in another process
 keeps ``--concurrency`` keep-alive connections busy with ``POST /api/v1/orders`` (3 lines, an
 operator's bearer token from ``POST /api/v1/tokens``, the two demo branches in turn). In the same
-run the baseline (``bench/baseline_app.py``: the same gunicorn settings, the same engine and
+run the baseline (``bench/baseline_app.py``: the same gunicorn settings and worker class, the same engine and
 pragmas on the same database file, one single-row INSERT per request) gets the same load.
 
-    /work/venv/bin/python bench/orders_intake.py [--duration 10] [--concurrency 8] [--warmup 2]
+    /work/venv/bin/python bench/orders_intake.py [--duration 10] [--concurrency 8] [--warmup 2] [--worker gevent|gthread]
 
 Prints a table, then one JSON line:
 ``{"bench": "orders_intake", "ours": …, "baseline": …, "unit": "req/s", "ratio": …, "p99_ms": …}``.
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from bench_support import HOST, ServerProcess, free_port, frontoffice_command
+from bench_support import HOST, WORKERS, ServerProcess, free_port, frontoffice_command
 
 HERE = Path(__file__).resolve().parent
 
@@ -237,7 +237,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument(
         "--concurrency", type=int, default=8, help="keep-alive connections of the load generator"
     )
-    parser.add_argument("--threads", type=int, default=200, help="gunicorn threads of each server")
+    parser.add_argument("--threads", type=int, default=200, help="gthread: gunicorn threads of each server")
+    parser.add_argument("--worker", choices=WORKERS, default="gevent", help="gunicorn worker of both servers")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance folder")
     parser.add_argument(
         "--profile",
@@ -271,6 +272,8 @@ def main(argv: list[str] | None = None) -> dict:
                 str(port := free_port()),
                 "--threads",
                 str(args.threads),
+                "--worker",
+                args.worker,
             ],
             env,
             workdir,
@@ -288,6 +291,8 @@ def main(argv: list[str] | None = None) -> dict:
                 str(port := free_port()),
                 "--threads",
                 str(args.threads),
+                "--worker",
+                args.worker,
             ],
             env,
             workdir,
@@ -333,7 +338,8 @@ def main(argv: list[str] | None = None) -> dict:
     ratio = our_result.rate / base_result.rate if base_result.rate else 0.0
     print(
         f"orders_intake: {args.concurrency} keep-alive connections, {args.duration:g} s per endpoint "
-        f"after {args.warmup:g} s warm-up; gunicorn gthread 1 worker x {args.threads} threads; SQLite WAL; "
+        f"after {args.warmup:g} s warm-up; gunicorn {args.worker} 1 worker"
+        f"{f' x {args.threads} threads' if args.worker == 'gthread' else ''} (both servers); SQLite WAL; "
         f"{os.cpu_count()} CPUs"
     )
     header = f"{'endpoint':<34} {'requests':>9} {'failed':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'srv CPU':>8}"

@@ -3,12 +3,14 @@
 A manager's screen gets a full ``snapshot`` when it connects, then:
 
 * ``metrics_updated`` — the sections of the room's snapshot that changed since its previous
-  update, with the orders that changed in ``changes``; sent when something happened, at most
-  once per ``min_interval_s`` per room whatever the event rate, and at least every
-  ``heartbeat_s`` (late minutes grow and the business day rolls over without any event). A
-  screen merges it into the snapshot it holds. Every section is sent again at a heartbeat at
-  least every ``full_every_s``: a screen whose first snapshot failed catches up then, and a room
-  of thousands of idle screens does not get the whole snapshot every heartbeat;
+  update, with the orders that changed in ``changes`` (of the map, only the orders that changed:
+  ``map_orders_changed``, and ``map_orders_gone``, their ids); sent as soon as something happened, then
+  at most once per ``min_interval_s`` whatever the event rate (the first change of a quiet spell
+  leaves at once; what follows within the interval is coalesced into the next update), and at
+  least every ``heartbeat_s`` (late minutes grow and the business day rolls over without any
+  event). A screen merges it into the snapshot it holds. Every section is sent again at a
+  heartbeat at least every ``full_every_s``: a screen whose first snapshot failed catches up then,
+  and a room of thousands of idle screens does not get the whole snapshot every heartbeat;
 * ``couriers_moved`` — ``{"couriers": [{id, lat, lon, at}]}``, the latest position of every
   courier that moved since the previous batch, at the same bounded rate;
 * ``order_placed`` — the fact itself (``orders.events.OrderPlaced``), one per new order, for
@@ -21,6 +23,13 @@ mark rooms dirty and wake it. Rooms are ``all`` and ``branch:<id>``
 (:class:`frontoffice.realtime.StaffNamespace`). With a Redis message queue the task also
 sends for dirty rooms it has no local watcher in, so a screen connected to another process
 hears of an order placed through this one.
+
+One process writes to its sockets one after another (docs/performance.md, "Thousands of
+sockets"): a heartbeat to a room of 5,000 idle screens is 5,000 writes, half a second of the
+process's time, and an order committed meanwhile would wait behind them. So a large room's
+heartbeat goes out a shard at a time (each screen also joins one of ``HEARTBEAT_SHARDS`` rooms
+of its room), spread over ``HEARTBEAT_SPREAD`` of the interval, and an update caused by a change
+never waits for a heartbeat: it is sent between two shards.
 """
 
 from __future__ import annotations
@@ -29,11 +38,12 @@ import json
 import logging
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable
 from typing import Any
 
 from flask import request
-from flask_socketio import SocketIO, emit
+from flask_socketio import SocketIO, emit, join_room
 
 from couriers.events import CourierMoved, CourierShiftChanged
 from frontoffice.db import utcnow
@@ -49,13 +59,27 @@ log = logging.getLogger(__name__)
 Room = int | None  # a branch id, or None for the room of every branch
 #: Snapshot keys every update carries; the others only when they changed (see ``MonitorHub._delta``).
 ALWAYS_SENT = frozenset({"generated_at", "business_date", "timezone", "currency", "branch_id", "changes"})
+#: An update carries, instead of the whole ``map_orders`` list, the orders on the map that are new or
+#: changed and the ids of those gone: a screen merges them into its map by ``order_id``.
+MAP_DELTA = ("map_orders_changed", "map_orders_gone")
 #: How stale a cached snapshot may be when a new screen connects to an unchanged room.
 CONNECT_CACHE_S = 5.0
+#: Each screen also joins one of this many shard rooms of its room, in turn.
+HEARTBEAT_SHARDS = 64
+#: A room with more screens than this on the process gets its heartbeat a shard at a time.
+PACED_ABOVE = 100
+#: The part of the heartbeat interval a large room's heartbeat is spread over.
+HEARTBEAT_SPREAD = 0.1
 
 
 def room_name(room: Room) -> str:
     """The Socket.IO room of a branch (or of every branch)."""
     return ALL_ROOM if room is None else branch_room(room)
+
+
+def shard_name(room: Room, shard: int) -> str:
+    """The Socket.IO room of one heartbeat shard of ``room``."""
+    return f"{room_name(room)}~{shard}"
 
 
 class MonitorHub:
@@ -85,6 +109,7 @@ class MonitorHub:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._watchers: dict[str, Room] = {}
+        self._joined: Counter[Room] = Counter()
         self._dirty: set[Room] = set()
         self._dirty_everywhere = False
         self._changes: dict[int, OrderChange] = {}
@@ -93,6 +118,10 @@ class MonitorHub:
         self._sent_at: dict[Room, float] = {}
         self._cache: dict[Room, tuple[float, dict[str, Any]]] = {}
         self._sections: dict[Room, dict[str, str]] = {}
+        self._pins: dict[Room, dict[int, str]] = {}
+        self._change_due = 0.0  # no update caused by a change before this (coalescing)
+        self._paced: deque[tuple[Room, str, dict[str, Any]]] = deque()  # heartbeat shards to send
+        self._paced_due = 0.0
         self._running = False
         self._stopping = False
         self.updates_sent = 0
@@ -100,13 +129,16 @@ class MonitorHub:
 
     # --- who watches -------------------------------------------------------------------------
 
-    def attach(self, sid: str, room: Room) -> None:
-        """A screen joined ``room``; make sure the sending task runs."""
+    def attach(self, sid: str, room: Room) -> str:
+        """A screen joined ``room``; make sure the sending task runs. Returns its heartbeat shard."""
         with self._lock:
             self._watchers[sid] = room
             # The snapshot it gets on connect counts as the room's latest update.
             self._sent_at.setdefault(room, time.monotonic())
+            shard = self._joined[room] % HEARTBEAT_SHARDS
+            self._joined[room] += 1
         self.start()
+        return shard_name(room, shard)
 
     def detach(self, sid: str) -> None:
         """A screen left."""
@@ -185,6 +217,9 @@ class MonitorHub:
             self.start()
         self._wake.set()
 
+    def _pending(self) -> bool:
+        return bool(self._dirty or self._dirty_everywhere or self._moves or self._placed)
+
     # --- snapshots ---------------------------------------------------------------------------
 
     def snapshot_for(self, room: Room) -> dict[str, Any]:
@@ -201,6 +236,7 @@ class MonitorHub:
         # The room's first update is a delta from what its screens got here, not the whole snapshot
         # again (a later screen gets a newer snapshot: the delta then repeats what it has, harmlessly).
         self._sections.setdefault(room, _sections_of(payload))
+        self._pins.setdefault(room, _pins_of(payload))
         return payload
 
     # --- the sending task --------------------------------------------------------------------
@@ -221,15 +257,16 @@ class MonitorHub:
     def _run(self) -> None:
         idle_since = time.monotonic()
         while not self._stopping:
-            woken = self._wake.wait(timeout=self.heartbeat_s)
+            self._wake.wait(timeout=self._until_next())
             self._wake.clear()
             if self._stopping:
                 break
             try:
-                sent = self.flush(heartbeat=not woken)
+                sent = self._step()
             except Exception:  # the loop must survive a failed read (database restart, …)
                 log.exception("monitor: sending an update failed")
                 sent = False
+                self.socketio.sleep(self.min_interval_s)
             now = time.monotonic()
             with self._lock:
                 if self._watchers or sent or self.broadcast:
@@ -237,15 +274,77 @@ class MonitorHub:
                 elif now - idle_since > self.idle_exit_s:
                     self._running = False
                     return
-            self.socketio.sleep(self.min_interval_s)
         with self._lock:
             self._running = False
 
-    def flush(self, heartbeat: bool = False, now_fn: Callable[[], Any] = utcnow) -> bool:
-        """Send what is pending: updated snapshots of dirty (or stale) rooms, and courier moves.
+    def _until_next(self) -> float:
+        """Seconds until the task has something to do, unless an event wakes it first."""
+        now = time.monotonic()
+        waits = [self.heartbeat_s]
+        if self._pending():
+            waits.append(self._change_due - now)
+        if self._paced:
+            waits.append(self._paced_due - now)
+        else:
+            with self._lock:
+                watched = set(self._watchers.values())
+            waits += [self._sent_at.get(r, now) + self.heartbeat_s - now for r in watched]
+        return max(0.0, min(waits))
 
-        Returns True if anything was sent. Called by the background task; callable in tests.
-        """
+    def _step(self) -> bool:
+        """Do the most urgent thing due: an update for what happened, a heartbeat shard, a heartbeat."""
+        now = time.monotonic()
+        if self._pending() and now >= self._change_due:
+            # the first change after a quiet spell leaves at once; the next ones wait out the interval
+            self._change_due = now + self.min_interval_s
+            return self._send()
+        if self._paced:
+            if now >= self._paced_due:
+                room, target, update = self._paced.popleft()
+                self.socketio.emit("metrics_updated", update, namespace=NAMESPACE, to=target)
+                self._paced_due = now + self.heartbeat_s * HEARTBEAT_SPREAD / HEARTBEAT_SHARDS
+                return True
+            return False
+        stale = self._stale(now)
+        if not stale:
+            return False
+        with self._lock:
+            sizes = Counter(r for r in self._watchers.values() if r in stale)
+        for room in stale:  # due again in an interval, even if this one fails
+            self._sent_at[room] = now
+        for room, update in self._updates(stale, utcnow(), [], now, stale).items():
+            if sizes[room] > PACED_ABOVE:
+                self._paced.extend((room, shard_name(room, k), update) for k in range(HEARTBEAT_SHARDS))
+            else:
+                self.socketio.emit("metrics_updated", update, namespace=NAMESPACE, to=room_name(room))
+        self._paced_due = now
+        return True
+
+    def _stale(self, clock: float, everything: bool = False) -> set[Room]:
+        """Watched rooms due a heartbeat (all of them if ``everything``)."""
+        with self._lock:
+            watched = set(self._watchers.values())
+        return {r for r in watched if everything or clock - self._sent_at.get(r, 0.0) >= self.heartbeat_s}
+
+    def _finish_paced(self, rooms: set[Room] | None = None) -> None:
+        """Send the rest of the paced heartbeat of ``rooms`` (all if None) now: an update must not
+        overtake the heartbeat it is a delta from."""
+        rest = [p for p in self._paced if rooms is None or p[0] in rooms]
+        for paced in rest:
+            self._paced.remove(paced)
+            self.socketio.emit("metrics_updated", paced[2], namespace=NAMESPACE, to=paced[1])
+
+    def flush(self, heartbeat: bool = False, now_fn: Callable[[], Any] = utcnow) -> bool:
+        """Send what is pending now: updated snapshots of dirty (or stale, or with ``heartbeat`` all
+        watched) rooms, and courier moves; no heartbeat is paced. Returns True if anything was sent.
+        The background task does this in steps; callable in tests."""
+        self._finish_paced()
+        return self._send(self._stale(time.monotonic(), everything=heartbeat), now_fn)
+
+    def _send(
+        self, also: frozenset[Room] | set[Room] = frozenset(), now_fn: Callable[[], Any] = utcnow
+    ) -> bool:
+        """Send the updates of the dirty rooms (and of ``also``), then the new orders' facts and the moves."""
         clock = time.monotonic()
         with self._lock:
             watched = set(self._watchers.values())
@@ -261,23 +360,13 @@ class MonitorHub:
         rooms = {r for r in watched if everywhere or r in dirty}
         if self.broadcast:
             rooms |= dirty
-        stale = {r for r in watched if heartbeat or clock - self._sent_at.get(r, 0.0) >= self.heartbeat_s}
-        rooms |= stale
-        # a room's first update after its first screen counts from that screen's snapshot
-        full = {r for r in stale if clock - self._full_at.setdefault(r, clock) >= self.full_every_s}
+        self._finish_paced(rooms)
         sent = False
-        if rooms:
-            snapshots = self.monitor.snapshots(rooms, now_fn(), changes)
-            for room, snapshot in snapshots.items():
-                payload = snapshot.model_dump(mode="json")
-                update = self._delta(room, payload, full=room in full)
-                if room in full:
-                    self._full_at[room] = clock
-                self.socketio.emit("metrics_updated", update, namespace=NAMESPACE, to=room_name(room))
-                with self._lock:
-                    self._cache[room] = (time.monotonic(), payload)
-                self._sent_at[room] = clock
-                self.updates_sent += 1
+        if rooms or also:
+            updates = self._updates(rooms | set(also), now_fn(), changes, clock, set(also))
+            # what changed first: a heartbeat-only room's screens wait behind the others
+            for room in sorted(updates, key=lambda r: r not in rooms):
+                self.socketio.emit("metrics_updated", updates[room], namespace=NAMESPACE, to=room_name(room))
             sent = True
             if placed:
                 # Let every screen's update leave before the facts queue behind it on each socket:
@@ -291,14 +380,44 @@ class MonitorHub:
             sent = True
         return sent
 
+    def _updates(
+        self, rooms: set[Room], now: Any, changes: list[OrderChange], clock: float, heartbeat: set[Room]
+    ) -> dict[Room, dict[str, Any]]:
+        """The update of each room: its snapshot's delta from its previous update (the whole snapshot
+        at a heartbeat when ``full_every_s`` has passed)."""
+        out = {}
+        for room, snapshot in self.monitor.snapshots(rooms, now, changes).items():
+            payload = snapshot.model_dump(mode="json")
+            # a room's first update after its first screen counts from that screen's snapshot
+            full = room in heartbeat and clock - self._full_at.setdefault(room, clock) >= self.full_every_s
+            out[room] = self._delta(room, payload, full=full)
+            if full:
+                self._full_at[room] = clock
+            with self._lock:
+                self._cache[room] = (time.monotonic(), payload)
+            self._sent_at[room] = clock
+            self.updates_sent += 1
+        return out
+
     def _delta(self, room: Room, payload: dict[str, Any], *, full: bool) -> dict[str, Any]:
-        """The sections of ``payload`` that differ from the room's previous update (all when ``full``)."""
+        """The sections of ``payload`` that differ from the room's previous update (all when ``full``);
+        of the map, only its orders that changed and the ids of those gone (:data:`MAP_DELTA`)."""
         current = _sections_of(payload)
         previous = self._sections.get(room, {})
         self._sections[room] = current
+        pins = _pins_of(payload)
+        before = self._pins.get(room)
+        self._pins[room] = pins
         if full:
             return payload
-        return {k: v for k, v in payload.items() if k in ALWAYS_SENT or previous.get(k) != current[k]}
+        update = {k: v for k, v in payload.items() if k in ALWAYS_SENT or previous.get(k) != current[k]}
+        if "map_orders" in update and before is not None:
+            del update["map_orders"]
+            update[MAP_DELTA[0]] = [
+                o for o in payload["map_orders"] if before.get(o["order_id"]) != pins[o["order_id"]]
+            ]
+            update[MAP_DELTA[1]] = [order_id for order_id in before if order_id not in pins]
+        return update
 
     def _send_moves(self, moves: list[CourierMoved], watched: set[Room]) -> None:
         def item(m: CourierMoved) -> dict[str, Any]:
@@ -315,6 +434,13 @@ class MonitorHub:
                     "couriers_moved", {"couriers": batch}, namespace=NAMESPACE, to=room_name(room)
                 )
                 self.move_batches_sent += 1
+
+
+def _pins_of(payload: dict[str, Any]) -> dict[int, str]:
+    """The orders on a snapshot's map, by id, each as canonical JSON."""
+    return {
+        o["order_id"]: json.dumps(o, separators=(",", ":"), sort_keys=True) for o in payload["map_orders"]
+    }
 
 
 def _sections_of(payload: dict[str, Any]) -> dict[str, str]:
@@ -342,7 +468,7 @@ class MonitorNamespace(StaffNamespace):
         branch = (auth or {}).get("branch") if isinstance(auth, dict) else None
         branch = branch or request.args.get("branch")
         room: Room = int(branch) if branch else None
-        self.hub.attach(request.sid, room)
+        join_room(self.hub.attach(request.sid, room))
         try:
             payload = self.hub.snapshot_for(room)
         except Exception:  # the screen still gets the next update; never refuse it for a failed read

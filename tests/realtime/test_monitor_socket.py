@@ -13,7 +13,7 @@ import socketio
 from couriers.events import CourierMoved, CourierShiftChanged
 from frontoffice.db import utcnow
 from monitor.ports import MONITOR_HUB
-from monitor.sockets import ALWAYS_SENT
+from monitor.sockets import ALWAYS_SENT, HEARTBEAT_SHARDS
 from orders.events import OrderStatusChanged
 from tests.conftest import load_demo_catalogue, make_users, order_body
 
@@ -221,3 +221,75 @@ def test_a_real_client_hears_an_order_within_a_second(live_server):
     finally:
         client.disconnect()
         app.extensions["frontoffice"].extensions.get(MONITOR_HUB).stop()
+
+
+def first_arrival(
+    clients: dict[str, object], name: str, timeout: float = 5.0
+) -> dict[str, tuple[float, dict]]:
+    """When each client first received ``name`` (monotonic seconds) and what, polling every 10 ms."""
+    got: dict[str, tuple[float, dict]] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(got) < len(clients):
+        for key, client in clients.items():
+            if key not in got:
+                messages = received(client, name)
+                if messages:
+                    got[key] = (time.monotonic(), messages[0])
+        time.sleep(0.01)
+    return got
+
+
+def test_a_change_right_after_a_heartbeat_is_not_held_for_the_coalescing_interval(sqlite_app, staff, hub):
+    hub.min_interval_s = 3.0
+    hub.heartbeat_s = 0.3
+    client = screen(sqlite_app, staff["manager"].token)
+    received(client, "snapshot")
+    assert wait_for(client, "metrics_updated")[0]["changes"] == []  # the heartbeat
+    dispatched = time.monotonic()
+    sqlite_app.extensions["frontoffice"].bus.dispatch([status_event(601, 1)])
+    arrived = first_arrival({"screen": client}, "metrics_updated")
+    client.disconnect("/monitor")
+    assert arrived["screen"][1]["changes"][0]["order_id"] == 601
+    assert arrived["screen"][0] - dispatched < 1.0
+
+
+def test_a_large_rooms_heartbeat_is_spread_over_its_shards_and_a_change_goes_out_between_them(
+    sqlite_app, staff, hub, monkeypatch
+):
+    monkeypatch.setattr("monitor.sockets.PACED_ABOVE", 1)
+    hub.heartbeat_s = 1.0
+    monkeypatch.setattr("monitor.sockets.HEARTBEAT_SPREAD", 0.6 * HEARTBEAT_SHARDS)  # 0.6 s per shard
+    first, second = (screen(sqlite_app, staff["manager"].token, branch=2) for _ in range(2))
+    everyone = screen(sqlite_app, staff["manager"].token)
+    for client in (first, second, everyone):
+        received(client, "snapshot")
+    beat = first_arrival({"first": first}, "metrics_updated")
+    received(everyone, "metrics_updated")  # its own heartbeat (a small room: all at once)
+    sqlite_app.extensions["frontoffice"].bus.dispatch([status_event(602, 1)])
+    arrived = first_arrival({"second": second, "everyone": everyone}, "metrics_updated")
+    for client in (first, second, everyone):
+        client.disconnect("/monitor")
+    assert arrived["everyone"][1]["changes"][0]["order_id"] == 602
+    assert arrived["everyone"][0] < arrived["second"][0]  # the change did not wait for the heartbeat
+    assert arrived["second"][0] - beat["first"][0] > 0.3  # the room's screens heard it in turn
+
+
+def test_an_update_carries_the_orders_of_the_map_that_changed_not_the_whole_map(sqlite_app, staff, hub):
+    client = screen(sqlite_app, staff["manager"].token)
+    (snap,) = received(client, "snapshot")
+    http = sqlite_app.test_client()
+    operator = staff["operator"].headers
+    first = http.post("/api/v1/orders", json=order_body(), headers=operator).json
+    placed = wait_for(client, "metrics_updated")
+    time.sleep(hub.min_interval_s)
+    second = http.post("/api/v1/orders", json=order_body(), headers=operator).json
+    http.post(f"/api/v1/orders/{first['id']}/cancel", json={"reason": "changed their mind"}, headers=operator)
+    time.sleep(2 * hub.min_interval_s + 0.3)
+    later = received(client, "metrics_updated")
+    client.disconnect("/monitor")
+    assert snap["map_orders"] == []
+    assert [o["order_id"] for o in placed[-1]["map_orders_changed"]] == [first["id"]]
+    assert placed[-1]["map_orders_gone"] == []
+    assert all("map_orders" not in u for u in placed + later)
+    assert {o["order_id"] for u in later for o in u.get("map_orders_changed", [])} == {second["id"]}
+    assert [i for u in later for i in u.get("map_orders_gone", [])] == [first["id"]]

@@ -360,10 +360,22 @@ const socket = liveSocket(
   },
 );
 socket?.on("snapshot", (s) => render(s));
-// An update carries only the sections that changed: merge it into the snapshot held.
+// An update carries only the sections that changed, and of the map only the orders that changed
+// (map_orders_changed) and the ids of those gone (map_orders_gone): merge it into the snapshot held.
+function merged(held, update) {
+  const { map_orders_changed: changed, map_orders_gone: gone, ...sections } = update;
+  const next = { ...held, ...sections };
+  if (changed || gone) {
+    const pins = new Map(held.map_orders.map((o) => [o.order_id, o]));
+    for (const id of gone ?? []) pins.delete(id);
+    for (const o of changed ?? []) pins.set(o.order_id, o);
+    next.map_orders = [...pins.values()];
+  }
+  return next;
+}
 socket?.on("metrics_updated", (update) => {
   if (last === null && !("branches" in update)) return; // wait for a full one (a heartbeat sends all within 10 min)
-  render(last === null ? update : { ...last, ...update });
+  render(last === null ? update : merged(last, update));
 });
 socket?.on("couriers_moved", (batch) => moveCouriers(batch));
 
