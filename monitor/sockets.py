@@ -34,7 +34,6 @@ never waits for a heartbeat: it is sent between two shards.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -117,8 +116,8 @@ class MonitorHub:
         self._placed: list[OrderPlaced] = []
         self._sent_at: dict[Room, float] = {}
         self._cache: dict[Room, tuple[float, dict[str, Any]]] = {}
-        self._sections: dict[Room, dict[str, str]] = {}
-        self._pins: dict[Room, dict[int, str]] = {}
+        self._sections: dict[Room, dict[str, Any]] = {}
+        self._pins: dict[Room, dict[int, Any]] = {}
         self._change_due = 0.0  # no update caused by a change before this (coalescing)
         self._paced: deque[tuple[Room, str, dict[str, Any]]] = deque()  # heartbeat shards to send
         self._paced_due = 0.0
@@ -436,20 +435,19 @@ class MonitorHub:
                 self.move_batches_sent += 1
 
 
-def _pins_of(payload: dict[str, Any]) -> dict[int, str]:
-    """The orders on a snapshot's map, by id, each as canonical JSON."""
-    return {
-        o["order_id"]: json.dumps(o, separators=(",", ":"), sort_keys=True) for o in payload["map_orders"]
-    }
+def _pins_of(payload: dict[str, Any]) -> dict[int, Any]:
+    """The orders on a snapshot's map, by id.
+
+    Sections and pins are compared with ``==`` on the JSON-mode values themselves: a snapshot is
+    built anew for every update and never changed afterwards, so keeping references is safe, and
+    comparing the structures costs a tenth of dumping both to canonical JSON (docs/performance.md).
+    """
+    return {o["order_id"]: o for o in payload["map_orders"]}
 
 
-def _sections_of(payload: dict[str, Any]) -> dict[str, str]:
-    """The sections of a snapshot that updates may leave out, each as canonical JSON."""
-    return {
-        key: json.dumps(value, separators=(",", ":"), sort_keys=True)
-        for key, value in payload.items()
-        if key not in ALWAYS_SENT
-    }
+def _sections_of(payload: dict[str, Any]) -> dict[str, Any]:
+    """The sections of a snapshot that updates may leave out."""
+    return {key: value for key, value in payload.items() if key not in ALWAYS_SENT}
 
 
 class MonitorNamespace(StaffNamespace):
