@@ -4,8 +4,10 @@ Starts a real server (``frontoffice demo --no-serve`` for the data, then ``front
 one worker — gevent by default, ``--worker gthread`` for the thread-per-socket model — SQLite in WAL),
 then, in order:
 
-1. **API alone.** ``POST /api/v1/orders`` one after another (half of ``--api-orders``; the other half
-   once the held screens are closed again, step 7): p50/p99 of both halves together.
+1. **API, neither holding.** ``POST /api/v1/orders`` one after another, on this server and on its
+   *twin* — the same server started the same way on its own copy of the demo data, which never holds
+   a socket — in alternation, request by request (half of ``--api-orders`` each; the other half once
+   the held screens are closed again, step 6). Ours / twin here is the calibration: ≈ 1.
 2. **Held.** ``--held`` idle *authenticated* ``/monitor`` screens of branch 2 (orders go to branch 1),
    Engine.IO v4 over raw websockets answering pings from one selector thread, spread over source
    addresses 127.0.0.10, .11, … (``--per-address`` each) so the per-address limit holds; the worker's
@@ -16,11 +18,13 @@ then, in order:
    file (``PRAGMA data_version`` every 0.5 ms, then the new order ids) and stamps the moment each order
    becomes visible — to the receipt of the coalesced ``metrics_updated`` that lists it. (The order's
    ``created_at``, set inside the transaction, is an earlier bound; both are printed.)
-4. **API, with them held.** ``--api-orders`` orders like those of 1; ``api_p99_ratio`` = p99 held /
-   p99 alone. The "alone" orders bracket the held ones in time (before and after), so a drift of the
-   machine's load or of the database's size weighs on both sides alike, and each side has
-   ``--api-orders`` samples (1,000 by default: a p99 over a few hundred requests on a shared machine
-   is the 2nd–4th slowest request, i.e. noise).
+4. **API, with them held.** ``--api-orders`` orders on each, alternating as in 1;
+   ``api_p99_ratio`` = p99 of ours holding / p99 of the twin at the same moments: whatever else the
+   machine does (other jobs, the benchmark's own holder answering 5,000 pings) weighs on both alike,
+   so the ratio is the cost of the sockets inside our process. ``api_p99_over_time`` (ours holding /
+   ours in 1 and 6, minutes apart) is printed beside it; each side has ``--api-orders`` samples
+   (1,000 by default: a p99 over a few hundred requests on a shared machine is the 2nd–4th slowest
+   request, i.e. noise).
 5. **Flood.** ``--flood`` unauthenticated connection attempts from one address (127.0.0.250), all
    at once from a thread pool: each opens the websocket and asks for ``/monitor`` without a token,
    then stays silent. Meanwhile ``/healthz`` and the order API are timed every 100 ms. Afterwards:
@@ -34,7 +38,7 @@ then, in order:
 
 Prints a table, then a last line of JSON: ``{"bench": "monitor_fanout", "ours": <p95 ms from commit>,
 "baseline": <p95 ms>, "unit": "ms", "ratio": <baseline/ours>, "clients": 200, "held": <n>,
-"rss_mb": <MB>, "api_p99_ratio": <x>, ...}``. Targets: p95 <= 100 ms with 5,000 held,
+"rss_mb": <MB>, "api_p99_ratio": <x>, "api_p99_calibration": <x>, "api_p99_over_time": <x>, ...}``. Targets: p95 <= 100 ms with 5,000 held,
 api_p99_ratio <= 1.5, the API answering through the flood.
 """
 
@@ -219,14 +223,26 @@ class CommitWatcher:
 
 def api_latencies(server: Server, token: str, count: int, first: int) -> list[float]:
     """``count`` orders placed one after another; their latencies, ms."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    out = []
+    return api_alternating([(server, token)], count, first)[0]
+
+
+def api_alternating(targets: list[tuple[Server, str]], count: int, first: int) -> list[list[float]]:
+    """``count`` orders placed on each of ``targets`` in turn (A B, B A, A B, …: neither always goes
+    first); each target's latencies, ms. Two servers timed request by request share whatever else
+    the machine is doing at that moment, so their ratio is the cost of what differs between them."""
+    sessions = []
+    for _, token in targets:
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        sessions.append(session)
+    out: list[list[float]] = [[] for _ in targets]
     for n in range(first, first + count):
-        started = time.perf_counter()
-        resp = session.post(f"{server.url}/api/v1/orders", json=order_body(n), timeout=30)
-        out.append((time.perf_counter() - started) * 1000)
-        resp.raise_for_status()
+        turn = range(len(targets)) if n % 2 == 0 else reversed(range(len(targets)))
+        for k in turn:
+            started = time.perf_counter()
+            resp = sessions[k].post(f"{targets[k][0].url}/api/v1/orders", json=order_body(n), timeout=30)
+            out[k].append((time.perf_counter() - started) * 1000)
+            resp.raise_for_status()
     return out
 
 
@@ -665,13 +681,20 @@ def main() -> None:
         flush=True,
     )
     server = Server(args.worker, threads, args.grace)
+    # The twin: the same server on its own copy of the demo data, never holding a socket. The order
+    # API is timed on both in alternation, so the machine's other load weighs on both alike.
+    twin = Server(args.worker, threads, args.grace)
     holder = None
     try:
         operator = server.token("operator")
-        api_latencies(server, operator, 30, 90_000)  # warm-up: caches, first statements, the pool
+        pair = [(server, operator), (twin, twin.token("operator"))]
+        api_alternating(pair, 30, 90_000)  # warm-up: caches, first statements, the pool
         idle_rss = rss_mb(server.worker)
-        api_before = api_latencies(server, operator, args.api_orders // 2, 0)
-        print(f"  API alone (before holding): p99 {percentile(api_before, 99):.1f} ms", flush=True)
+        api_before, twin_before = api_alternating(pair, args.api_orders // 2, 0)
+        print(
+            f"  API, neither holding: p99 {percentile(api_before, 99):.1f} ms, twin {percentile(twin_before, 99):.1f} ms",
+            flush=True,
+        )
         holder = Holder(server, args.held, args.per_address)
         time.sleep(2.0)
         held_rss = rss_mb(server.worker)
@@ -682,8 +705,11 @@ def main() -> None:
         print(f"  held {holder.alive} in {holder.connect_s:.1f} s; worker RSS {held_rss:.0f} MB", flush=True)
         fan = fan_out(server, args.clients, args.orders, args.processes, 10_000)
         print(f"  fan-out p95 {percentile(fan['ours'], 95):.1f} ms from commit", flush=True)
-        api_held = api_latencies(server, operator, args.api_orders, 20_000)
-        print(f"  API held: p99 {percentile(api_held, 99):.1f} ms", flush=True)
+        api_held, twin_held = api_alternating(pair, args.api_orders, 20_000)
+        print(
+            f"  API held: p99 {percentile(api_held, 99):.1f} ms, twin {percentile(twin_held, 99):.1f} ms",
+            flush=True,
+        )
         flooded = flood(server, args.flood, args.grace, operator)
         held_after = holder.alive
         pinged = holder.pinged
@@ -692,12 +718,16 @@ def main() -> None:
         holder.close()
         holder = None
         time.sleep(5.0)  # the server sees them go
-        api_after = api_latencies(server, operator, args.api_orders - args.api_orders // 2, 40_000)
-        print(f"  API alone (after holding): p99 {percentile(api_after, 99):.1f} ms", flush=True)
+        api_after, twin_after = api_alternating(pair, args.api_orders - args.api_orders // 2, 40_000)
+        print(
+            f"  API, neither holding again: p99 {percentile(api_after, 99):.1f} ms, twin {percentile(twin_after, 99):.1f} ms",
+            flush=True,
+        )
     finally:
         if holder is not None:
             holder.close()
         server.stop()
+        twin.stop()
     base = (
         []
         if args.no_baseline
@@ -708,7 +738,11 @@ def main() -> None:
     p95 = percentile(ours, 95)
     base_p95 = percentile(base, 95) if base else None
     api_alone = api_before + api_after
-    ratio = percentile(api_held, 99) / percentile(api_alone, 99)
+    twin_alone = twin_before + twin_after
+    # the target's ratio: held against the twin at the same moments; the twin-free ratios beside it
+    ratio = percentile(api_held, 99) / percentile(twin_held, 99)
+    calibration = percentile(api_alone, 99) / percentile(twin_alone, 99)
+    over_time = percentile(api_held, 99) / percentile(api_alone, 99)
     serving = f"gunicorn {args.worker}" + (f", {threads} threads" if args.worker == "gthread" else "")
     rows = [
         ("server", f"frontoffice run, {serving}, SQLite WAL, demo data"),
@@ -741,15 +775,18 @@ def main() -> None:
             f"p50 {statistics.median(facts):.1f}  p95 {percentile(facts, 95):.1f}",
         ),
         (
-            "order API alone (before + after holding), ms",
-            f"p50 {statistics.median(api_alone):.1f}  p99 {percentile(api_alone, 99):.1f}  ({len(api_alone)}; "
-            f"p99 before {percentile(api_before, 99):.1f}, after {percentile(api_after, 99):.1f})",
+            "order API, neither holding (before + after), ms",
+            f"ours p50 {statistics.median(api_alone):.1f}  p99 {percentile(api_alone, 99):.1f}; twin p50 "
+            f"{statistics.median(twin_alone):.1f}  p99 {percentile(twin_alone, 99):.1f}  ({len(api_alone)} each)",
         ),
         (
-            "order API with the screens held, ms",
-            f"p50 {statistics.median(api_held):.1f}  p99 {percentile(api_held, 99):.1f}  ({len(api_held)})",
+            "order API, ours holding the screens, ms",
+            f"ours p50 {statistics.median(api_held):.1f}  p99 {percentile(api_held, 99):.1f}; twin p50 "
+            f"{statistics.median(twin_held):.1f}  p99 {percentile(twin_held, 99):.1f}  ({len(api_held)} each)",
         ),
-        ("api_p99_ratio (held / alone)", f"{ratio:.2f}"),
+        ("api_p99_ratio (ours holding / twin, same moments)", f"{ratio:.2f}"),
+        ("  ours / twin with neither holding (calibration)", f"{calibration:.2f}"),
+        ("  ours holding / ours not holding (other minutes)", f"{over_time:.2f}"),
         (
             f"flood: {args.flood} unauthenticated attempts from {FLOOD_ADDRESS}",
             ", ".join(f"{k}: {v}" for k, v in sorted(flooded["outcomes"].items()))
@@ -795,6 +832,8 @@ def main() -> None:
                 "rss_mb": round(held_rss, 1),
                 "idle_cpu": round(idle_cpu, 3),
                 "api_p99_ratio": round(ratio, 2),
+                "api_p99_calibration": round(calibration, 2),
+                "api_p99_over_time": round(over_time, 2),
                 "flood_api_ok": flooded["order"]["ok"] == flooded["order"]["n"],
             }
         )
