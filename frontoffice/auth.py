@@ -305,6 +305,8 @@ def branch_scope(user: User | None = None) -> frozenset[int] | None:
     user = user if user is not None else current_principal()
     if user is None:
         return frozenset()
+    if user.role in (Role.ADMIN, Role.COURIER):
+        return None  # whatever they are linked to (scope_of): no need to look
     cache: dict[int, frozenset[int] | None] = g.setdefault("branch_scopes", {})
     if user.id not in cache:
         with current_app.extensions["frontoffice"].db.reading() as s:
@@ -315,6 +317,18 @@ def branch_scope(user: User | None = None) -> frozenset[int] | None:
 def in_scope(scope: frozenset[int] | None, branch_id: int | None) -> bool:
     """True when a record of ``branch_id`` is within ``scope`` (None: every branch)."""
     return scope is None or branch_id in scope
+
+
+def scoped_branch(scope: frozenset[int] | None, requested: int | None) -> int | None:
+    """The branch a view of one branch — or of every branch, None — shows to a caller of ``scope``:
+    ``requested`` when it is within the scope; for staff of some branches asking for every branch,
+    the first of theirs (views of one branch have no "some branches"). Raises :class:`NotFound` for
+    a branch outside the scope, as for a record of another branch."""
+    if scope is None or requested in scope:
+        return requested
+    if requested is None:
+        return min(scope)
+    raise NotFound(f"No branch {requested} among the branches you work for.")
 
 
 # --- browser pages ---------------------------------------------------------------------------

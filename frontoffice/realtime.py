@@ -25,7 +25,7 @@ from flask import Flask, current_app, request
 from flask_login import current_user
 from flask_socketio import Namespace, SocketIO, join_room
 
-from frontoffice.auth import token_owner
+from frontoffice.auth import branch_scope, in_scope, scoped_branch, token_owner
 from frontoffice.connections import ConnectionLedger, ConnectionLimits
 from frontoffice.models import User
 from frontoffice.money import MINOR_UNITS, from_minor
@@ -192,13 +192,18 @@ def socket_principal(auth: Any) -> User | None:
 
 
 class StaffNamespace(Namespace):
-    """A namespace that admits only users with one of ``roles``.
+    """A namespace that admits only users with one of ``roles``, within their branches.
 
-    A client joins the room ``all`` and, with ``?branch=<id>`` or ``auth.branch``,
-    the room ``branch:<id>`` instead, to hear only that branch.
+    A client joins the room ``all`` and, with ``?branch=<id>`` or ``auth.branch``, the room
+    ``branch:<id>`` instead, to hear only that branch. Staff who work for some branches only
+    (:func:`frontoffice.auth.branch_scope`) are refused another branch, and instead of ``all``
+    join the rooms of their branches — or, on a namespace that shows ``one_branch`` at a time
+    (the monitor's snapshots), the first of them.
     """
 
     roles: frozenset[str] = frozenset()
+    #: Each screen watches one room (its snapshots are of one branch, or of all).
+    one_branch: bool = False
 
     def on_connect(self, auth: Any = None) -> None:
         """Authenticate, then join the rooms."""
@@ -209,18 +214,26 @@ class StaffNamespace(Namespace):
             raise ConnectionRefusedError("forbidden")
         branch = (auth or {}).get("branch") if isinstance(auth, dict) else None
         branch = branch or request.args.get("branch")
-        if branch:
-            try:
-                join_room(branch_room(int(branch)))
-            except (TypeError, ValueError):
-                raise ConnectionRefusedError("branch must be a branch id") from None
+        try:
+            requested = int(branch) if branch else None
+        except (TypeError, ValueError):
+            raise ConnectionRefusedError("branch must be a branch id") from None
+        scope = branch_scope(user)
+        if requested is not None and not in_scope(scope, requested):
+            raise ConnectionRefusedError("branch out of scope")
+        if requested is None and scope is not None and not self.one_branch:
+            for branch_id in sorted(scope):
+                join_room(branch_room(branch_id))
         else:
-            join_room(ALL_ROOM)
+            watched = scoped_branch(scope, requested)
+            join_room(ALL_ROOM if watched is None else branch_room(watched))
+            requested = watched
         admit_connection()
-        self.on_joined(user, auth)
+        self.on_joined(user, auth, requested)
 
-    def on_joined(self, user: User, auth: Any) -> None:
-        """Hook for subclasses: send the first snapshot."""
+    def on_joined(self, user: User, auth: Any, branch: int | None) -> None:
+        """Hook for subclasses: send the first snapshot of ``branch`` (None: every branch, or the
+        branches of a user of some)."""
 
 
 ALL_ROOM = "all"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from frontoffice.api import endpoint
+from frontoffice.auth import branch_scope, scoped_branch
 from frontoffice.kernel import current_kernel
 from frontoffice.models import Role
 from monitor.ports import MONITOR
@@ -38,12 +39,13 @@ def _monitor() -> Monitor:
     response=Snapshot,
     summary="Everything the live monitor shows, now",
     tags=["monitor"],
+    errors=(404,),
     description="The same document the `/monitor` Socket.IO namespace sends as `snapshot` on connect "
     "and as `metrics_updated` afterwards.",
 )
 def snapshot(query: SnapshotQuery) -> Snapshot:
     """The monitor of every branch, or of one."""
-    return _monitor().snapshot(query.branch_id)
+    return _monitor().snapshot(scoped_branch(branch_scope(), query.branch_id))
 
 
 @endpoint(
@@ -89,6 +91,7 @@ def segments() -> SegmentsOut:
     response=ClientReport,
     summary="Deliveries by client: deliveries, sum, average check, first and last, share of revenue",
     tags=["reports"],
+    errors=(404,),
     description="Delivered orders of the period (business dates, default the last 30 days), per client "
     "phone. Sort by any column; CSV at `/monitor/reports/clients.csv` with the same parameters.",
 )
@@ -100,7 +103,7 @@ def deliveries_by_client(query: ClientReportQuery) -> ClientReport:
             s,
             query.date_from,
             query.date_to,
-            branch_id=query.branch_id,
+            branch_id=scoped_branch(branch_scope(), query.branch_id),
             sort=query.sort,
             order=query.order,
             page=query.page,
@@ -116,6 +119,7 @@ def deliveries_by_client(query: ClientReportQuery) -> ClientReport:
     response=PerformanceReport,
     summary="Delivery performance per courier, zone, branch or day",
     tags=["reports"],
+    errors=(404,),
     description="Delivered and failed orders of the period: counts, revenue, delivery time "
     "(average, median, 90th percentile), on-time rate and late deliveries. Zones are found by "
     "the order's coordinates in the delivery zones' polygons.",
@@ -125,5 +129,9 @@ def delivery_performance(query: PerformanceQuery) -> PerformanceReport:
     m = _monitor()
     with m.db.reading() as s:
         return m.delivery_performance(
-            s, query.date_from, query.date_to, branch_id=query.branch_id, group=query.group
+            s,
+            query.date_from,
+            query.date_to,
+            branch_id=scoped_branch(branch_scope(), query.branch_id),
+            group=query.group,
         )

@@ -454,18 +454,17 @@ class MonitorNamespace(StaffNamespace):
     """Managers (and admins) only; a full snapshot on connect, then the hub's coalesced updates."""
 
     roles = frozenset({Role.MANAGER})
+    one_branch = True
 
     def __init__(self, namespace: str, hub: MonitorHub | None = None):
         super().__init__(namespace)
         self.hub = hub
 
-    def on_joined(self, user: User, auth: Any) -> None:
+    def on_joined(self, user: User, auth: Any, branch: int | None) -> None:
         """Register the screen with the hub and send it the snapshot of its room."""
         if self.hub is None:
             return
-        branch = (auth or {}).get("branch") if isinstance(auth, dict) else None
-        branch = branch or request.args.get("branch")
-        room: Room = int(branch) if branch else None
+        room: Room = branch
         join_room(self.hub.attach(request.sid, room))
         try:
             payload = self.hub.snapshot_for(room)

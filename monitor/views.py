@@ -16,7 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from pydantic import BaseModel, ValidationError
 
-from frontoffice.auth import page
+from frontoffice.auth import branch_scope, page, scoped_branch
 from frontoffice.csvexport import csv_response
 from frontoffice.errors import problem
 from frontoffice.kernel import current_kernel
@@ -41,14 +41,23 @@ def _monitor() -> Monitor:
     return current_kernel().extensions.get(MONITOR)
 
 
-def _parse(model: type[BaseModel]) -> tuple[BaseModel, list[str]]:
-    """The query string as ``model``; on bad input the defaults and readable messages."""
+def _parse(model: type[BaseModel]) -> tuple[Any, list[str]]:
+    """The query string as ``model``; on bad input the defaults and readable messages. Its
+    ``branch_id`` is kept within the caller's branches (404 for another's, see ``scoped_branch``)."""
     data = {k: v for k, v in request.args.items() if v != "" and k in model.model_fields}
     try:
-        return model.model_validate(data), []
+        query, messages = model.model_validate(data), []
     except ValidationError as err:
         messages = [f"{'.'.join(str(p) for p in e['loc']) or 'query'}: {e['msg']}" for e in err.errors()]
-        return model(), messages
+        query = model()
+    branch = scoped_branch(branch_scope(), getattr(query, "branch_id", None))
+    return query.model_copy(update={"branch_id": branch}), messages
+
+
+def _branches_of_scope(branches: list[Any]) -> list[Any]:
+    """The branches the caller may pick in a report's or the monitor's selector."""
+    scope = branch_scope()
+    return [b for b in branches if scope is None or b.id in scope]
 
 
 def monitor_strings() -> dict[str, str]:
@@ -82,10 +91,13 @@ def monitor_strings() -> dict[str, str]:
 def board():
     """The live delivery monitor."""
     settings = current_kernel().settings
-    branch = request.args.get("branch", type=int)
+    scope = branch_scope()
+    branch = scoped_branch(scope, request.args.get("branch", type=int))
     config: dict[str, Any] = {
         "namespace": "/monitor",
         "branch": branch,
+        # the branches the selector offers (None: every branch, and "all branches")
+        "branches": None if scope is None else sorted(scope),
         "snapshot_url": url_for("monitor_api.snapshot"),
         "loyalty_url": url_for("monitor_api.loyalty"),
         "zones_url": "/api/v1/zones/geojson",
@@ -117,7 +129,7 @@ def clients_report():
             page=query.page,
             per_page=query.per_page,
         )
-        branches = m.snapshot_branches(s)
+        branches = _branches_of_scope(m.snapshot_branches(s))
     params = {
         "date_from": report.date_from.isoformat(),
         "date_to": report.date_to.isoformat(),
@@ -137,6 +149,7 @@ def clients_report():
         params=params,
         sorts=CLIENT_SORTS,
         branches=branches,
+        every_branch=branch_scope() is None,
         errors=errors,
         chart=chart,
         pages=pages,
@@ -242,7 +255,7 @@ def performance_report():
         report = m.delivery_performance(
             s, query.date_from, query.date_to, branch_id=query.branch_id, group=query.group
         )
-        branches = m.snapshot_branches(s)
+        branches = _branches_of_scope(m.snapshot_branches(s))
     chart = {
         "labels": [r.label for r in report.rows],
         "delivered": [r.delivered for r in report.rows],
@@ -262,6 +275,7 @@ def performance_report():
         report=report,
         params=params,
         branches=branches,
+        every_branch=branch_scope() is None,
         errors=errors,
         chart=chart,
         currency=current_kernel().settings.currency,

@@ -312,8 +312,11 @@ function moveCouriers(batch) {
 
 function renderBranches(s) {
   const select = $("#mon-branch");
+  const allowed = config().branches; // null: every branch; else the user's, and no "all branches"
+  if (allowed) select.querySelector('option[value=""]')?.remove();
   const known = new Set([...select.options].map((o) => o.value));
   for (const b of s.branches) {
+    if (allowed && !allowed.includes(b.id)) continue;
     if (!known.has(String(b.id))) {
       select.append(el("option", { value: b.id }, `${b.code} — ${b.name}`));
     }
