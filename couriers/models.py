@@ -175,3 +175,20 @@ class DeliveryProof(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DispatchSetting(Base):
+    """How dispatch runs, changed by managers on the dispatch screen (one row, ``id`` 1).
+
+    Auto-dispatch gives a delivery order that has been ready and unclaimed for ``after_minutes``
+    to the nearest free courier of its branch (:func:`couriers.services.auto_dispatch`).
+    """
+
+    __tablename__ = "dispatch_settings"
+    __table_args__ = (CheckConstraint("after_minutes >= 1", name="after_minutes_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    auto_dispatch: Mapped[bool] = mapped_column(default=False)
+    after_minutes: Mapped[int] = mapped_column(default=5)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -47,9 +47,11 @@ def register(app: Flask, kernel: Kernel) -> None:
     kernel.bus.subscribe(CourierAssigned, relay.on_assigned)
 
     minutes = _setting(app, AUTO_DISPATCH_KEY)
-    if minutes is not None and minutes > 0:
-        interval = _setting(app, AUTO_DISPATCH_INTERVAL_KEY) or 30.0
-        kernel.extensions.provide(AUTO_DISPATCHER, AutoDispatcher(kernel, minutes, interval).start())
+    interval = _setting(app, AUTO_DISPATCH_INTERVAL_KEY) or 30.0
+    loop = AutoDispatcher(kernel, minutes if minutes and minutes > 0 else None, interval)
+    kernel.extensions.provide(AUTO_DISPATCHER, loop)
+    if loop.default_minutes is not None:
+        loop.start()
 
 
 def couriers_section(session: Session, branch_id: int) -> BranchSection:
@@ -78,39 +80,61 @@ def _setting(app: Flask, key: str) -> float | None:
 
 
 class AutoDispatcher:
-    """A daemon thread that runs :func:`couriers.services.auto_dispatch` every ``interval_s`` seconds.
+    """A daemon thread that runs :func:`couriers.services.auto_dispatch` every ``interval_s`` seconds
+    while the stored rule (the dispatch screen's switch) says on, with the rule's minutes.
 
-    Several processes may each run one: the conditional UPDATE lets only one assignment win.
+    The thread starts with the process when COURIER_AUTO_DISPATCH_MINUTES is set (that number is the
+    rule until a manager changes it), else the first time this process sees the rule switched on
+    (:meth:`ensure_running`). Several processes may each run one: the conditional UPDATE lets only
+    one assignment win.
     """
 
-    def __init__(self, kernel: Kernel, after_minutes: float, interval_s: float):
+    def __init__(self, kernel: Kernel, default_minutes: float | None, interval_s: float):
         self.kernel = kernel
-        self.after_minutes = after_minutes
+        self.default_minutes = default_minutes
         self.interval_s = interval_s
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="courier-auto-dispatch", daemon=True)
+        self._lock = threading.Lock()
+
+    @property
+    def after_minutes(self) -> float | None:
+        """The configured default wait (None: auto-dispatch is off until a manager switches it on)."""
+        return self.default_minutes
+
+    @property
+    def running(self) -> bool:
+        """True while the loop thread runs."""
+        return self.thread.is_alive()
 
     def start(self) -> AutoDispatcher:
         """Start the loop."""
-        self.thread.start()
-        log.info(
-            "auto-dispatch on: ready orders unclaimed for %s min, checked every %s s",
-            self.after_minutes,
-            self.interval_s,
-        )
+        with self._lock:
+            if not self.thread.is_alive() and not self.stopped.is_set():
+                self.thread.start()
+                log.info("auto-dispatch loop started: the stored rule is checked every %s s", self.interval_s)
         return self
+
+    def ensure_running(self, rule: services.AutoDispatchRule) -> None:
+        """Start the loop if ``rule`` is on and it does not run yet."""
+        if rule.enabled and not self.running:
+            self.start()
 
     def stop(self) -> None:
         """Stop the loop (waits for the current round)."""
         self.stopped.set()
-        self.thread.join(self.interval_s + 5)
+        if self.thread.is_alive():
+            self.thread.join(self.interval_s + 5)
 
     def run_once(self) -> list[tuple[int, int]]:
-        """One round of auto-dispatch."""
+        """One round of auto-dispatch under the stored rule (nothing when it is off)."""
         with self.kernel.db.unit_of_work() as s:
+            rule = services.auto_dispatch_rule(s, default_minutes=self.default_minutes)
+            if not rule.enabled:
+                return []
             return services.auto_dispatch(
                 s,
-                after_minutes=self.after_minutes,
+                after_minutes=rule.after_minutes,
                 signal_timeout_s=self.kernel.settings.courier_signal_timeout_s,
             )
 

@@ -11,6 +11,22 @@ place; assignments are audited here with ``OrderEvent`` rows of their own (:mod:
 
 from __future__ import annotations
 
+from couriers.services.board import (
+    MAX_AFTER_MINUTES,
+    MIN_AFTER_MINUTES,
+    AutoDispatchRule,
+    BoardOrder,
+    ProofImage,
+    ProofOfDelivery,
+    auto_dispatch_rule,
+    dispatch_board,
+    order_in_scope,
+    proof_counts,
+    proof_image,
+    proof_of_delivery,
+    recent_deliveries,
+    set_auto_dispatch_rule,
+)
 from couriers.services.dispatch import (
     Candidate,
     CourierOverview,
@@ -70,6 +86,20 @@ from couriers.services.tracking import (
 )
 
 __all__ = [
+    "MAX_AFTER_MINUTES",
+    "MIN_AFTER_MINUTES",
+    "AutoDispatchRule",
+    "BoardOrder",
+    "ProofImage",
+    "ProofOfDelivery",
+    "auto_dispatch_rule",
+    "dispatch_board",
+    "order_in_scope",
+    "proof_counts",
+    "proof_image",
+    "proof_of_delivery",
+    "recent_deliveries",
+    "set_auto_dispatch_rule",
     "CARRIED_STATES",
     "DEFAULT_SIGNAL_TIMEOUT_S",
     "FAIL_REASONS",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,9 @@ from frontoffice.models import ApiToken, Role, User
 from frontoffice.phones import InvalidPhone, normalize_phone
 from frontoffice.ports import Device
 from orders.models import Branch
+
+#: What a Traccar Client device id may be: it travels in a URL's query and is the device's credential.
+DEVICE_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 
 
 @dataclass(frozen=True)
@@ -61,42 +65,70 @@ def courier_for_user(session: Session, user: User) -> Courier:
 def _check_data(session: Session, data: CourierData, region: str, current: Courier | None) -> list[dict]:
     errors: list[dict] = []
     if data.name is not None and not data.name.strip():
-        errors.append(field_error("name", "The name must not be empty."))
+        errors.append(field_error("name", "The name must not be empty.", "name_missing"))
     if data.vehicle is not None and data.vehicle not in VEHICLES:
-        errors.append(field_error("vehicle", f"The vehicle must be one of {', '.join(VEHICLES)}."))
+        errors.append(
+            field_error("vehicle", f"The vehicle must be one of {', '.join(VEHICLES)}.", "vehicle_unknown")
+        )
     if data.max_active_orders is not None and not 1 <= data.max_active_orders <= 20:
-        errors.append(field_error("max_active_orders", "From 1 to 20 orders at a time."))
+        errors.append(
+            field_error(
+                "max_active_orders", "From 1 to 20 orders at a time.", "max_active_range", low=1, high=20
+            )
+        )
     if data.phone:
         try:
             normalize_phone(data.phone, region)
         except InvalidPhone as exc:
-            errors.append(field_error("phone", str(exc)))
+            errors.append(field_error("phone", str(exc), "invalid_phone"))
     if data.branch_ids is not None:
         known = set(session.scalars(select(Branch.id).where(Branch.id.in_(list(data.branch_ids)))))
         for bid in data.branch_ids:
             if bid not in known:
-                errors.append(field_error("branch_ids", f"There is no branch {bid}."))
+                errors.append(
+                    field_error("branch_ids", f"There is no branch {bid}.", "branch_unknown", branch=bid)
+                )
         if not data.branch_ids:
-            errors.append(field_error("branch_ids", "A courier serves at least one branch."))
+            errors.append(
+                field_error("branch_ids", "A courier serves at least one branch.", "branch_missing")
+            )
     if data.user_id is not None:
         user = session.get(User, data.user_id)
         if user is None:
-            errors.append(field_error("user_id", f"There is no user {data.user_id}."))
+            errors.append(field_error("user_id", f"There is no user {data.user_id}.", "user_unknown"))
         elif user.role != Role.COURIER:
-            errors.append(field_error("user_id", f"User {user.username} is a {user.role}, not a courier."))
+            errors.append(
+                field_error(
+                    "user_id", f"User {user.username} is a {user.role}, not a courier.", "user_not_courier"
+                )
+            )
         else:
             other = session.scalar(select(Courier.id).where(Courier.user_id == data.user_id))
             if other is not None and (current is None or other != current.id):
-                errors.append(field_error("user_id", f"User {user.username} is already courier {other}."))
+                errors.append(
+                    field_error("user_id", f"User {user.username} is already courier {other}.", "user_taken")
+                )
     if data.device_id is not None:
         device = data.device_id.strip()
-        if not device or len(device) > 100:
-            errors.append(field_error("device_id", "A device id has 1 to 100 characters."))
+        if not DEVICE_ID.fullmatch(device):
+            errors.append(
+                field_error(
+                    "device_id",
+                    "A device id has 1 to 100 letters, digits, '.', '_', ':' or '-' "
+                    "(as Traccar Client shows it).",
+                    "device_format",
+                )
+            )
         else:
             other = session.scalar(select(Courier.id).where(Courier.device_id == device))
             if other is not None and (current is None or other != current.id):
                 errors.append(
-                    field_error("device_id", f"Device {device!r} is registered to courier {other}.")
+                    field_error(
+                        "device_id",
+                        f"Device {device!r} is registered to courier {other}.",
+                        "device_taken",
+                        courier=other,
+                    )
                 )
     return errors
 
@@ -105,9 +137,9 @@ def create_courier(session: Session, data: CourierData, *, region: str = "RU") -
     """Register a courier; all problems are reported at once (422)."""
     errors = _check_data(session, data, region, None)
     if data.name is None:
-        errors.append(field_error("name", "A courier needs a name."))
+        errors.append(field_error("name", "A courier needs a name.", "name_missing"))
     if data.branch_ids is None:
-        errors.append(field_error("branch_ids", "A courier serves at least one branch."))
+        errors.append(field_error("branch_ids", "A courier serves at least one branch.", "branch_missing"))
     if errors:
         raise InvalidInput(
             "The courier cannot be registered: " + "; ".join(e["message"] for e in errors), errors=errors
