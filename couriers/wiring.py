@@ -6,21 +6,23 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_babel import gettext
 from sqlalchemy.orm import Session
 
-from couriers import demo, labels, services
+from couriers import demo, labels, services, views
 from couriers.api import courier_bp, couriers_bp, dispatch_bp
 from couriers.osmand import bp as osmand_bp
 from couriers.ports import AUTO_DISPATCHER, COURIER_DIRECTORY
 from couriers.sockets import NAMESPACE, CourierNamespace, PoolRelay
-from frontoffice.kernel import Kernel
+from frontoffice.kernel import Kernel, current_kernel
+from frontoffice.money import format_money
 from frontoffice.packages import DomainPackage
 from frontoffice.ports import USER_DEVICES
 from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
-from orders.ports import BRANCH_SECTIONS, BranchSection
+from orders.ports import BRANCH_SECTIONS, ORDER_SECTIONS, BranchSection, OrderSection, SectionImage
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +39,12 @@ def register(app: Flask, kernel: Kernel) -> None:
         USER_DEVICES, "courier_devices", services.CourierDevices(directory.invalidate), order=10
     )
     kernel.extensions.add(BRANCH_SECTIONS, "couriers", couriers_section, order=30)
-    for bp in (courier_bp, couriers_bp, dispatch_bp, osmand_bp):
+    kernel.extensions.add(ORDER_SECTIONS, "proof_of_delivery", proof_section, order=30)
+    for bp in (courier_bp, couriers_bp, dispatch_bp, osmand_bp, views.bp):
         app.register_blueprint(bp)
+    # The titles stay English here; the top bar translates them when it renders.
+    kernel.add_nav("Dispatch", "courier_pages.dispatch", views.PAGE_ROLES, order=20)
+    kernel.add_nav("Couriers", "courier_pages.register", views.PAGE_ROLES, order=21)
 
     kernel.socketio.on_namespace(CourierNamespace(NAMESPACE))
     relay = PoolRelay(kernel.socketio, kernel.db)
@@ -63,6 +69,43 @@ def couriers_section(session: Session, branch_id: int) -> BranchSection:
         if couriers
         else gettext("No courier takes its orders yet."),
         items=tuple(c.name for c in couriers),
+    )
+
+
+def proof_section(session: Session, order_id: int) -> OrderSection | None:
+    """The proof of delivery of an order, for its page: where and when the trip ended, the cash
+    taken, the photo and the signature (served by the dispatch API to the staff of the branch)."""
+    proof = services.proof_of_delivery(session, order_id, within=None)
+    if proof is None:
+        return None
+    zone = current_kernel().settings.timezone
+    labels_ = current_kernel().labels
+    facts = [
+        (gettext("Courier"), proof.courier_name),
+        (gettext("Outcome"), labels_.text("delivery_outcome", proof.outcome)),
+        (gettext("At"), proof.at.astimezone(ZoneInfo(zone)).strftime("%d.%m.%Y %H:%M")),
+        (gettext("Cash taken"), format_money(proof.cash_collected, current_kernel().settings.currency)),
+        (
+            gettext("Position"),
+            f"{proof.lat:.5f}, {proof.lon:.5f}" if proof.lat is not None and proof.lon is not None else "—",
+        ),
+    ]
+    if proof.reason_code:
+        facts.append((gettext("Reason"), labels_.text("fail_reason", proof.reason_code)))
+    if proof.comment:
+        facts.append((gettext("Comment"), proof.comment))
+    return OrderSection(
+        title=gettext("Proof of delivery"),
+        summary=gettext("%(n)s image(s) taken at the door.", n=len(proof.images))
+        if proof.images
+        else gettext("No photo or signature was taken."),
+        facts=tuple(facts),
+        images=tuple(
+            SectionImage(
+                url_for("dispatch_api.proof_image", proof_id=i.id), labels_.text("proof_kind", i.kind)
+            )
+            for i in proof.images
+        ),
     )
 
 

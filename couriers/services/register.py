@@ -62,7 +62,8 @@ def courier_for_user(session: Session, user: User) -> Courier:
     return courier
 
 
-def _check_data(session: Session, data: CourierData, region: str, current: Courier | None) -> list[dict]:
+def courier_problems(session: Session, data: CourierData, region: str, current: Courier | None) -> list[dict]:
+    """Every problem of ``data`` for a new courier (``current`` None) or a change of ``current``."""
     errors: list[dict] = []
     if data.name is not None and not data.name.strip():
         errors.append(field_error("name", "The name must not be empty.", "name_missing"))
@@ -135,7 +136,7 @@ def _check_data(session: Session, data: CourierData, region: str, current: Couri
 
 def create_courier(session: Session, data: CourierData, *, region: str = "RU") -> Courier:
     """Register a courier; all problems are reported at once (422)."""
-    errors = _check_data(session, data, region, None)
+    errors = courier_problems(session, data, region, None)
     if data.name is None:
         errors.append(field_error("name", "A courier needs a name.", "name_missing"))
     if data.branch_ids is None:
@@ -162,7 +163,7 @@ def create_courier(session: Session, data: CourierData, *, region: str = "RU") -
 def update_courier(session: Session, courier_id: int, data: CourierData, *, region: str = "RU") -> Courier:
     """Change a courier's facts; fields left None stay as they are."""
     courier = get_courier(session, courier_id)
-    errors = _check_data(session, data, region, courier)
+    errors = courier_problems(session, data, region, courier)
     if errors:
         raise InvalidInput(
             "The courier cannot be changed: " + "; ".join(e["message"] for e in errors), errors=errors
