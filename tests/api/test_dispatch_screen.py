@@ -190,39 +190,41 @@ def test_a_bad_auto_dispatch_rule_is_refused_naming_the_field_and_nothing_is_wri
 # --- assign against a courier's claim -------------------------------------------------------------
 
 
+def assign_against_claim(app, manager_headers, order_id: int, assignee: int, claimer) -> dict[str, int]:
+    """A dispatcher assigns ``order_id`` to ``assignee`` while ``claimer`` claims it, both at once."""
+    barrier = threading.Barrier(2)
+    answers: dict[str, int] = {}
+
+    def dispatcher() -> None:
+        barrier.wait(10)
+        answers["assign"] = (
+            app.test_client()
+            .post(f"{D}/orders/{order_id}/assign", json={"courier_id": assignee}, headers=manager_headers)
+            .status_code
+        )
+
+    def courier() -> None:
+        barrier.wait(10)
+        answers["claim"] = (
+            app.test_client()
+            .post(f"{COURIER_API}/orders/{order_id}/claim", headers=claimer.headers)
+            .status_code
+        )
+
+    threads = [threading.Thread(target=dispatcher), threading.Thread(target=courier)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return answers
+
+
 def test_a_dispatcher_assigning_and_a_courier_claiming_at_once_exactly_one_wins(app, users):
     for round_ in range(6):
         kirill = make_courier(app, f"Kirill {round_}", position=BRANCH_1)
         marat = make_courier(app, f"Marat {round_}", position=BRANCH_1)
         order_id = pool_order(app, 1, status="ready")
-        barrier = threading.Barrier(2)
-        answers: dict[str, int] = {}
-
-        def dispatcher() -> None:
-            barrier.wait(10)
-            answers["assign"] = (
-                app.test_client()
-                .post(
-                    f"{D}/orders/{order_id}/assign",
-                    json={"courier_id": kirill.id},
-                    headers=users["manager"].headers,
-                )
-                .status_code
-            )
-
-        def courier() -> None:
-            barrier.wait(10)
-            answers["claim"] = (
-                app.test_client()
-                .post(f"{COURIER_API}/orders/{order_id}/claim", headers=marat.headers)
-                .status_code
-            )
-
-        threads = [threading.Thread(target=dispatcher), threading.Thread(target=courier)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(60)
+        answers = assign_against_claim(app, users["manager"].headers, order_id, kirill.id, marat)
         assert sorted(answers.values()) == [200, 409], answers
         with app.extensions["frontoffice"].db.reading() as s:
             holder = s.get(Order, order_id).courier_id
