@@ -81,7 +81,7 @@ function renderFinished() {
         el("td", {}, orderLink(o)),
         el("td", {}, label("order_status", o.status)),
         el("td", {}, o.courier_name || ""),
-        el("td", {}, el("button", { type: "button", class: "link proof-open" }, t("proofs", { n: o.proofs }))),
+        el("td", {}, el("button", { type: "button", class: "proof-open" }, t("proofs", { n: o.proofs }))),
       ),
     ),
   );
@@ -112,6 +112,10 @@ function renderCandidates() {
         ]
       : null,
   );
+  if (order.courier_id) {
+    fill(list);
+    return;
+  }
   if (!state.candidates.length) {
     fill(list, el("li", { class: "muted" }, t("no_candidates")));
     return;
@@ -235,11 +239,13 @@ async function showProof(order) {
   const pairs = [
     [t("courier"), p.courier_name],
     [t("at"), `${day(p.at)} ${clock(p.at)}`],
-    [label("delivery_outcome", p.outcome), p.reason_code ? label("fail_reason", p.reason_code) : p.comment],
+    [t("outcome"), label("delivery_outcome", p.outcome)],
+    [t("reason"), p.reason_code ? label("fail_reason", p.reason_code) : ""],
+    [t("comment"), p.comment],
     [t("cash"), money(p.cash_collected)],
     [t("position"), p.lat !== null ? `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}` : "—"],
   ];
-  fill(facts, pairs.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v || "")]));
+  fill(facts, pairs.filter(([, v]) => v).flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
   fill(
     images,
     p.images.map((i) =>

@@ -1,0 +1,122 @@
+"""Who may call what among the routes of issue 16 item 4 (the dispatch screen, the courier register
+page, proofs of delivery, the order page), role by role, for the API and the pages; and the branch
+scope: staff linked to branches see those branches' orders, couriers and proofs only."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from frontoffice.apidocs import iter_endpoints
+from tests.conftest import ROLES
+from tests.couriers_fixtures import delivered_with_photo, link_to_branch, make_courier
+from tests.helpers import AuthActions
+
+STAFF_ROLES = ("admin", "manager", "operator", "backoffice")
+DISPATCHERS = frozenset({"admin", "manager"})
+ORDER_READERS = frozenset(STAFF_ROLES)
+
+#: Every JSON route the item added, and the roles it admits.
+API_ROUTES: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/api/v1/dispatch/board"): DISPATCHERS,
+    ("GET", "/api/v1/dispatch/auto-rule"): DISPATCHERS,
+    ("PUT", "/api/v1/dispatch/auto-rule"): DISPATCHERS,
+    ("GET", "/api/v1/dispatch/orders/{order_id}/proof"): ORDER_READERS,
+    ("GET", "/api/v1/dispatch/proofs/{proof_id}"): ORDER_READERS,
+}
+NEW_API = tuple(path for _m, path in API_ROUTES)
+
+#: Every page the item added (ids that name nothing: an admitted role gets 404, not 403), and its roles.
+PAGES: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/couriers/dispatch"): DISPATCHERS,
+    ("GET", "/couriers/register"): DISPATCHERS,
+    ("POST", "/couriers/register"): DISPATCHERS,
+    ("GET", "/couriers/register/999"): DISPATCHERS,
+    ("POST", "/couriers/register/999"): DISPATCHERS,
+    ("GET", "/orders/999"): ORDER_READERS,
+}
+
+
+def test_the_matrix_names_every_route_the_item_added(app):
+    declared = {
+        (spec.method, path): spec.roles | {"admin"}
+        for path, _rule, spec in iter_endpoints(app)
+        if path in NEW_API
+    }
+    assert declared == API_ROUTES
+    page_rules = {
+        r.rule
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith(("/couriers/", "/orders/")) and "static" not in r.rule
+    }
+    covered = {re.sub(r"/999(?=/|$)", "/<>", path) for _m, path in PAGES}
+    assert {re.sub(r"<[^>]+>", "<>", r) for r in page_rules} == covered
+
+
+@pytest.fixture
+def callers(app, users, catalogue) -> dict[str, dict[str, str]]:
+    """The Authorization header of each role; the courier's has a courier profile behind it."""
+    return {role: users[role].headers for role in STAFF_ROLES} | {
+        "courier": make_courier(app, "Kirill").headers
+    }
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(API_ROUTES), ids=lambda v: v)
+def test_each_new_api_route_admits_its_roles_and_refuses_the_others(client, callers, method, path):
+    url = re.sub(r"\{[^}]+\}", "999", path)
+    anonymous = client.open(url, method=method, json={})
+    assert anonymous.status_code == 401 and anonymous.mimetype == "application/problem+json"
+    for role in ROLES:
+        resp = client.open(url, method=method, json={}, headers=callers[role])
+        if role in API_ROUTES[(method, path)]:
+            assert resp.status_code not in (401, 403), (role, resp.json)
+        else:
+            assert resp.status_code == 403 and resp.mimetype == "application/problem+json", role
+
+
+@pytest.mark.parametrize(("method", "url"), sorted(PAGES), ids=lambda v: v)
+def test_each_new_page_admits_its_roles_and_refuses_the_others(app, users, catalogue, method, url):
+    anonymous = app.test_client().open(url, method=method)
+    assert anonymous.status_code in (302, 400)  # to the login page (a POST first meets the CSRF check)
+    for role in STAFF_ROLES:
+        client = app.test_client()
+        auth = AuthActions(client)
+        auth.login(role)
+        data = {"csrf_token": auth.csrf(client.get("/login").data)} if method == "POST" else None
+        resp = client.open(url, method=method, data=data)
+        if role in PAGES[(method, url)]:
+            assert resp.status_code not in (401, 403), (role, resp.status_code)
+        else:
+            assert resp.status_code == 403, (role, resp.status_code)
+
+
+# --- the branch scope ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["manager", "operator", "backoffice"])
+def test_staff_of_another_branch_get_404_for_an_order_its_proof_and_page(app, client, users, catalogue, role):
+    order_id, _photo = delivered_with_photo(app, client, branch_id=1)
+    h = users[role].headers
+    proof = client.get(f"/api/v1/dispatch/orders/{order_id}/proof", headers=h)
+    assert proof.status_code == 200
+    image_url = proof.json["images"][0]["url"]
+    link_to_branch(client, users, role, 2)
+    assert client.get(f"/api/v1/dispatch/orders/{order_id}/proof", headers=h).status_code == 404
+    assert client.get(image_url, headers=h).status_code == 404
+    pages = app.test_client()
+    AuthActions(pages).login(role)
+    assert pages.get(f"/orders/{order_id}").status_code == 404
+    link_to_branch(client, users, role, 1)
+    assert pages.get(f"/orders/{order_id}").status_code == 200
+    assert pages.get(image_url).status_code == 200
+
+
+def test_an_admin_sees_every_branch_whatever_it_is_linked_to(app, client, users, catalogue):
+    order_id, _photo = delivered_with_photo(app, client, branch_id=1)
+    board = client.get("/api/v1/dispatch/board", headers=users["admin"].headers).json
+    assert order_id in [o["id"] for o in board["finished"]]
+    assert (
+        client.get(f"/api/v1/dispatch/orders/{order_id}/proof", headers=users["admin"].headers).status_code
+        == 200
+    )
