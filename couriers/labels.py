@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_pgettext
 
-from couriers.models import VEHICLES
+from couriers.models import DELIVERY_OUTCOMES, VEHICLES
 from couriers.services.pool import FAIL_REASONS, PROOF_KINDS
 from couriers.services.register import DeviceKind
 from couriers.services.tracking import CourierState
@@ -49,7 +49,7 @@ PROOF_KIND = Vocabulary(
 
 DELIVERY_OUTCOME = Vocabulary(
     "delivery_outcome",
-    ("delivered", "failed"),
+    DELIVERY_OUTCOMES,
     {
         "delivered": lazy_pgettext("delivery outcome", "Delivered"),
         "failed": lazy_pgettext("delivery outcome", "Not delivered"),

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from frontoffice.db import Base, utcnow
 
 VEHICLES = ("foot", "bike", "car")
+#: How a courier's trip with an order ends (``CourierDelivery.outcome``).
+DELIVERY_OUTCOMES = ("delivered", "failed")
 
 
 class Courier(Base):
@@ -152,7 +154,7 @@ class CourierDelivery(Base):
     shift_id: Mapped[int | None] = mapped_column(
         ForeignKey("courier_shifts.id", ondelete="SET NULL"), index=True
     )
-    outcome: Mapped[str] = mapped_column(String(10))  # delivered | failed
+    outcome: Mapped[str] = mapped_column(String(10))  # one of DELIVERY_OUTCOMES
     reason_code: Mapped[str | None] = mapped_column(String(30))
     comment: Mapped[str] = mapped_column(String(500), default="")
     cash_collected: Mapped[int] = mapped_column(default=0)
