@@ -8,9 +8,25 @@ from couriers import schemas as sc
 from couriers import services
 from couriers.api.common import MANAGE, WATCH, invalidate_directory, signal_timeout
 from frontoffice.api import endpoint
+from frontoffice.auth import branch_scope
+from frontoffice.errors import InvalidInput, NotFound, field_error
 from frontoffice.kernel import current_kernel
 
 couriers_bp = Blueprint("couriers_api", __name__, url_prefix="/api/v1/couriers")
+
+
+def _within_scope(branch_ids: list[int] | None) -> None:
+    """422 naming ``branch_ids`` when the caller gives a courier a branch they do not work for."""
+    scope = branch_scope()
+    outside = [b for b in branch_ids or () if scope is not None and b not in scope]
+    if outside:
+        raise InvalidInput(
+            f"You work for other branches than {', '.join(map(str, outside))}.",
+            errors=[
+                field_error("branch_ids", f"Branch {b} is not one you work for.", "branch_outside", branch=b)
+                for b in outside
+            ],
+        )
 
 
 def _status(o: services.CourierOverview) -> sc.CourierStatusOut:
@@ -28,14 +44,19 @@ def _status(o: services.CourierOverview) -> sc.CourierStatusOut:
     "",
     roles=WATCH,
     response=sc.CourierListOut,
-    summary="Every active courier with its state (offline, free, busy, no_signal)",
+    summary="Every active courier of your branches with its state (offline, free, busy, no_signal)",
     tags=["couriers"],
 )
 def list_couriers() -> sc.CourierListOut:
     """The courier list."""
+    scope = branch_scope()
     with current_kernel().db.reading() as s:
         return sc.CourierListOut(
-            items=[_status(o) for o in services.overview(s, signal_timeout_s=signal_timeout())]
+            items=[
+                _status(o)
+                for o in services.overview(s, signal_timeout_s=signal_timeout())
+                if scope is None or scope & set(o.courier.branch_ids)
+            ]
         )
 
 
@@ -52,6 +73,7 @@ def list_couriers() -> sc.CourierListOut:
 )
 def create_courier(body: sc.CourierCreate) -> sc.CourierOut:
     """Register."""
+    _within_scope(body.branch_ids)
     k = current_kernel()
     with k.db.unit_of_work() as s:
         courier = services.create_courier(
@@ -85,9 +107,13 @@ def create_courier(body: sc.CourierCreate) -> sc.CourierOut:
 )
 def patch_courier(courier_id: int, body: sc.CourierPatch) -> sc.CourierOut:
     """Edit."""
+    _within_scope(body.branch_ids)
     k = current_kernel()
     sent = body.model_fields_set
+    scope = branch_scope()
     with k.db.unit_of_work() as s:
+        if scope is not None and not scope & set(services.get_courier(s, courier_id).branch_ids):
+            raise NotFound(f"There is no courier {courier_id}.")
         courier = services.update_courier(
             s,
             courier_id,

@@ -120,3 +120,22 @@ def test_an_admin_sees_every_branch_whatever_it_is_linked_to(app, client, users,
         client.get(f"/api/v1/dispatch/orders/{order_id}/proof", headers=users["admin"].headers).status_code
         == 200
     )
+
+
+def test_the_courier_register_api_keeps_a_manager_to_the_couriers_of_its_branches(
+    app, client, users, catalogue
+):
+    here = make_courier(app, "Here", branch_ids=(2,))
+    there = make_courier(app, "There", branch_ids=(1,))
+    link_to_branch(client, users, "manager", 2)
+    h = users["manager"].headers
+    listed = client.get("/api/v1/couriers", headers=h).json["items"]
+    assert [c["courier"]["id"] for c in listed] == [here.id]
+    assert client.patch(f"/api/v1/couriers/{there.id}", json={"name": "Mine"}, headers=h).status_code == 404
+    moved = client.patch(f"/api/v1/couriers/{here.id}", json={"branch_ids": [1, 2]}, headers=h)
+    assert moved.status_code == 422 and {e["field"] for e in moved.json["errors"]} == {"branch_ids"}
+    made = client.post("/api/v1/couriers", json={"name": "New", "branch_ids": [1]}, headers=h)
+    assert made.status_code == 422 and made.json["errors"][0]["field"] == "branch_ids"
+    assert client.patch(f"/api/v1/couriers/{here.id}", json={"vehicle": "bike"}, headers=h).status_code == 200
+    everything = client.get("/api/v1/couriers", headers=users["admin"].headers).json["items"]
+    assert {c["courier"]["name"] for c in everything} == {"Here", "There"}
