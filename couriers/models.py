@@ -38,13 +38,24 @@ class Courier(Base):
     vehicle: Mapped[str] = mapped_column(String(10), default="car")
     max_active_orders: Mapped[int] = mapped_column(default=3)
     active: Mapped[bool] = mapped_column(default=True)
-    # The identifier Traccar Client sends as ``id``; it is the device's only credential.
-    device_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     branches: Mapped[list[CourierBranch]] = relationship(
         cascade="all, delete-orphan", order_by="CourierBranch.branch_id", lazy="selectin"
     )
+    devices: Mapped[list[CourierDevice]] = relationship(
+        cascade="all, delete-orphan", order_by="CourierDevice.device_id", lazy="selectin"
+    )
+
+    @property
+    def device_ids(self) -> list[str]:
+        """The Traccar Client device ids registered to this courier, sorted."""
+        return [d.device_id for d in self.devices]
+
+    @property
+    def device_id(self) -> str | None:
+        """The first of :attr:`device_ids` (None without any): the single-device view of the API."""
+        return self.devices[0].device_id if self.devices else None
 
     @property
     def branch_ids(self) -> list[int]:
@@ -61,6 +72,17 @@ class CourierBranch(Base):
     branch_id: Mapped[int] = mapped_column(
         ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class CourierDevice(Base):
+    """A phone running Traccar Client that reports for a courier: the identifier it sends as ``id``
+    is its only credential, so it belongs to one courier at most."""
+
+    __tablename__ = "courier_devices"
+
+    device_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    courier_id: Mapped[int] = mapped_column(ForeignKey("couriers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class CourierShift(Base):

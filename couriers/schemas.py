@@ -32,7 +32,8 @@ class CourierOut(BaseModel):
     vehicle: str
     max_active_orders: int
     branch_ids: list[int]
-    device_id: str | None
+    device_id: str | None = Field(description="The first of device_ids (null without any).")
+    device_ids: list[str] = Field(description="Every Traccar Client device id reporting for the courier.")
     user_id: int | None
     active: bool
 
@@ -47,6 +48,7 @@ class CourierOut(BaseModel):
             max_active_orders=c.max_active_orders,
             branch_ids=c.branch_ids,
             device_id=c.device_id,
+            device_ids=c.device_ids,
             user_id=c.user_id,
             active=c.active,
         )
@@ -374,7 +376,8 @@ class CourierCreate(Strict):
 
 
 class CourierPatch(Strict):
-    """Change a courier; absent fields stay as they are, null unlinks user_id / device_id."""
+    """Change a courier; absent fields stay as they are, null unlinks user_id / removes every device.
+    ``device_id`` makes that device the courier's only one (``…/devices`` adds and removes one)."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
@@ -384,6 +387,17 @@ class CourierPatch(Strict):
     user_id: Id | None = None
     device_id: str | None = Field(default=None, max_length=100)
     active: bool | None = None
+
+
+class DeviceIn(Strict):
+    """A Traccar Client device to register to a courier."""
+
+    device_id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The identifier Traccar Client shows: letters, digits, '.', '_', ':' or '-'.",
+    )
 
 
 class CourierStatusOut(BaseModel):

@@ -163,15 +163,18 @@ def _values(courier: Courier | None = None, form: Any = None) -> dict[str, Any]:
         "phone": courier.phone,
         "vehicle": courier.vehicle,
         "max_active_orders": str(courier.max_active_orders),
-        "device_id": courier.device_id or "",
+        "device_id": "",
         "branch_ids": [str(b) for b in courier.branch_ids],
         "active": courier.active,
     }
 
 
-def _form_data(form: Any, allowed: dict[int, str]) -> tuple[services.CourierData, list[FieldError]]:
+def _form_data(
+    form: Any, allowed: dict[int, str], *, creating: bool
+) -> tuple[services.CourierData, list[FieldError]]:
     """The form as the service's data, with the problems a service cannot see (not a number, a
-    branch the reader does not work for)."""
+    branch the reader does not work for). A new courier's form names its first device; a courier's
+    devices are added and removed one by one afterwards."""
     errors: list[FieldError] = []
     raw_max = form.get("max_active_orders", "").strip()
     max_active = None
@@ -189,7 +192,7 @@ def _form_data(form: Any, allowed: dict[int, str]) -> tuple[services.CourierData
     branch_ids = ticked_ids(form.getlist("branch_ids"))
     if any(b not in allowed for b in branch_ids):
         errors.append(field_error("branch_ids", "A branch outside the reader's branches.", "branch_outside"))
-    device = form.get("device_id", "").strip()
+    device = form.get("device_id", "").strip() if creating else ""
     data = services.CourierData(
         name=form.get("name", ""),
         phone=form.get("phone", "").strip(),
@@ -197,7 +200,6 @@ def _form_data(form: Any, allowed: dict[int, str]) -> tuple[services.CourierData
         max_active_orders=max_active,
         branch_ids=branch_ids,
         device_id=device or None,
-        clear_device=not device,
         active=bool(form.get("active")),
     )
     return data, errors
@@ -215,7 +217,11 @@ def _refuse(parse_errors: list[FieldError], data: services.CourierData, current:
 
 
 def _register_page(
-    values: dict[str, Any], errors: list[FieldError], status: int, courier: Courier | None = None
+    values: dict[str, Any],
+    errors: list[FieldError],
+    status: int,
+    courier: Courier | None = None,
+    device_errors: list[FieldError] | None = None,
 ):
     scope = branch_scope()
     with current_kernel().db.reading() as s:
@@ -232,6 +238,7 @@ def _register_page(
         courier=courier,
         values=values,
         errors=messages_by_field(errors, TEXTS),
+        device_errors=messages_by_field(device_errors or [], TEXTS),
         branches=_branches(),
         vehicles=VEHICLES,
     ), status
@@ -249,8 +256,7 @@ def register():
     """The couriers of the reader's branches with their state, and the form that registers one."""
     if request.method == "GET":
         return _register_page(_values(), [], 200)
-    data, errors = _form_data(request.form, _branches())
-    data = services.CourierData(**{**data.__dict__, "clear_device": False})
+    data, errors = _form_data(request.form, _branches(), creating=True)
     k = current_kernel()
     try:
         _refuse(errors, data, None)
@@ -268,13 +274,10 @@ def register():
 def courier(courier_id: int):
     """One courier's form: name, phone, vehicle, branches, maximum orders, device id, on/off."""
     k = current_kernel()
-    with k.db.reading() as s:
-        stored = services.get_courier(s, courier_id)
-        if not _visible(stored):
-            raise NotFound(f"There is no courier {courier_id}.")
+    stored = _visible_courier(courier_id)
     if request.method == "GET":
         return _register_page(_values(stored), [], 200, stored)
-    data, errors = _form_data(request.form, _branches())
+    data, errors = _form_data(request.form, _branches(), creating=False)
     try:
         _refuse(errors, data, stored)
         with k.db.unit_of_work() as s:
@@ -283,4 +286,40 @@ def courier(courier_id: int):
         return _register_page(_values(form=request.form), list(err.errors or []), 422, stored)
     _forget_devices()
     flash(N_("Saved."))
+    return redirect(url_for(".courier", courier_id=courier_id))
+
+
+def _visible_courier(courier_id: int) -> Courier:
+    """The courier, 404 when it does not exist or serves none of the reader's branches."""
+    with current_kernel().db.reading() as s:
+        stored = services.get_courier(s, courier_id)
+    if not _visible(stored):
+        raise NotFound(f"There is no courier {courier_id}.")
+    return stored
+
+
+@bp.route("/register/<int:courier_id>/devices", methods=["POST"])
+@page(PAGE_ROLES)
+def add_device(courier_id: int):
+    """Register one more Traccar Client device to a courier."""
+    stored = _visible_courier(courier_id)
+    try:
+        with current_kernel().db.unit_of_work() as s:
+            services.add_device(s, courier_id, request.form.get("device_id", ""))
+    except DomainError as err:
+        return _register_page(_values(stored), [], err.status, stored, list(err.errors or []))
+    _forget_devices()
+    flash(N_("The device is registered."))
+    return redirect(url_for(".courier", courier_id=courier_id))
+
+
+@bp.route("/register/<int:courier_id>/devices/remove", methods=["POST"])
+@page(PAGE_ROLES)
+def remove_device(courier_id: int):
+    """Cut a device off a courier: its reports are refused from then on."""
+    _visible_courier(courier_id)
+    with current_kernel().db.unit_of_work() as s:
+        services.remove_device(s, courier_id, request.form.get("device_id", ""))
+    _forget_devices()
+    flash(N_("The device is removed: its reports are refused from now on."))
     return redirect(url_for(".courier", courier_id=courier_id))

@@ -29,6 +29,13 @@ def _within_scope(branch_ids: list[int] | None) -> None:
         )
 
 
+def _courier_in_scope(s, courier_id: int) -> None:
+    """404 for a courier that does not exist or serves none of the caller's branches."""
+    scope = branch_scope()
+    if scope is not None and not scope & set(services.get_courier(s, courier_id).branch_ids):
+        raise NotFound(f"There is no courier {courier_id}.")
+
+
 def _status(o: services.CourierOverview) -> sc.CourierStatusOut:
     return sc.CourierStatusOut(
         courier=sc.CourierOut.of(o.courier),
@@ -110,10 +117,8 @@ def patch_courier(courier_id: int, body: sc.CourierPatch) -> sc.CourierOut:
     _within_scope(body.branch_ids)
     k = current_kernel()
     sent = body.model_fields_set
-    scope = branch_scope()
     with k.db.unit_of_work() as s:
-        if scope is not None and not scope & set(services.get_courier(s, courier_id).branch_ids):
-            raise NotFound(f"There is no courier {courier_id}.")
+        _courier_in_scope(s, courier_id)
         courier = services.update_courier(
             s,
             courier_id,
@@ -132,5 +137,47 @@ def patch_courier(courier_id: int, body: sc.CourierPatch) -> sc.CourierOut:
             region=k.settings.phone_region,
         )
         out = sc.CourierOut.of(courier)
+    invalidate_directory()
+    return out
+
+
+@endpoint(
+    couriers_bp,
+    "/<int:courier_id>/devices",
+    method="POST",
+    roles=MANAGE,
+    body=sc.DeviceIn,
+    response=sc.CourierOut,
+    status=201,
+    summary="Register one more Traccar Client device to a courier",
+    tags=["couriers"],
+    errors=(404,),
+    description="A device id belongs to one courier at most: another courier's answers 422 naming "
+    "`device_id`, as do characters other than letters, digits, '.', '_', ':' and '-'.",
+)
+def add_device(courier_id: int, body: sc.DeviceIn) -> sc.CourierOut:
+    """Add a device."""
+    with current_kernel().db.unit_of_work() as s:
+        _courier_in_scope(s, courier_id)
+        out = sc.CourierOut.of(services.add_device(s, courier_id, body.device_id))
+    invalidate_directory()
+    return out
+
+
+@endpoint(
+    couriers_bp,
+    "/<int:courier_id>/devices/<device_id>",
+    method="DELETE",
+    roles=MANAGE,
+    response=sc.CourierOut,
+    summary="Cut a Traccar Client device off a courier: its reports are refused from then on",
+    tags=["couriers"],
+    errors=(404,),
+)
+def remove_device(courier_id: int, device_id: str) -> sc.CourierOut:
+    """Remove a device."""
+    with current_kernel().db.unit_of_work() as s:
+        _courier_in_scope(s, courier_id)
+        out = sc.CourierOut.of(services.remove_device(s, courier_id, device_id))
     invalidate_directory()
     return out

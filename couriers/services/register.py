@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from couriers.models import VEHICLES, Courier, CourierBranch
+from couriers.models import VEHICLES, Courier, CourierBranch, CourierDevice
 from frontoffice.auth import authenticate, new_token
 from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, field_error
@@ -110,28 +110,33 @@ def courier_problems(session: Session, data: CourierData, region: str, current: 
                     field_error("user_id", f"User {user.username} is already courier {other}.", "user_taken")
                 )
     if data.device_id is not None:
-        device = data.device_id.strip()
-        if not DEVICE_ID.fullmatch(device):
-            errors.append(
-                field_error(
-                    "device_id",
-                    "A device id has 1 to 100 letters, digits, '.', '_', ':' or '-' "
-                    "(as Traccar Client shows it).",
-                    "device_format",
-                )
-            )
-        else:
-            other = session.scalar(select(Courier.id).where(Courier.device_id == device))
-            if other is not None and (current is None or other != current.id):
-                errors.append(
-                    field_error(
-                        "device_id",
-                        f"Device {device!r} is registered to courier {other}.",
-                        "device_taken",
-                        courier=other,
-                    )
-                )
+        errors.extend(device_problems(session, data.device_id, current))
     return errors
+
+
+def device_problems(session: Session, device_id: str, current: Courier | None) -> list[dict]:
+    """What is wrong with registering ``device_id`` to ``current`` (None: a new courier): its
+    characters, or another courier having it."""
+    device = device_id.strip()
+    if not DEVICE_ID.fullmatch(device):
+        return [
+            field_error(
+                "device_id",
+                "A device id has 1 to 100 letters, digits, '.', '_', ':' or '-' (as Traccar Client shows it).",
+                "device_format",
+            )
+        ]
+    other = session.scalar(select(CourierDevice.courier_id).where(CourierDevice.device_id == device))
+    if other is not None and (current is None or other != current.id):
+        return [
+            field_error(
+                "device_id",
+                f"Device {device!r} is registered to courier {other}.",
+                "device_taken",
+                courier=other,
+            )
+        ]
+    return []
 
 
 def create_courier(session: Session, data: CourierData, *, region: str = "RU") -> Courier:
@@ -152,9 +157,10 @@ def create_courier(session: Session, data: CourierData, *, region: str = "RU") -
         max_active_orders=data.max_active_orders or 3,
         active=True if data.active is None else data.active,
         user_id=data.user_id,
-        device_id=data.device_id.strip() if data.device_id else None,
     )
     courier.branches = [CourierBranch(branch_id=b) for b in dict.fromkeys(data.branch_ids or ())]
+    if data.device_id:
+        courier.devices = [CourierDevice(device_id=data.device_id.strip())]
     session.add(courier)
     session.flush()
     return courier
@@ -183,9 +189,13 @@ def update_courier(session: Session, courier_id: int, data: CourierData, *, regi
     elif data.user_id is not None:
         courier.user_id = data.user_id
     if data.clear_device:
-        courier.device_id = None
+        courier.devices = []
     elif data.device_id is not None:
-        courier.device_id = data.device_id.strip()
+        # The single-device shorthand of the API: the courier reports through this device only.
+        device = data.device_id.strip()
+        courier.devices = [d for d in courier.devices if d.device_id == device] or [
+            CourierDevice(device_id=device)
+        ]
     if data.branch_ids is not None:
         wanted = list(dict.fromkeys(data.branch_ids))
         courier.branches = [b for b in courier.branches if b.branch_id in wanted]
@@ -256,9 +266,35 @@ class DeviceKind(enum.StrEnum):
     TRACCAR = "traccar"
 
 
+def add_device(session: Session, courier_id: int, device_id: str) -> Courier:
+    """Register one more Traccar Client device to a courier (422 naming ``device_id`` when its
+    characters are wrong or another courier has it; adding one it has changes nothing)."""
+    courier = get_courier(session, courier_id)
+    errors = device_problems(session, device_id, courier)
+    if errors:
+        raise InvalidInput(errors[0]["message"], errors=errors)
+    device = device_id.strip()
+    if device not in courier.device_ids:
+        courier.devices.append(CourierDevice(device_id=device))
+        session.flush()
+    return courier
+
+
+def remove_device(session: Session, courier_id: int, device_id: str) -> Courier:
+    """Cut one device off a courier: its reports are refused from then on (404 when the courier
+    has no such device)."""
+    courier = get_courier(session, courier_id)
+    kept = [d for d in courier.devices if d.device_id != device_id]
+    if len(kept) == len(courier.devices):
+        raise NotFound(f"Courier {courier.name} has no device {device_id!r}.")
+    courier.devices = kept
+    session.flush()
+    return courier
+
+
 class CourierDevices:
-    """The Traccar Client device id of a user's courier profile, for the staff admin
-    (``frontoffice.ports.USER_DEVICES``): listed, and cut off by clearing it."""
+    """The Traccar Client devices of a user's courier profile, for the staff admin
+    (``frontoffice.ports.USER_DEVICES``): listed as one entry, and all cut off at once."""
 
     KEY = "traccar"
 
@@ -266,23 +302,26 @@ class CourierDevices:
         self.invalidate = invalidate
 
     def devices(self, session: Session, user_id: int) -> list[Device]:
-        """The device registered to the user's courier profile, if any."""
-        device = session.scalar(select(Courier.device_id).where(Courier.user_id == user_id))
-        if not device:
+        """The devices registered to the user's courier profile (one entry naming them all), if any."""
+        ids = session.scalars(
+            select(CourierDevice.device_id)
+            .join(Courier, Courier.id == CourierDevice.courier_id)
+            .where(Courier.user_id == user_id)
+            .order_by(CourierDevice.device_id)
+        ).all()
+        if not ids:
             return []
-        return [Device(key=self.KEY, kind=DeviceKind.TRACCAR, detail=device)]
+        return [Device(key=self.KEY, kind=DeviceKind.TRACCAR, detail=", ".join(ids))]
 
     def revoke(self, session: Session, user_id: int, key: str) -> bool:
-        """Clear the device id: its reports are refused from then on (other processes: within
-        the device cache's TTL)."""
+        """Remove every device of the user's courier: their reports are refused from then on (other
+        processes: within the device cache's TTL)."""
         if key != self.KEY:
             return False
-        courier = session.scalar(
-            select(Courier).where(Courier.user_id == user_id, Courier.device_id.is_not(None))
-        )
-        if courier is None:
+        courier = session.scalar(select(Courier).where(Courier.user_id == user_id))
+        if courier is None or not courier.devices:
             return False
-        courier.device_id = None
+        courier.devices = []
         session.flush()
         self.invalidate()
         return True

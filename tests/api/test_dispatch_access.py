@@ -24,6 +24,8 @@ API_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("PUT", "/api/v1/dispatch/auto-rule"): DISPATCHERS,
     ("GET", "/api/v1/dispatch/orders/{order_id}/proof"): ORDER_READERS,
     ("GET", "/api/v1/dispatch/proofs/{proof_id}"): ORDER_READERS,
+    ("POST", "/api/v1/couriers/{courier_id}/devices"): DISPATCHERS,
+    ("DELETE", "/api/v1/couriers/{courier_id}/devices/{device_id}"): DISPATCHERS,
 }
 NEW_API = tuple(path for _m, path in API_ROUTES)
 
@@ -34,6 +36,8 @@ PAGES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/couriers/register"): DISPATCHERS,
     ("GET", "/couriers/register/999"): DISPATCHERS,
     ("POST", "/couriers/register/999"): DISPATCHERS,
+    ("POST", "/couriers/register/999/devices"): DISPATCHERS,
+    ("POST", "/couriers/register/999/devices/remove"): DISPATCHERS,
     ("GET", "/orders/999"): ORDER_READERS,
 }
 
@@ -43,6 +47,14 @@ def test_the_matrix_names_every_route_the_item_added(app):
         (spec.method, path): spec.roles | {"admin"}
         for path, _rule, spec in iter_endpoints(app)
         if path in NEW_API
+        or path.startswith(
+            (
+                "/api/v1/dispatch/board",
+                "/api/v1/dispatch/auto-rule",
+                "/api/v1/dispatch/proofs",
+                "/api/v1/couriers/{courier_id}/devices",
+            )
+        )
     }
     assert declared == API_ROUTES
     page_rules = {

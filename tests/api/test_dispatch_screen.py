@@ -23,6 +23,7 @@ from tests.couriers_fixtures import (
     make_courier,
     pool_order,
 )
+from tests.helpers import AuthActions
 
 pytestmark = pytest.mark.usefixtures("catalogue")
 
@@ -318,10 +319,10 @@ def test_the_register_page_registers_and_changes_a_courier(app, client, users, a
     assert changed.status_code == 302
     with app.extensions["frontoffice"].db.reading() as s:
         again = s.get(Courier, rustam.id)
-        assert (again.name, again.max_active_orders, again.device_id, again.branch_ids, again.active) == (
+        assert (again.name, again.max_active_orders, again.device_ids, again.branch_ids, again.active) == (
             "Rustam G.",
             4,
-            None,
+            ["rustam-phone"],  # devices are added and removed on their own
             [2],
             False,
         )
@@ -357,3 +358,91 @@ def test_a_manager_of_one_branch_sees_and_edits_only_its_couriers(app, client, u
     assert client.get(f"/couriers/register/{there.id}").status_code == 404
     outside = register_form(client, auth, "/couriers/register", name="New", branch_ids=["1"], active="1")
     assert outside.status_code == 422 and 'data-field="branch_ids"' in outside.get_data(as_text=True)
+
+
+# --- devices ------------------------------------------------------------------------------------
+
+
+def osmand(client, device: str, seconds_ago: int) -> int:
+    stamp = int(utcnow().timestamp()) - seconds_ago
+    resp = client.get(f"/api/osmand?id={device}&timestamp={stamp}&lat=55.7901&lon=49.1301")
+    return resp.status_code
+
+
+def test_a_courier_reports_through_each_of_its_devices_until_one_is_removed(app, client, users):
+    h = users["manager"].headers
+    kirill = make_courier(app, "Kirill", device_id="kirill-phone")
+    added = client.post(
+        f"/api/v1/couriers/{kirill.id}/devices", json={"device_id": "kirill-tablet"}, headers=h
+    )
+    assert added.status_code == 201 and added.json["device_ids"] == ["kirill-phone", "kirill-tablet"]
+    assert osmand(client, "kirill-phone", 40) == 200 and osmand(client, "kirill-tablet", 30) == 200
+    again = client.post(
+        f"/api/v1/couriers/{kirill.id}/devices", json={"device_id": "kirill-tablet"}, headers=h
+    )
+    assert again.status_code == 201 and again.json["device_ids"] == ["kirill-phone", "kirill-tablet"]
+
+    removed = client.delete(f"/api/v1/couriers/{kirill.id}/devices/kirill-phone", headers=h)
+    assert removed.status_code == 200 and removed.json["device_ids"] == ["kirill-tablet"]
+    assert osmand(client, "kirill-phone", 20) == 400  # an unknown device, as Traccar answers a GET
+    assert osmand(client, "kirill-tablet", 10) == 200
+    gone = client.delete(f"/api/v1/couriers/{kirill.id}/devices/kirill-phone", headers=h)
+    assert gone.status_code == 404 and gone.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("device", "reason"),
+    [
+        ("marat-phone", "registered to courier"),
+        ("phone 1", "pattern"),
+        ("", "at least 1"),
+        ("x" * 101, "at most"),
+    ],
+)
+def test_a_device_taken_or_malformed_is_refused_naming_the_field_and_nothing_is_written(
+    app, client, users, device, reason
+):
+    make_courier(app, "Marat", device_id="marat-phone")
+    kirill = make_courier(app, "Kirill", device_id="kirill-phone")
+    resp = client.post(
+        f"/api/v1/couriers/{kirill.id}/devices", json={"device_id": device}, headers=users["manager"].headers
+    )
+    assert resp.status_code == 422 and [e["field"] for e in resp.json["errors"]] == ["device_id"]
+    assert reason in resp.json["errors"][0]["message"]
+    with app.extensions["frontoffice"].db.reading() as s:
+        assert s.get(Courier, kirill.id).device_ids == ["kirill-phone"]
+
+
+def test_the_register_page_adds_and_removes_devices_with_the_reason_next_to_the_field(
+    app, client, users, auth
+):
+    make_courier(app, "Marat", device_id="marat-phone")
+    kirill = make_courier(app, "Kirill", device_id="kirill-phone")
+    auth.login(users["manager"])
+    csrf = auth.csrf(client.get(f"/couriers/register/{kirill.id}").data)
+    taken = client.post(
+        f"/couriers/register/{kirill.id}/devices", data={"csrf_token": csrf, "device_id": "marat-phone"}
+    )
+    assert taken.status_code == 422
+    assert 'data-field="device_id"' in taken.get_data(as_text=True)
+    added = client.post(
+        f"/couriers/register/{kirill.id}/devices", data={"csrf_token": csrf, "device_id": "kirill-2"}
+    )
+    assert added.status_code == 302
+    page = client.get(f"/couriers/register/{kirill.id}").get_data(as_text=True)
+    assert 'data-device="kirill-2"' in page and 'data-device="kirill-phone"' in page
+    removed = client.post(
+        f"/couriers/register/{kirill.id}/devices/remove",
+        data={"csrf_token": csrf, "device_id": "kirill-phone"},
+    )
+    assert removed.status_code == 302
+    with app.extensions["frontoffice"].db.reading() as s:
+        assert s.get(Courier, kirill.id).device_ids == ["kirill-2"]
+    russian = AuthActions(app.test_client())
+    russian.login(users["manager"])
+    russian.choose_language("ru", back_to=f"/couriers/register/{kirill.id}")
+    token = russian.csrf(russian.client.get(f"/couriers/register/{kirill.id}").data)
+    refused = russian.client.post(
+        f"/couriers/register/{kirill.id}/devices", data={"csrf_token": token, "device_id": "a b"}
+    )
+    assert refused.status_code == 422 and "Идентификатор устройства" in refused.get_data(as_text=True)
