@@ -62,28 +62,29 @@ def dispatch_board(
     )
     if within is not None:
         q = q.where(Order.branch_id.in_(sorted(within)))
-    out = []
-    for order, branch_name, courier_name in session.execute(q).all():
-        late = minutes_late(order.promised_at, now)
-        out.append(
-            BoardOrder(
-                id=order.id,
-                number=order.number,
-                business_date=order.business_date,
-                branch_id=order.branch_id,
-                branch_name=branch_name,
-                status=order.status,
-                client_name=order.client_name,
-                address=order.address_text,
-                promised_at=order.promised_at,
-                minutes_late=late,
-                late_level=lateness_level(late) if late is not None else None,
-                courier_id=order.courier_id,
-                courier_name=courier_name,
-                assigned_at=order.assigned_at,
-            )
-        )
-    return out
+    return [
+        _board_order(order, branch, courier, minutes_late(order.promised_at, now))
+        for order, branch, courier in session.execute(q).all()
+    ]
+
+
+def _board_order(order: Order, branch_name: str, courier_name: str | None, late: int | None) -> BoardOrder:
+    return BoardOrder(
+        id=order.id,
+        number=order.number,
+        business_date=order.business_date,
+        branch_id=order.branch_id,
+        branch_name=branch_name,
+        status=order.status,
+        client_name=order.client_name,
+        address=order.address_text,
+        promised_at=order.promised_at,
+        minutes_late=late,
+        late_level=lateness_level(late) if late is not None else None,
+        courier_id=order.courier_id,
+        courier_name=courier_name,
+        assigned_at=order.assigned_at,
+    )
 
 
 def recent_deliveries(
@@ -107,25 +108,7 @@ def recent_deliveries(
     )
     if within is not None:
         q = q.where(Order.branch_id.in_(sorted(within)))
-    return [
-        BoardOrder(
-            id=order.id,
-            number=order.number,
-            business_date=order.business_date,
-            branch_id=order.branch_id,
-            branch_name=branch_name,
-            status=order.status,
-            client_name=order.client_name,
-            address=order.address_text,
-            promised_at=order.promised_at,
-            minutes_late=None,
-            late_level=None,
-            courier_id=order.courier_id,
-            courier_name=courier_name,
-            assigned_at=order.assigned_at,
-        )
-        for order, branch_name, courier_name in session.execute(q).all()
-    ]
+    return [_board_order(order, branch, courier, None) for order, branch, courier in session.execute(q).all()]
 
 
 # --- the auto-dispatch rule ---------------------------------------------------------------------
