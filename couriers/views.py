@@ -10,6 +10,7 @@ in the reader's language, and nothing is written. Both show the reader's branche
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -278,6 +279,8 @@ def courier(courier_id: int):
     if request.method == "GET":
         return _register_page(_values(stored), [], 200, stored)
     data, errors = _form_data(request.form, _branches(), creating=False)
+    branches = services.scoped_branches(data.branch_ids, stored.branch_ids, branch_scope())
+    data = dataclasses.replace(data, branch_ids=branches)
     try:
         _refuse(errors, data, stored)
         with k.db.unit_of_work() as s:

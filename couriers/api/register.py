@@ -119,6 +119,9 @@ def patch_courier(courier_id: int, body: sc.CourierPatch) -> sc.CourierOut:
     sent = body.model_fields_set
     with k.db.unit_of_work() as s:
         _courier_in_scope(s, courier_id)
+        branch_ids = services.scoped_branches(
+            body.branch_ids, services.get_courier(s, courier_id).branch_ids, branch_scope()
+        )
         courier = services.update_courier(
             s,
             courier_id,
@@ -127,7 +130,7 @@ def patch_courier(courier_id: int, body: sc.CourierPatch) -> sc.CourierOut:
                 phone=body.phone,
                 vehicle=body.vehicle,
                 max_active_orders=body.max_active_orders,
-                branch_ids=body.branch_ids,
+                branch_ids=branch_ids,
                 user_id=body.user_id,
                 device_id=body.device_id,
                 active=body.active,

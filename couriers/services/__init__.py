@@ -71,6 +71,7 @@ from couriers.services.register import (
     open_app_session,
     refresh_app_session,
     remove_device,
+    scoped_branches,
     update_courier,
 )
 from couriers.services.shifts import ShiftReport, end_shift, get_shift, open_shift, shift_report, start_shift
@@ -132,6 +133,7 @@ __all__ = [
     "add_device",
     "device_problems",
     "remove_device",
+    "scoped_branches",
     "branch_couriers",
     "courier_for_user",
     "courier_problems",

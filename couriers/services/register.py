@@ -62,6 +62,18 @@ def courier_for_user(session: Session, user: User) -> Courier:
     return courier
 
 
+def scoped_branches(
+    requested: Sequence[int] | None, current: Sequence[int], scope: frozenset[int] | None
+) -> list[int] | None:
+    """The branches a courier serving ``current`` ends with when a reader who works for ``scope``
+    (None: every branch) asks for ``requested``: the branches outside the reader's scope stay as they
+    were, whatever the reader sent (None: the branches are not changed)."""
+    if requested is None or scope is None:
+        return None if requested is None else list(requested)
+    kept = [b for b in current if b not in scope]
+    return kept + [b for b in requested if b not in kept]
+
+
 def courier_problems(session: Session, data: CourierData, region: str, current: Courier | None) -> list[dict]:
     """Every problem of ``data`` for a new courier (``current`` None) or a change of ``current``."""
     errors: list[dict] = []

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from couriers.models import Courier
 from frontoffice.apidocs import iter_endpoints
 from tests.conftest import ROLES
 from tests.couriers_fixtures import delivered_with_photo, link_to_branch, make_courier
@@ -138,3 +139,35 @@ def test_the_courier_register_api_keeps_a_manager_to_the_couriers_of_its_branche
     assert client.patch(f"/api/v1/couriers/{here.id}", json={"vehicle": "bike"}, headers=h).status_code == 200
     everything = client.get("/api/v1/couriers", headers=users["admin"].headers).json["items"]
     assert {c["courier"]["name"] for c in everything} == {"Here", "There"}
+
+
+@pytest.mark.parametrize("through", ["api", "page"])
+def test_a_manager_of_one_branch_keeps_a_couriers_other_branches_when_changing_it(
+    app, client, users, catalogue, auth, through
+):
+    shared = make_courier(app, "Shared", branch_ids=(1, 2))
+    link_to_branch(client, users, "manager", 2)
+    if through == "api":
+        resp = client.patch(
+            f"/api/v1/couriers/{shared.id}",
+            json={"branch_ids": [2], "name": "Shared G."},
+            headers=users["manager"].headers,
+        )
+        assert resp.status_code == 200 and resp.json["branch_ids"] == [1, 2]
+    else:
+        auth.login(users["manager"])
+        csrf = auth.csrf(client.get(f"/couriers/register/{shared.id}").data)
+        form = {
+            "csrf_token": csrf,
+            "name": "Shared G.",
+            "phone": "",
+            "vehicle": "car",
+            "max_active_orders": "3",
+        }
+        assert (
+            client.post(f"/couriers/register/{shared.id}", data=form | {"branch_ids": ["2"]}).status_code
+            == 302
+        )
+    with app.extensions["frontoffice"].db.reading() as s:
+        again = s.get(Courier, shared.id)
+        assert (again.name, again.branch_ids) == ("Shared G.", [1, 2])
