@@ -47,7 +47,7 @@ def load(session: Session, kernel: Kernel | None) -> None:
     created = False
     for n, (name, phone, vehicle, max_orders, codes, lat, lon, battery) in enumerate(COURIERS, start=1):
         device = f"demo-device-{n}"
-        if session.get(CourierDevice, device) is not None:
+        if session.scalar(select(CourierDevice.id).where(CourierDevice.device_id == device)) is not None:
             continue
         linked = (
             n == 1

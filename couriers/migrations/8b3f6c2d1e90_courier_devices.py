@@ -22,6 +22,7 @@ def upgrade() -> None:
     """Apply this revision: each courier's device id becomes its first row of courier_devices."""
     op.create_table(
         "courier_devices",
+        sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("device_id", sa.String(length=100), nullable=False),
         sa.Column("courier_id", sa.Integer(), nullable=False),
         sa.Column("created_at", frontoffice.db.UTCDateTime(timezone=True), nullable=False),
@@ -31,7 +32,8 @@ def upgrade() -> None:
             name=op.f("fk_courier_devices_courier_id_couriers"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("device_id", name=op.f("pk_courier_devices")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_courier_devices")),
+        sa.UniqueConstraint("device_id", name=op.f("uq_courier_devices_device_id")),
     )
     with op.batch_alter_table("courier_devices", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_courier_devices_courier_id"), ["courier_id"], unique=False)
