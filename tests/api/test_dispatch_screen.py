@@ -425,6 +425,7 @@ def test_the_register_page_adds_and_removes_devices_with_the_reason_next_to_the_
     )
     assert taken.status_code == 422
     assert 'data-field="device_id"' in taken.get_data(as_text=True)
+    assert 'value="marat-phone"' in taken.get_data(as_text=True)  # what was typed stays in the field
     added = client.post(
         f"/couriers/register/{kirill.id}/devices", data={"csrf_token": csrf, "device_id": "kirill-2"}
     )
