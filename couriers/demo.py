@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from couriers import services
-from couriers.models import Courier
+from couriers.models import Courier, CourierDevice
 from couriers.ports import COURIER_DIRECTORY
 from couriers.tracking import TrackPoint
 from frontoffice.db import utcnow
@@ -47,7 +47,7 @@ def load(session: Session, kernel: Kernel | None) -> None:
     created = False
     for n, (name, phone, vehicle, max_orders, codes, lat, lon, battery) in enumerate(COURIERS, start=1):
         device = f"demo-device-{n}"
-        if session.scalar(select(Courier.id).where(Courier.device_id == device)) is not None:
+        if session.scalar(select(CourierDevice.id).where(CourierDevice.device_id == device)) is not None:
             continue
         linked = (
             n == 1

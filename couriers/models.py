@@ -18,6 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from frontoffice.db import Base, utcnow
 
 VEHICLES = ("foot", "bike", "car")
+#: How a courier's trip with an order ends (``CourierDelivery.outcome``).
+DELIVERY_OUTCOMES = ("delivered", "failed")
 
 
 class Courier(Base):
@@ -36,13 +38,24 @@ class Courier(Base):
     vehicle: Mapped[str] = mapped_column(String(10), default="car")
     max_active_orders: Mapped[int] = mapped_column(default=3)
     active: Mapped[bool] = mapped_column(default=True)
-    # The identifier Traccar Client sends as ``id``; it is the device's only credential.
-    device_id: Mapped[str | None] = mapped_column(String(100), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     branches: Mapped[list[CourierBranch]] = relationship(
         cascade="all, delete-orphan", order_by="CourierBranch.branch_id", lazy="selectin"
     )
+    devices: Mapped[list[CourierDevice]] = relationship(
+        cascade="all, delete-orphan", order_by="CourierDevice.device_id", lazy="selectin"
+    )
+
+    @property
+    def device_ids(self) -> list[str]:
+        """The Traccar Client device ids registered to this courier, sorted."""
+        return [d.device_id for d in self.devices]
+
+    @property
+    def device_id(self) -> str | None:
+        """The first of :attr:`device_ids` (None without any): the single-device view of the API."""
+        return self.devices[0].device_id if self.devices else None
 
     @property
     def branch_ids(self) -> list[int]:
@@ -59,6 +72,18 @@ class CourierBranch(Base):
     branch_id: Mapped[int] = mapped_column(
         ForeignKey("branches.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class CourierDevice(Base):
+    """A phone running Traccar Client that reports for a courier: the identifier it sends as ``id``
+    is its only credential, so it belongs to one courier at most."""
+
+    __tablename__ = "courier_devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(100), unique=True)
+    courier_id: Mapped[int] = mapped_column(ForeignKey("couriers.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class CourierShift(Base):
@@ -152,7 +177,7 @@ class CourierDelivery(Base):
     shift_id: Mapped[int | None] = mapped_column(
         ForeignKey("courier_shifts.id", ondelete="SET NULL"), index=True
     )
-    outcome: Mapped[str] = mapped_column(String(10))  # delivered | failed
+    outcome: Mapped[str] = mapped_column(String(10))  # one of DELIVERY_OUTCOMES
     reason_code: Mapped[str | None] = mapped_column(String(30))
     comment: Mapped[str] = mapped_column(String(500), default="")
     cash_collected: Mapped[int] = mapped_column(default=0)
@@ -175,3 +200,20 @@ class DeliveryProof(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DispatchSetting(Base):
+    """How dispatch runs, changed by managers on the dispatch screen (one row, ``id`` 1).
+
+    Auto-dispatch gives a delivery order that has been ready and unclaimed for ``after_minutes``
+    to the nearest free courier of its branch (:func:`couriers.services.auto_dispatch`).
+    """
+
+    __tablename__ = "dispatch_settings"
+    __table_args__ = (CheckConstraint("after_minutes >= 1", name="after_minutes_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    auto_dispatch: Mapped[bool] = mapped_column(default=False)
+    after_minutes: Mapped[int] = mapped_column(default=5)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -16,5 +16,6 @@ COURIER_DIRECTORY: Slot[CourierDirectory] = Slot(
 )
 AUTO_DISPATCHER: Slot[AutoDispatcher] = Slot(
     "couriers.auto_dispatcher",
-    "The auto-dispatch loop, provided only when COURIER_AUTO_DISPATCH_MINUTES is set.",
+    "The auto-dispatch loop: it runs from the start when COURIER_AUTO_DISPATCH_MINUTES is set, else "
+    "once the dispatch screen's switch is on; each round follows the stored rule.",
 )

@@ -32,7 +32,8 @@ class CourierOut(BaseModel):
     vehicle: str
     max_active_orders: int
     branch_ids: list[int]
-    device_id: str | None
+    device_id: str | None = Field(description="The first of device_ids (null without any).")
+    device_ids: list[str] = Field(description="Every Traccar Client device id reporting for the courier.")
     user_id: int | None
     active: bool
 
@@ -47,6 +48,7 @@ class CourierOut(BaseModel):
             max_active_orders=c.max_active_orders,
             branch_ids=c.branch_ids,
             device_id=c.device_id,
+            device_ids=c.device_ids,
             user_id=c.user_id,
             active=c.active,
         )
@@ -374,7 +376,8 @@ class CourierCreate(Strict):
 
 
 class CourierPatch(Strict):
-    """Change a courier; absent fields stay as they are, null unlinks user_id / device_id."""
+    """Change a courier; absent fields stay as they are, null unlinks user_id / removes every device.
+    ``device_id`` makes that device the courier's only one (``…/devices`` adds and removes one)."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
@@ -384,6 +387,17 @@ class CourierPatch(Strict):
     user_id: Id | None = None
     device_id: str | None = Field(default=None, max_length=100)
     active: bool | None = None
+
+
+class DeviceIn(Strict):
+    """A Traccar Client device to register to a courier."""
+
+    device_id: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._:-]+$",
+        description="The identifier Traccar Client shows: letters, digits, '.', '_', ':' or '-'.",
+    )
 
 
 class CourierStatusOut(BaseModel):
@@ -461,3 +475,98 @@ def position_out(p) -> PositionOut | None:
         bearing=p.bearing,
         battery=p.battery,
     )
+
+
+# --- the dispatch screen ----------------------------------------------------------------------
+
+
+class BoardOrderOut(BaseModel):
+    """An order on the dispatch screen."""
+
+    id: int
+    number: str
+    business_date: dt.date
+    branch_id: int
+    branch_name: str
+    status: str
+    client_name: str
+    address: str
+    promised_at: dt.datetime | None
+    minutes_late: int | None = Field(description="Whole minutes past the promise; null when not late.")
+    late_level: Literal["minor", "serious", "critical"] | None = Field(
+        description="Colour class of a late order, as on the monitor (10 and 30 minutes)."
+    )
+    courier_id: int | None
+    courier_name: str | None
+    assigned_at: dt.datetime | None
+    proofs: int = Field(default=0, description="Proof images the courier took at the door.")
+
+    @classmethod
+    def of(cls, o: services.BoardOrder, proofs: int = 0) -> BoardOrderOut:
+        """From the service's record."""
+        return cls(**{f: getattr(o, f) for f in services.BoardOrder.__dataclass_fields__}, proofs=proofs)
+
+
+class AutoDispatchRuleIn(Strict):
+    """Switch auto-dispatch on or off and set how long a ready order waits for a courier first."""
+
+    enabled: bool
+    after_minutes: int = Field(ge=1, le=240, description="Minutes a ready, unclaimed order waits.")
+
+
+class AutoDispatchRuleOut(BaseModel):
+    """The auto-dispatch rule in force."""
+
+    enabled: bool
+    after_minutes: float
+    rule: str = Field(description="The rule in words.")
+    updated_at: dt.datetime | None
+    updated_by: int | None
+
+    @classmethod
+    def of(cls, r: services.AutoDispatchRule) -> AutoDispatchRuleOut:
+        """From the service's record."""
+        return cls(
+            enabled=r.enabled,
+            after_minutes=r.after_minutes,
+            rule=f"A delivery order ready and unclaimed for {r.after_minutes:g} min goes to the free "
+            "courier of its branch who reaches the branch first.",
+            updated_at=r.updated_at,
+            updated_by=r.updated_by,
+        )
+
+
+class DispatchBoardOut(BaseModel):
+    """The dispatch screen: undelivered orders of the caller's branches, the trips that ended in the
+    last hours (with their proofs), and the auto-dispatch rule."""
+
+    orders: list[BoardOrderOut]
+    finished: list[BoardOrderOut]
+    auto_dispatch: AutoDispatchRuleOut
+
+
+class ProofImageOut(BaseModel):
+    """A photo or signature taken at the door; its bytes at ``url``."""
+
+    id: int
+    kind: Literal["photo", "signature"]
+    content_type: str
+    size: int
+    created_at: dt.datetime
+    url: str
+
+
+class ProofOfDeliveryOut(BaseModel):
+    """How a courier's trip with an order ended: where, when, the cash taken, the images."""
+
+    order_id: int
+    outcome: Literal["delivered", "failed"]
+    courier_id: int
+    courier_name: str
+    at: dt.datetime
+    lat: float | None
+    lon: float | None
+    cash_collected: Decimal
+    reason_code: str | None
+    comment: str
+    images: list[ProofImageOut]

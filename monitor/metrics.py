@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from orders.lateness import lateness_level
+
 #: Every order status, in the order the monitor shows them.
 STATUSES = (
     "new",
@@ -41,8 +43,6 @@ STATUSES = (
 OPEN_STATUSES = frozenset({"new", "on_hold", "confirmed", "cooking", "ready", "in_delivery"})
 #: Statuses in which an order keeps its courier busy.
 COURIER_BUSY_STATUSES = frozenset({"confirmed", "cooking", "ready", "in_delivery"})
-#: Minutes late at which a late order turns from ``minor`` to ``serious`` and to ``critical``.
-LATENESS_LEVELS = ((30, "critical"), (10, "serious"), (0, "minor"))
 
 
 @dataclass(frozen=True)
@@ -221,14 +221,6 @@ def on_time(orders: Iterable[OrderRow]) -> OnTime:
         if order.delivered_at <= order.promised_at:
             punctual += 1
     return OnTime(count=count, on_time=punctual)
-
-
-def lateness_level(minutes_late: float) -> str:
-    """Colour class of a late order: ``minor`` under 10 min, ``serious`` under 30, then ``critical``."""
-    for threshold, level in LATENESS_LEVELS:
-        if minutes_late >= threshold:
-            return level
-    return "minor"
 
 
 def late_orders(orders: Iterable[OrderRow], now: dt.datetime) -> list[LateOrder]:

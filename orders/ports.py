@@ -66,3 +66,38 @@ BRANCH_SECTIONS: Chain[BranchSectionSource] = Chain(
     "What a branch serves, shown on its admin page (/admin/branches/<id>) with a link to where each "
     "is managed: delivery zones, the stop-list, couriers … each package adds what it owns.",
 )
+
+
+@dataclass(frozen=True)
+class SectionImage:
+    """A picture an order section shows (a delivery photo, a signature): its address and its caption."""
+
+    url: str
+    caption: str
+
+
+@dataclass(frozen=True)
+class OrderSection:
+    """Something another package knows about an order, as the order's page shows it: a title, a
+    summary line, facts as (name, value) pairs, and pictures (served by that package, which checks
+    who may see them)."""
+
+    title: str
+    summary: str
+    facts: tuple[tuple[str, str], ...] = ()
+    images: tuple[SectionImage, ...] = ()
+
+
+class OrderSectionSource(Protocol):
+    """Tells what a package knows about one order (its courier's proof of delivery …)."""
+
+    def __call__(self, session: Session, order_id: int) -> OrderSection | None:
+        """The section of order ``order_id``, or None when there is nothing to show (called while the
+        page renders, for a reader already allowed to see the order: texts may be translated)."""
+
+
+ORDER_SECTIONS: Chain[OrderSectionSource] = Chain(
+    "orders.order_sections",
+    "What other packages know about an order, shown on its page (/orders/<id>) under the order's own "
+    "facts: the couriers package adds the proof of delivery (photo, signature, position, cash).",
+)

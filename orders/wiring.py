@@ -9,7 +9,7 @@ from frontoffice.packages import DomainPackage
 from frontoffice.ports import BRANCH_DIRECTORY
 from nomenclature.ports import DISTRIBUTION_BACKTEST, ORGANIZATION_REVENUE
 from nomenclature.services import branch_names
-from orders import branch_api, demo, labels, views
+from orders import branch_api, demo, labels, order_page, views
 from orders.api import backtest_bp, backtest_for_page, bp, receipts_bp
 from orders.ports import PLACEMENT_POLICIES, PolicyOrder
 from orders.services import DefaultOrganization, revenue_this_year
@@ -25,6 +25,7 @@ def register(app: Flask, kernel: Kernel) -> None:
     app.register_blueprint(backtest_bp)
     app.register_blueprint(branch_api.bp)
     views.register_pages(app, kernel)
+    app.register_blueprint(order_page.bp)
     kernel.extensions.provide(BRANCH_DIRECTORY, branch_names)
     kernel.extensions.add(
         PLACEMENT_POLICIES,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import struct
+import zlib
 from dataclasses import dataclass
 
 from couriers import services
@@ -137,3 +140,52 @@ def pool_order(
 def set_status(app, order_id: int, status: str, reason: str | None = None) -> None:
     """Move an order as the kitchen or the call centre would."""
     OrderActions(app.extensions["frontoffice"]).move(order_id, status, reason=reason)
+
+
+def tiny_png(rgb: tuple[int, int, int] = (200, 30, 30), size: int = 48) -> bytes:
+    """A real PNG image of one colour (browsers decode it)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def delivered_with_photo(app, client, branch_id: int = 1) -> tuple[int, bytes]:
+    """An order a courier delivered with a photo; its id and the photo's bytes."""
+    photo = tiny_png()
+    anna = make_courier(app, f"Anna {branch_id}", branch_ids=(branch_id,), position=KAZAN_CENTRE)
+    order_id = pool_order(app, branch_id, status="ready", payment="prepaid")
+    assert client.post(f"/api/courier/v1/orders/{order_id}/claim", headers=anna.headers).status_code == 200
+    assert client.post(f"/api/courier/v1/orders/{order_id}/pickup", headers=anna.headers).status_code == 200
+    done = client.post(
+        f"/api/courier/v1/orders/{order_id}/deliver",
+        json={
+            "proofs": [
+                {
+                    "kind": "photo",
+                    "content_type": "image/png",
+                    "data_base64": base64.b64encode(photo).decode(),
+                }
+            ]
+        },
+        headers=anna.headers,
+    )
+    assert done.status_code == 200, done.json
+    return order_id, photo
+
+
+def link_to_branch(client, users, role: str, branch_id: int) -> None:
+    resp = client.patch(
+        f"/api/v1/staff/users/{users[role].id}",
+        json={"branch_ids": [branch_id]},
+        headers=users["admin"].headers,
+    )
+    assert resp.json["branch_ids"] == [branch_id]

@@ -140,3 +140,35 @@ class OrderActions:
             why = reason if reason is not None or status not in NEEDS_REASON else DEFAULT_REASON
             with self.kernel.db.unit_of_work() as s:
                 order_services.change_status(s, order_id, status, actor_id=actor_id, reason=why, now=at)
+
+
+def assert_api_admits(
+    client: Any, method: str, url: str, callers: dict[str, dict[str, str]], admitted
+) -> None:
+    """``url`` answers 401 problem+json without credentials, and to each role in ``callers`` (role →
+    Authorization header) anything but 401/403 when it is ``admitted``, else 403 problem+json."""
+    anonymous = client.open(url, method=method, json={})
+    assert anonymous.status_code == 401 and anonymous.mimetype == "application/problem+json"
+    for role, headers in callers.items():
+        resp = client.open(url, method=method, json={}, headers=headers)
+        if role in admitted:
+            assert resp.status_code not in (401, 403), (role, resp.json)
+        else:
+            assert resp.status_code == 403 and resp.mimetype == "application/problem+json", role
+
+
+def assert_page_admits(app: Any, method: str, url: str, roles, admitted) -> None:
+    """A page sends anonymous visitors to the login page (a POST first meets the CSRF check), and
+    answers each of ``roles`` logged in anything but 401/403 when it is ``admitted``, else 403."""
+    anonymous = app.test_client().open(url, method=method)
+    assert anonymous.status_code in (302, 400)
+    for role in roles:
+        client = app.test_client()
+        auth = AuthActions(client)
+        auth.login(role)
+        data = {"csrf_token": auth.csrf(client.get("/login").data)} if method == "POST" else None
+        resp = client.open(url, method=method, data=data)
+        if role in admitted:
+            assert resp.status_code not in (401, 403), (role, resp.status_code)
+        else:
+            assert resp.status_code == 403, (role, resp.status_code)

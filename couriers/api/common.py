@@ -13,6 +13,8 @@ from frontoffice.models import Role, User
 COURIER = {Role.COURIER}
 MANAGE = {Role.MANAGER}
 WATCH = {Role.MANAGER, Role.OPERATOR, Role.BACKOFFICE}
+#: Who sees proofs of delivery (admins too): the staff who answer for an order, of its branch only.
+PROOF_READERS = {Role.MANAGER, Role.OPERATOR, Role.BACKOFFICE}
 
 
 def signal_timeout() -> int:

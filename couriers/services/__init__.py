@@ -11,6 +11,22 @@ place; assignments are audited here with ``OrderEvent`` rows of their own (:mod:
 
 from __future__ import annotations
 
+from couriers.services.board import (
+    MAX_AFTER_MINUTES,
+    MIN_AFTER_MINUTES,
+    AutoDispatchRule,
+    BoardOrder,
+    ProofImage,
+    ProofOfDelivery,
+    auto_dispatch_rule,
+    dispatch_board,
+    order_in_scope,
+    proof_counts,
+    proof_image,
+    proof_of_delivery,
+    recent_deliveries,
+    set_auto_dispatch_rule,
+)
 from couriers.services.dispatch import (
     Candidate,
     CourierOverview,
@@ -45,12 +61,17 @@ from couriers.services.register import (
     CourierData,
     CourierDevices,
     DeviceKind,
+    add_device,
     branch_couriers,
     courier_for_user,
+    courier_problems,
     create_courier,
+    device_problems,
     get_courier,
     open_app_session,
     refresh_app_session,
+    remove_device,
+    scoped_branches,
     update_courier,
 )
 from couriers.services.shifts import ShiftReport, end_shift, get_shift, open_shift, shift_report, start_shift
@@ -70,6 +91,20 @@ from couriers.services.tracking import (
 )
 
 __all__ = [
+    "MAX_AFTER_MINUTES",
+    "MIN_AFTER_MINUTES",
+    "AutoDispatchRule",
+    "BoardOrder",
+    "ProofImage",
+    "ProofOfDelivery",
+    "auto_dispatch_rule",
+    "dispatch_board",
+    "order_in_scope",
+    "proof_counts",
+    "proof_image",
+    "proof_of_delivery",
+    "recent_deliveries",
+    "set_auto_dispatch_rule",
     "CARRIED_STATES",
     "DEFAULT_SIGNAL_TIMEOUT_S",
     "FAIL_REASONS",
@@ -95,8 +130,13 @@ __all__ = [
     "AppSession",
     "CourierDevices",
     "DeviceKind",
+    "add_device",
+    "device_problems",
+    "remove_device",
+    "scoped_branches",
     "branch_couriers",
     "courier_for_user",
+    "courier_problems",
     "courier_states",
     "create_courier",
     "current_position",

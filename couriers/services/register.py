@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from couriers.models import VEHICLES, Courier, CourierBranch
+from couriers.models import VEHICLES, Courier, CourierBranch, CourierDevice
 from frontoffice.auth import authenticate, new_token
 from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized, field_error
@@ -19,6 +20,9 @@ from frontoffice.models import ApiToken, Role, User
 from frontoffice.phones import InvalidPhone, normalize_phone
 from frontoffice.ports import Device
 from orders.models import Branch
+
+#: What a Traccar Client device id may be: it travels in a URL's query and is the device's credential.
+DEVICE_ID = re.compile(r"[A-Za-z0-9._:-]{1,100}")
 
 
 @dataclass(frozen=True)
@@ -58,56 +62,102 @@ def courier_for_user(session: Session, user: User) -> Courier:
     return courier
 
 
-def _check_data(session: Session, data: CourierData, region: str, current: Courier | None) -> list[dict]:
+def scoped_branches(
+    requested: Sequence[int] | None, current: Sequence[int], scope: frozenset[int] | None
+) -> list[int] | None:
+    """The branches a courier serving ``current`` ends with when a reader who works for ``scope``
+    (None: every branch) asks for ``requested``: the branches outside the reader's scope stay as they
+    were, whatever the reader sent (None: the branches are not changed)."""
+    if requested is None or scope is None:
+        return None if requested is None else list(requested)
+    kept = [b for b in current if b not in scope]
+    return kept + [b for b in requested if b not in kept]
+
+
+def courier_problems(session: Session, data: CourierData, region: str, current: Courier | None) -> list[dict]:
+    """Every problem of ``data`` for a new courier (``current`` None) or a change of ``current``."""
     errors: list[dict] = []
     if data.name is not None and not data.name.strip():
-        errors.append(field_error("name", "The name must not be empty."))
+        errors.append(field_error("name", "The name must not be empty.", "name_missing"))
     if data.vehicle is not None and data.vehicle not in VEHICLES:
-        errors.append(field_error("vehicle", f"The vehicle must be one of {', '.join(VEHICLES)}."))
+        errors.append(
+            field_error("vehicle", f"The vehicle must be one of {', '.join(VEHICLES)}.", "vehicle_unknown")
+        )
     if data.max_active_orders is not None and not 1 <= data.max_active_orders <= 20:
-        errors.append(field_error("max_active_orders", "From 1 to 20 orders at a time."))
+        errors.append(
+            field_error(
+                "max_active_orders", "From 1 to 20 orders at a time.", "max_active_range", low=1, high=20
+            )
+        )
     if data.phone:
         try:
             normalize_phone(data.phone, region)
         except InvalidPhone as exc:
-            errors.append(field_error("phone", str(exc)))
+            errors.append(field_error("phone", str(exc), "invalid_phone"))
     if data.branch_ids is not None:
         known = set(session.scalars(select(Branch.id).where(Branch.id.in_(list(data.branch_ids)))))
         for bid in data.branch_ids:
             if bid not in known:
-                errors.append(field_error("branch_ids", f"There is no branch {bid}."))
+                errors.append(
+                    field_error("branch_ids", f"There is no branch {bid}.", "branch_unknown", branch=bid)
+                )
         if not data.branch_ids:
-            errors.append(field_error("branch_ids", "A courier serves at least one branch."))
+            errors.append(
+                field_error("branch_ids", "A courier serves at least one branch.", "branch_missing")
+            )
     if data.user_id is not None:
         user = session.get(User, data.user_id)
         if user is None:
-            errors.append(field_error("user_id", f"There is no user {data.user_id}."))
+            errors.append(field_error("user_id", f"There is no user {data.user_id}.", "user_unknown"))
         elif user.role != Role.COURIER:
-            errors.append(field_error("user_id", f"User {user.username} is a {user.role}, not a courier."))
+            errors.append(
+                field_error(
+                    "user_id", f"User {user.username} is a {user.role}, not a courier.", "user_not_courier"
+                )
+            )
         else:
             other = session.scalar(select(Courier.id).where(Courier.user_id == data.user_id))
             if other is not None and (current is None or other != current.id):
-                errors.append(field_error("user_id", f"User {user.username} is already courier {other}."))
-    if data.device_id is not None:
-        device = data.device_id.strip()
-        if not device or len(device) > 100:
-            errors.append(field_error("device_id", "A device id has 1 to 100 characters."))
-        else:
-            other = session.scalar(select(Courier.id).where(Courier.device_id == device))
-            if other is not None and (current is None or other != current.id):
                 errors.append(
-                    field_error("device_id", f"Device {device!r} is registered to courier {other}.")
+                    field_error("user_id", f"User {user.username} is already courier {other}.", "user_taken")
                 )
+    if data.device_id is not None:
+        errors.extend(device_problems(session, data.device_id, current))
     return errors
+
+
+def device_problems(session: Session, device_id: str, current: Courier | None) -> list[dict]:
+    """What is wrong with registering ``device_id`` to ``current`` (None: a new courier): its
+    characters, or another courier having it."""
+    device = device_id.strip()
+    if not DEVICE_ID.fullmatch(device):
+        return [
+            field_error(
+                "device_id",
+                "A device id has 1 to 100 letters, digits, '.', '_', ':' or '-' (as Traccar Client shows it).",
+                "device_format",
+            )
+        ]
+    other = session.scalar(select(CourierDevice.courier_id).where(CourierDevice.device_id == device))
+    if other is not None and (current is None or other != current.id):
+        return [
+            field_error(
+                "device_id",
+                f"Device {device!r} is registered to courier {other}.",
+                "device_taken",
+                courier=other,
+            )
+        ]
+    return []
 
 
 def create_courier(session: Session, data: CourierData, *, region: str = "RU") -> Courier:
     """Register a courier; all problems are reported at once (422)."""
-    errors = _check_data(session, data, region, None)
+    errors = courier_problems(session, data, region, None)
     if data.name is None:
-        errors.append(field_error("name", "A courier needs a name."))
+        errors.append(field_error("name", "A courier needs a name.", "name_missing"))
     if data.branch_ids is None:
-        errors.append(field_error("branch_ids", "A courier serves at least one branch."))
+        errors.append(field_error("branch_ids", "A courier serves at least one branch.", "branch_missing"))
     if errors:
         raise InvalidInput(
             "The courier cannot be registered: " + "; ".join(e["message"] for e in errors), errors=errors
@@ -119,9 +169,10 @@ def create_courier(session: Session, data: CourierData, *, region: str = "RU") -
         max_active_orders=data.max_active_orders or 3,
         active=True if data.active is None else data.active,
         user_id=data.user_id,
-        device_id=data.device_id.strip() if data.device_id else None,
     )
     courier.branches = [CourierBranch(branch_id=b) for b in dict.fromkeys(data.branch_ids or ())]
+    if data.device_id:
+        courier.devices = [CourierDevice(device_id=data.device_id.strip())]
     session.add(courier)
     session.flush()
     return courier
@@ -130,7 +181,7 @@ def create_courier(session: Session, data: CourierData, *, region: str = "RU") -
 def update_courier(session: Session, courier_id: int, data: CourierData, *, region: str = "RU") -> Courier:
     """Change a courier's facts; fields left None stay as they are."""
     courier = get_courier(session, courier_id)
-    errors = _check_data(session, data, region, courier)
+    errors = courier_problems(session, data, region, courier)
     if errors:
         raise InvalidInput(
             "The courier cannot be changed: " + "; ".join(e["message"] for e in errors), errors=errors
@@ -150,9 +201,13 @@ def update_courier(session: Session, courier_id: int, data: CourierData, *, regi
     elif data.user_id is not None:
         courier.user_id = data.user_id
     if data.clear_device:
-        courier.device_id = None
+        courier.devices = []
     elif data.device_id is not None:
-        courier.device_id = data.device_id.strip()
+        # The single-device shorthand of the API: the courier reports through this device only.
+        device = data.device_id.strip()
+        courier.devices = [d for d in courier.devices if d.device_id == device] or [
+            CourierDevice(device_id=device)
+        ]
     if data.branch_ids is not None:
         wanted = list(dict.fromkeys(data.branch_ids))
         courier.branches = [b for b in courier.branches if b.branch_id in wanted]
@@ -223,9 +278,35 @@ class DeviceKind(enum.StrEnum):
     TRACCAR = "traccar"
 
 
+def add_device(session: Session, courier_id: int, device_id: str) -> Courier:
+    """Register one more Traccar Client device to a courier (422 naming ``device_id`` when its
+    characters are wrong or another courier has it; adding one it has changes nothing)."""
+    courier = get_courier(session, courier_id)
+    errors = device_problems(session, device_id, courier)
+    if errors:
+        raise InvalidInput(errors[0]["message"], errors=errors)
+    device = device_id.strip()
+    if device not in courier.device_ids:
+        courier.devices.append(CourierDevice(device_id=device))
+        session.flush()
+    return courier
+
+
+def remove_device(session: Session, courier_id: int, device_id: str) -> Courier:
+    """Cut one device off a courier: its reports are refused from then on (404 when the courier
+    has no such device)."""
+    courier = get_courier(session, courier_id)
+    kept = [d for d in courier.devices if d.device_id != device_id]
+    if len(kept) == len(courier.devices):
+        raise NotFound(f"Courier {courier.name} has no device {device_id!r}.")
+    courier.devices = kept
+    session.flush()
+    return courier
+
+
 class CourierDevices:
-    """The Traccar Client device id of a user's courier profile, for the staff admin
-    (``frontoffice.ports.USER_DEVICES``): listed, and cut off by clearing it."""
+    """The Traccar Client devices of a user's courier profile, for the staff admin
+    (``frontoffice.ports.USER_DEVICES``): listed as one entry, and all cut off at once."""
 
     KEY = "traccar"
 
@@ -233,23 +314,26 @@ class CourierDevices:
         self.invalidate = invalidate
 
     def devices(self, session: Session, user_id: int) -> list[Device]:
-        """The device registered to the user's courier profile, if any."""
-        device = session.scalar(select(Courier.device_id).where(Courier.user_id == user_id))
-        if not device:
+        """The devices registered to the user's courier profile (one entry naming them all), if any."""
+        ids = session.scalars(
+            select(CourierDevice.device_id)
+            .join(Courier, Courier.id == CourierDevice.courier_id)
+            .where(Courier.user_id == user_id)
+            .order_by(CourierDevice.device_id)
+        ).all()
+        if not ids:
             return []
-        return [Device(key=self.KEY, kind=DeviceKind.TRACCAR, detail=device)]
+        return [Device(key=self.KEY, kind=DeviceKind.TRACCAR, detail=", ".join(ids))]
 
     def revoke(self, session: Session, user_id: int, key: str) -> bool:
-        """Clear the device id: its reports are refused from then on (other processes: within
-        the device cache's TTL)."""
+        """Remove every device of the user's courier: their reports are refused from then on (other
+        processes: within the device cache's TTL)."""
         if key != self.KEY:
             return False
-        courier = session.scalar(
-            select(Courier).where(Courier.user_id == user_id, Courier.device_id.is_not(None))
-        )
-        if courier is None:
+        courier = session.scalar(select(Courier).where(Courier.user_id == user_id))
+        if courier is None or not courier.devices:
             return False
-        courier.device_id = None
+        courier.devices = []
         session.flush()
         self.invalidate()
         return True

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from couriers.events import CourierMoved
-from couriers.models import Courier, CourierBranch, CourierPosition, CourierShift
+from couriers.models import Courier, CourierBranch, CourierDevice, CourierPosition, CourierShift
 from couriers.tracking import TIME_FLAGS, TrackPoint, point_flags, point_problems
 from frontoffice.db import publish, upsert, utcnow
 from orders.models import Order
@@ -83,7 +83,9 @@ class CourierDirectory:
 def load_device(session: Session, device_id: str) -> DeviceEntry | None:
     """The active courier registered with a device id, with the branches it serves."""
     courier_id = session.scalar(
-        select(Courier.id).where(Courier.device_id == device_id, Courier.active.is_(True))
+        select(Courier.id)
+        .join(CourierDevice, CourierDevice.courier_id == Courier.id)
+        .where(CourierDevice.device_id == device_id, Courier.active.is_(True))
     )
     if courier_id is None:
         return None

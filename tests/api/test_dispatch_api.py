@@ -192,10 +192,11 @@ def test_courier_states_are_derived_from_shift_orders_and_signal(app, db):
     }
 
 
-def test_the_auto_dispatch_loop_starts_only_when_configured(app, database_url, tmp_path):
+def test_the_auto_dispatch_loop_starts_with_the_process_only_when_configured(app, database_url, tmp_path):
     from frontoffice.app import create_app
 
-    assert app.extensions["frontoffice"].extensions.find(AUTO_DISPATCHER) is None  # off by default
+    idle = app.extensions["frontoffice"].extensions.get(AUTO_DISPATCHER)
+    assert not idle.running and idle.default_minutes is None  # off by default
     configured = create_app(
         {
             "database_url": database_url,
@@ -207,7 +208,7 @@ def test_the_auto_dispatch_loop_starts_only_when_configured(app, database_url, t
     )
     loop = configured.extensions["frontoffice"].extensions.get(AUTO_DISPATCHER)
     try:
-        assert loop.thread.is_alive() and loop.after_minutes == 0.001
+        assert loop.running and loop.after_minutes == 0.001
         near = make_courier(configured, "Near", position=north_of_branch_1(300))
         order_id = pool_order(configured, status="ready")
         time.sleep(0.1)  # ready for longer than the configured 0.06 s

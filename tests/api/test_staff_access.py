@@ -11,7 +11,7 @@ import pytest
 from frontoffice.apidocs import iter_endpoints
 from tests.conftest import ROLES, order_body
 from tests.couriers_fixtures import make_courier
-from tests.helpers import AuthActions
+from tests.helpers import AuthActions, assert_api_admits, assert_page_admits
 
 STAFF_ROLES = ("admin", "manager", "operator", "backoffice")
 EVERYONE = frozenset(ROLES)
@@ -91,31 +91,14 @@ def callers(app, users, catalogue) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize(("method", "path"), sorted(API_ROUTES), ids=lambda v: v)
 def test_each_new_api_route_admits_its_roles_and_refuses_the_others(client, callers, method, path):
-    url = concrete(path)
-    anonymous = client.open(url, method=method, json={})
-    assert anonymous.status_code == 401 and anonymous.mimetype == "application/problem+json"
-    for role in ROLES:
-        resp = client.open(url, method=method, json={}, headers=callers[role])
-        if role in API_ROUTES[(method, path)]:
-            assert resp.status_code not in (401, 403), (role, resp.json)
-        else:
-            assert resp.status_code == 403 and resp.mimetype == "application/problem+json", role
+    assert_api_admits(
+        client, method, concrete(path), {r: callers[r] for r in ROLES}, API_ROUTES[(method, path)]
+    )
 
 
 @pytest.mark.parametrize(("method", "url"), sorted(PAGES), ids=lambda v: v)
 def test_each_new_page_admits_its_roles_and_refuses_the_others(app, users, method, url):
-    anonymous = app.test_client().open(url, method=method)
-    assert anonymous.status_code in (302, 400)  # to the login page (a POST first meets the CSRF check)
-    for role in STAFF_ROLES:
-        client = app.test_client()
-        auth = AuthActions(client)
-        auth.login(role)
-        data = {"csrf_token": auth.csrf(client.get("/login").data)} if method == "POST" else None
-        resp = client.open(url, method=method, data=data)
-        if role in PAGES[(method, url)]:
-            assert resp.status_code not in (401, 403), (role, resp.status_code)
-        else:
-            assert resp.status_code == 403, (role, resp.status_code)
+    assert_page_admits(app, method, url, STAFF_ROLES, PAGES[(method, url)])
 
 
 # --- the branch scope ---------------------------------------------------------------------------
