@@ -137,6 +137,17 @@ def workspace_strings() -> dict[str, str]:
         "stats_last": _("Last order"),
         "warnings": _("Warnings"),
         "tickets": _("Open tickets"),
+        "ticket": _("Ticket"),
+        "ticket_key": _("I"),
+        "ticket_about": _("About the caller {phone}"),
+        "ticket_no_order": _("No order: about the caller"),
+        "order_named": _("{number} of {date}"),
+        "ticket_needs_caller": _(
+            "Look the caller up first: a ticket is about a caller or one of their orders."
+        ),
+        "ticket_opened": _("Ticket #{id} opened."),
+        "ticket_subject_required": _("Say in a few words what it is about."),
+        "problem_unknown_order": _("There is no order {number} of {date}."),
         "notes": _("Notes"),
         "marketing_consent": _("agrees to offers"),
         "bonus": _("Bonuses"),
@@ -253,7 +264,15 @@ def board_strings() -> dict[str, str]:
 
 
 #: The code families whose labels the pages' scripts show (frontoffice.labels).
-WORKSPACE_LABELS = ("order_status", "order_kind", "payment_kind", "ticket_state", "tax_system", "vat_rate")
+WORKSPACE_LABELS = (
+    "order_status",
+    "order_kind",
+    "payment_kind",
+    "ticket_state",
+    "ticket_kind",
+    "tax_system",
+    "vat_rate",
+)
 BOARD_LABELS = ("order_status", "order_kind")
 
 
