@@ -33,6 +33,7 @@ def editor(live_server, page):
 def click_corners(page, corners: list[tuple[float, float]]) -> None:
     """Draw a polygon with the drawing tool: click each corner (fractions of the map), then the first."""
     page.click("#zone-draw")
+    page.locator("#zones-map").scroll_into_view_if_needed()
     box = page.locator("#zones-map").bounding_box()
     points = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy) for fx, fy in corners]
     for x, y in points:
@@ -58,8 +59,11 @@ def test_an_admin_draws_a_zone_on_the_map_fills_its_terms_and_sees_it_listed(liv
     page.fill("input[name=delivery_minutes]", "40")
     page.fill("input[name=priority]", "3")
     page.uncheck("input[name=branch_hours]")
-    page.fill("input[name=mon_opens]", "10:00")
-    page.fill("input[name=mon_closes]", "22:00")
+    page.fill("input[name=mon_0_opens]", "10:00")
+    page.fill("input[name=mon_0_closes]", "14:00")
+    page.fill("input[name=mon_1_opens]", "15:00")
+    page.fill("input[name=mon_1_closes]", "02:00")
+    page.check("input[name=mon_1_next]")
     page.screenshot(path=str(artifacts / "zones-drawn-en.png"), full_page=True)
     page.click("#zone-save")
     page.wait_for_selector("#zone-list tbody tr[data-id]")
@@ -69,10 +73,25 @@ def test_an_admin_draws_a_zone_on_the_map_fills_its_terms_and_sees_it_listed(liv
     (zone,) = stored(live_server.app)
     assert zone.delivery_fee == 12900 and zone.free_delivery_from == 150000 and zone.min_order == 60000
     assert zone.delivery_minutes == 40 and zone.priority == 3 and zone.branch_id == 1
-    assert zone.opening_hours == {"mon": [["10:00", "22:00"]]}
+    assert zone.opening_hours == {"mon": [["10:00", "14:00"], ["15:00", "02:00"]]}
     ring = zone.geometry["coordinates"][0]
     assert len(ring) == 5 and all(55.0 < lat < 56.5 and 48.5 < lon < 49.8 for lon, lat in ring)
     page.screenshot(path=str(artifacts / "zones-saved-en.png"), full_page=True)
+
+    page.reload()  # a fresh page: the zone comes back from the list into the form, and is changed
+    page.wait_for_selector("body[data-zones-ready]")
+    page.click("#zone-list tbody tr[data-id]")
+    assert page.input_value("input[name=mon_1_opens]") == "15:00" and page.is_checked(
+        "input[name=mon_1_next]"
+    )
+    assert page.input_value("input[name=name]") == "Centre" and "Centre" in page.inner_text(
+        "#zone-form-title"
+    )
+    page.fill("input[name=delivery_fee]", "99.00")
+    page.click("#zone-save")
+    page.locator("#zone-list tbody tr[data-id]").filter(has_text="99.00").wait_for()
+    (changed,) = stored(live_server.app)
+    assert changed.id == zone.id and changed.delivery_fee == 9900 and changed.geometry == zone.geometry
 
 
 def test_a_self_crossing_outline_and_bad_hours_are_refused_next_to_their_fields(
@@ -83,8 +102,8 @@ def test_a_self_crossing_outline_and_bad_hours_are_refused_next_to_their_fields(
     page.fill("input[name=name]", "Bow tie")
     page.select_option("select[name=branch_id]", "1")
     page.uncheck("input[name=branch_hours]")
-    page.fill("input[name=tue_opens]", "22:00")
-    page.fill("input[name=tue_closes]", "10:00")
+    page.fill("input[name=tue_0_opens]", "22:00")
+    page.fill("input[name=tue_0_closes]", "10:00")
     page.click("#zone-save")
     geometry = page.locator('[data-error-for="geometry"]')
     geometry.filter(has_text="crosses itself").wait_for()

@@ -12,6 +12,7 @@ import { clearErrors, showErrors } from "./errors.js";
 const cfg = config();
 const api = cfg.zone_api;
 const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const SLOTS = [0, 1]; // intervals a day has on the form (a break makes two)
 const form = document.getElementById("zone-form");
 const status = document.getElementById("zone-status");
 const branchNames = new Map(cfg.branches.map((b) => [b.id, b.code]));
@@ -49,10 +50,13 @@ function setForm(zone) {
   const hours = zone?.hours ?? {};
   field("branch_hours").checked = Object.keys(hours).length === 0;
   for (const day of WEEKDAYS) {
-    const first = (hours[day] || [])[0];
-    field(`${day}_opens`).value = first?.opens ?? "";
-    field(`${day}_closes`).value = first ? (first.closes === "24:00" ? "00:00" : first.closes) : "";
-    field(`${day}_next`).checked = first ? first.next_day || first.closes === "24:00" : false;
+    for (const slot of SLOTS) {
+      const interval = (hours[day] || [])[slot];
+      // A time field has no 24:00: closing at the end of the day is 00:00 of the next.
+      field(`${day}_${slot}_opens`).value = interval?.opens ?? "";
+      field(`${day}_${slot}_closes`).value = interval ? (interval.closes === "24:00" ? "00:00" : interval.closes) : "";
+      field(`${day}_${slot}_next`).checked = interval ? interval.next_day || interval.closes === "24:00" : false;
+    }
   }
   document.getElementById("zone-form-title").textContent = zone ? t("editing", { name: zone.name }) : t("new_zone");
   document.getElementById("zone-delete").hidden = !zone;
@@ -73,10 +77,13 @@ function hoursOf() {
   if (field("branch_hours").checked) return {};
   const out = {};
   for (const day of WEEKDAYS) {
-    const opens = field(`${day}_opens`).value;
-    const closes = field(`${day}_closes`).value;
-    if (!opens && !closes) continue;
-    out[day] = [{ opens, closes, next_day: field(`${day}_next`).checked }];
+    const intervals = [];
+    for (const slot of SLOTS) {
+      const opens = field(`${day}_${slot}_opens`).value;
+      const closes = field(`${day}_${slot}_closes`).value;
+      if (opens || closes) intervals.push({ opens, closes, next_day: field(`${day}_${slot}_next`).checked });
+    }
+    if (intervals.length) out[day] = intervals;
   }
   return out;
 }
