@@ -13,6 +13,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from frontoffice.db import Base, utcnow
+from orders.models import Order
 
 # --- antifraud ------------------------------------------------------------------------------
 
@@ -135,6 +136,8 @@ class Ticket(Base):
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", cascade="all, delete-orphan", order_by="TicketEvent.id"
     )
+    #: The order it is about, read for its number and business date (what people call it by).
+    order: Mapped[Order | None] = relationship(lazy="selectin", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 

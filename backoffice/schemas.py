@@ -314,7 +314,13 @@ class TicketIn(Strict):
     subject: str = Field(min_length=1, max_length=200)
     body: str = Field(default="", max_length=5000)
     client_phone: str = Field(default="", max_length=40)
-    order_id: Id | None = None
+    order_number: str | None = Field(
+        default=None, max_length=32, description="The order's number as staff see it, e.g. `KZ1-007`."
+    )
+    order_date: Day | None = Field(
+        default=None,
+        description="The order's business day (numbers start again every day); with `order_number`.",
+    )
 
 
 class TicketEventOut(BaseModel):
@@ -353,7 +359,8 @@ class TicketOut(BaseModel):
     subject: str
     body: str
     client_phone: str
-    order_id: int | None
+    order_number: str | None = Field(description="The order it is about, by its number (`KZ1-007`).")
+    order_date: dt.date | None = Field(description="That order's business day.")
     assignee_id: int | None
     assignee: str
     created_by: int | None
@@ -377,7 +384,8 @@ class TicketOut(BaseModel):
             subject=t.subject,
             body=t.body,
             client_phone=t.client_phone,
-            order_id=t.order_id,
+            order_number=t.order.number if t.order is not None else None,
+            order_date=t.order.business_date if t.order is not None else None,
             assignee_id=t.assignee_id,
             assignee=names.get(t.assignee_id or 0, ""),
             created_by=t.created_by,
@@ -400,7 +408,10 @@ class TicketQuery(Strict):
     kind: TicketKind | None = None
     overdue: bool = False
     phone: str | None = Field(default=None, max_length=40)
-    order_id: Id | None = None
+    order_number: str | None = Field(
+        default=None, max_length=32, description="Tickets about this order number."
+    )
+    order_date: Day | None = Field(default=None, description="… of this business day.")
     mine: bool = Field(default=False, description="Only tickets assigned to the caller.")
     page: int = Field(default=1, ge=1, le=100000)
     per_page: int = Field(default=50, ge=1, le=200)

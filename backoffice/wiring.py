@@ -8,7 +8,7 @@ Dossier sections contributed to the lookup (``callcentre.ports.DOSSIER_SECTIONS`
   "score", "action", "reason", "level" (= action), "message" (one line for the operator)}, …]}``,
   items most severe first, none when the caller is clean;
 - ``tickets``: the client's open tickets, then the latest closed ones —
-  ``[{"id", "kind", "status", "subject", "due_at", "overdue", "minutes_left", "order_id", "url",
+  ``[{"id", "kind", "status", "subject", "due_at", "overdue", "minutes_left", "order_number", "order_date", "url",
   "message"}, …]``.
 """
 
@@ -85,7 +85,8 @@ def ticket_entry(ticket: Any, now: dt.datetime) -> dict[str, Any]:
         "due_at": ticket.due_at.isoformat(),
         "overdue": overdue,
         "minutes_left": left,
-        "order_id": ticket.order_id,
+        "order_number": ticket.order.number if ticket.order is not None else None,
+        "order_date": ticket.order.business_date.isoformat() if ticket.order is not None else None,
         "url": ticket_url(ticket.id),
         "message": f"{ticket.kind}: {ticket.subject} — {when}",
     }
@@ -137,6 +138,8 @@ def register(app: Flask, kernel: Kernel) -> None:
     kernel.extensions.add(DOSSIER_SECTIONS, "warnings", warnings_section, order=10)
     kernel.extensions.add(DOSSIER_SECTIONS, "tickets", tickets_section, order=20)
     kernel.extensions.add(WORKSPACE_ENDPOINTS, "bonuses", "backoffice_api.my_bonus", order=10)
+    # The operator opens tickets from the call (the dossier and the order history) through this.
+    kernel.extensions.add(WORKSPACE_ENDPOINTS, "tickets", "backoffice_api.open_ticket", order=20)
 
     app.register_blueprint(api_bp)
     register_pages(app, kernel)

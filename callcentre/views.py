@@ -24,8 +24,10 @@ from frontoffice.auth import branch_scope, page
 from frontoffice.kernel import Kernel, current_kernel
 from frontoffice.models import Role
 from frontoffice.money import MINOR_PER_MAJOR
+from orders.hours import WEEKDAYS
 from orders.models import Branch
 from orders.states import NEEDS_REASON, TERMINAL, TRANSITIONS, OrderStatus
+from orders.views import DAY_NAMES
 
 bp = Blueprint(
     "callcentre_pages",
@@ -135,6 +137,17 @@ def workspace_strings() -> dict[str, str]:
         "stats_last": _("Last order"),
         "warnings": _("Warnings"),
         "tickets": _("Open tickets"),
+        "ticket": _("Ticket"),
+        "ticket_key": _("I"),
+        "ticket_about": _("About the caller {phone}"),
+        "ticket_no_order": _("No order: about the caller"),
+        "order_named": _("{number} of {date}"),
+        "ticket_needs_caller": _(
+            "Look the caller up first: a ticket is about a caller or one of their orders."
+        ),
+        "ticket_opened": _("Ticket #{id} opened."),
+        "ticket_subject_required": _("Say in a few words what it is about."),
+        "problem_unknown_order": _("There is no order {number} of {date}."),
         "notes": _("Notes"),
         "marketing_consent": _("agrees to offers"),
         "bonus": _("Bonuses"),
@@ -251,7 +264,15 @@ def board_strings() -> dict[str, str]:
 
 
 #: The code families whose labels the pages' scripts show (frontoffice.labels).
-WORKSPACE_LABELS = ("order_status", "order_kind", "payment_kind", "ticket_state", "tax_system", "vat_rate")
+WORKSPACE_LABELS = (
+    "order_status",
+    "order_kind",
+    "payment_kind",
+    "ticket_state",
+    "ticket_kind",
+    "tax_system",
+    "vat_rate",
+)
 BOARD_LABELS = ("order_status", "order_kind")
 
 
@@ -314,3 +335,102 @@ def register_pages(app: Flask, kernel: Kernel) -> None:
     # Titles stay English here; the top bar translates them when it renders.
     kernel.add_nav("Call centre", "callcentre_pages.workspace", WORKSPACE_ROLES, order=10)
     kernel.add_nav("Order board", "callcentre_pages.board", BOARD_ROLES, order=11)
+    kernel.add_nav("Delivery zones", "callcentre_pages.zones", ZONE_EDITORS, order=92)
+
+
+# --- the zones editor --------------------------------------------------------------------------
+
+#: Who draws and changes delivery zones.
+ZONE_EDITORS = frozenset({Role.ADMIN})
+
+#: The zone API's problems in the reader's language, by code (``{name}`` from the problem's params).
+ZONE_PROBLEMS = {
+    "self_intersection": _l(
+        "The outline crosses itself at {lat}, {lon}: move a point so that no two edges cross."
+    ),
+    "invalid_polygon": _l("This outline is not a valid polygon: redraw it."),
+    "coordinates_range": _l("A point is outside the world (latitude −90…90, longitude −180…180)."),
+    "not_a_number": _l("Type a number, e.g. 150.00."),
+    "too_few_points": _l("A zone needs at least three points."),
+    "no_area": _l("The outline has no area: redraw it."),
+    "geometry_missing": _l("Draw the zone on the map first."),
+    "invalid_geometry": _l("This outline is not a valid polygon: redraw it."),
+    "name_missing": _l("Give the zone a name."),
+    "name_too_long": _l("A name has at most 200 characters."),
+    "duplicate_zone": _l("Another zone of this branch has this name."),
+    "branch_missing": _l("Choose the branch that delivers."),
+    "unknown_branch": _l("There is no such branch."),
+    "closed_branch": _l("This branch is closed: open it first, or choose another."),
+    "negative": _l("A sum cannot be negative."),
+    "greater_than_equal": _l("The value is too small."),
+    "less_than_equal": _l("The value is too large."),
+    "too_precise": _l("A sum has at most two decimal places."),
+    "free_below_minimum": _l("Free delivery cannot start below the minimum order."),
+    "minutes_range": _l("Delivery takes a whole number of minutes, from 1 to 600."),
+    "priority_range": _l("The priority is a whole number from −1000 to 1000."),
+    "time_format": _l("Write the times as HH:MM, e.g. 09:30."),
+    "closes_before_opens": _l(
+        "It closes at {closes}, before it opens at {opens}: tick “next day” if it closes after midnight."
+    ),
+    "over_a_day": _l("Closing at {closes} the next day is more than a day after opening at {opens}."),
+    "overlap": _l("The intervals overlap."),
+    "closed_every_day": _l("Give the hours of at least one day, or tick “branch hours”."),
+}
+
+
+def zone_strings() -> dict[str, str]:
+    """The zones editor's texts, translated."""
+    return {
+        "new_zone": _("New zone"),
+        "editing": _("Editing {name}"),
+        "drawn": _("Outline drawn: fill in the terms and save."),
+        "draw_first": _("Draw the zone on the map first."),
+        "saved": _("Zone {name} saved."),
+        "deleted": _("Zone {name} deleted."),
+        "confirm_delete": _("Delete zone {name}?"),
+        "imported": _("Imported: {created} new, {updated} changed."),
+        "no_zones": _("No zones yet: draw the first one on the map."),
+        "no_overlaps": _("No zones overlap."),
+        "overlap": _("{first} and {second} overlap ({area} km²): {winner} delivers there"),
+        "reason_priority": _("higher priority"),
+        "reason_smaller_area": _("same priority, smaller zone"),
+        "reason_lower_id": _("same priority and size, created first"),
+        "wins_over": _("wins over {names}"),
+        "loses_to": _("{names} delivers where they overlap"),
+        "off": pgettext("zone", "off"),
+        "free_from": _("free from {sum}"),
+        "no_tiles": _("No map background is configured: the zones are drawn on a blank map."),
+        "fix_fields": _("The zone was not saved: see the marked fields."),
+        "field_unknown": _("{field}: {message}"),
+        **{f"problem_{code}": str(text) for code, text in ZONE_PROBLEMS.items()},
+    }
+
+
+@bp.route("/zones")
+@page(ZONE_EDITORS)
+def zones():
+    """Draw and edit delivery zones on the map, their terms beside it, the overlaps with the zone that
+    wins; GeoJSON import and export."""
+    settings = current_kernel().settings
+    with current_kernel().db.reading() as s:
+        branches = [
+            {"id": b.id, "code": b.code, "name": b.name, "active": b.active, "lat": b.lat, "lon": b.lon}
+            for b in s.scalars(select(Branch).order_by(Branch.code))
+        ]
+    config = _page_config(
+        zone_strings(),
+        (),
+        branches=branches,
+        branch_id=request.args.get("branch_id", type=int),
+        tiles_url=settings.map_tiles_url or "",
+        tiles_attribution=current_app.config.get("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors"),
+        zone_api={
+            "list": "/api/v1/zones",
+            "one": "/api/v1/zones/{id}",
+            "overlaps": "/api/v1/zones/overlaps",
+            "geojson": "/api/v1/zones/geojson",
+        },
+    )
+    return render_template(
+        "callcentre/zones.html", config=config, branches=branches, weekdays=WEEKDAYS, day_names=DAY_NAMES
+    )

@@ -76,6 +76,7 @@ def register_clients_and_zones(app: Flask, kernel: Kernel) -> None:
             if zones
             else gettext("No delivery zones: deliveries are priced without one."),
             items=tuple(z.name if z.active else f"{z.name} ({gettext('off')})" for z in zones),
+            url=url_for("callcentre_pages.zones", branch_id=branch_id),
             map_url=url_for("callcentre_api.export_geojson"),
         )
 

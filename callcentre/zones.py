@@ -14,6 +14,7 @@ Opening hours use the branches' format and rules (:mod:`orders.hours`, where the
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,14 +46,17 @@ def _position(value: Any, where: str) -> tuple[float, float]:
         or isinstance(lat, bool)
         or not all(isinstance(v, int | float) for v in (lon, lat))
     ):
-        raise ZoneError("Longitude and latitude must be numbers.", where)
+        raise ZoneError("Longitude and latitude must be numbers.", where, "not_a_number")
     if not (math.isfinite(lon) and math.isfinite(lat)):
-        raise ZoneError("Longitude and latitude must be finite numbers.", where)
+        raise ZoneError("Longitude and latitude must be finite numbers.", where, "not_a_number")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise ZoneError(
             f"[{lon}, {lat}] is outside the world: GeoJSON wants [longitude, latitude], "
             "longitude in [-180, 180] and latitude in [-90, 90].",
             where,
+            "coordinates_range",
+            lat=lat,
+            lon=lon,
         )
     return float(lon), float(lat)
 
@@ -66,7 +70,7 @@ def _ring(value: Any, where: str) -> list[tuple[float, float]]:
     if points and points[0] != points[-1]:
         points.append(points[0])  # be lenient: close an open ring
     if len(set(points)) < 3:
-        raise ZoneError("A ring needs at least three distinct positions.", where)
+        raise ZoneError("A ring needs at least three distinct positions.", where, "too_few_points")
     return points
 
 
@@ -95,10 +99,33 @@ def parse_geometry(geometry: Any) -> Polygon | MultiPolygon:
             "geometry.type",
         )
     if not shape.is_valid:
-        raise ZoneError(f"The polygon is invalid: {explain_validity(shape)}.", "geometry")
+        raise invalid_shape(shape)
     if shape.area <= 0:
-        raise ZoneError("The polygon has no area.", "geometry")
+        raise ZoneError("The polygon has no area.", "geometry", "no_area")
     return shape
+
+
+_REASON_POINT = re.compile(r"\[\s*(-?[\d.eE+-]+)\s+(-?[\d.eE+-]+)\s*\]")
+
+
+def invalid_shape(shape: Polygon | MultiPolygon) -> ZoneError:
+    """The error of an invalid polygon, with the place where it breaks: an outline that crosses
+    itself is a ``self_intersection`` with the crossing's ``lat`` and ``lon``."""
+    reason = explain_validity(shape)
+    found = _REASON_POINT.search(reason)
+    params: dict[str, float] = {}
+    if found:
+        params = {"lon": round(float(found[1]), 6), "lat": round(float(found[2]), 6)}
+    if reason.startswith(("Self-intersection", "Ring Self-intersection")):
+        where = f" at {params['lat']}, {params['lon']} (latitude, longitude)" if params else ""
+        return ZoneError(
+            f"The polygon is invalid: {reason}. Its outline crosses itself{where}: move a vertex so "
+            "that no two edges cross.",
+            "geometry",
+            "self_intersection",
+            **params,
+        )
+    return ZoneError(f"The polygon is invalid: {reason}.", "geometry", "invalid_polygon", **params)
 
 
 def normalized_geojson(geometry: Any) -> dict[str, Any]:
@@ -200,3 +227,46 @@ class ZoneIndex:
 def build_index(zones: Sequence[ZoneRule]) -> ZoneIndex:
     """Compile zones into an index (inactive ones are left out)."""
     return ZoneIndex(zones)
+
+
+# --- overlaps ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Two active zones that share ground, the one that delivers there, and why it wins."""
+
+    first: ZoneRule
+    second: ZoneRule
+    winner: ZoneRule
+    reason: str  # "priority", "smaller_area" or "lower_id"
+    area_km2: float
+
+
+def _why(winner: ZoneRule, loser: ZoneRule) -> str:
+    if winner.priority != loser.priority:
+        return "priority"
+    if winner.area != loser.area:
+        return "smaller_area"
+    return "lower_id"
+
+
+def overlaps(zones: Iterable[ZoneRule]) -> list[Overlap]:
+    """Every pair of active zones whose polygons share an area (touching edges do not count),
+    each with the zone that wins where they overlap (:func:`zone_order_key`: the same rule the
+    index applies to a point)."""
+    active = sorted((z for z in zones if z.active), key=lambda z: z.id)
+    if len(active) < 2:
+        return []
+    shapes = [z.shape for z in active]
+    tree = shapely.STRtree(shapes)
+    left, right = tree.query(shapes, predicate="intersects")
+    out = []
+    for i, j in sorted({(int(a), int(b)) for a, b in zip(left, right, strict=True) if a < b}):
+        first, second = active[i], active[j]
+        common = first.shape.intersection(second.shape)
+        if common.is_empty or common.area <= 0:
+            continue
+        winner, loser = sorted((first, second), key=zone_order_key)
+        out.append(Overlap(first, second, winner, _why(winner, loser), round(area_km2(common), 4)))
+    return out

@@ -49,7 +49,8 @@ def list_tickets(query: TicketQuery, actor: User) -> TicketPage:
         kind=query.kind.value if query.kind else None,
         overdue=query.overdue,
         phone=phone_of(query.phone, "query.phone") if query.phone else None,
-        order_id=query.order_id,
+        order_number=query.order_number,
+        order_date=query.order_date,
         assignee_id=actor.id if query.mine else None,
         page=query.page,
         per_page=query.per_page,
@@ -76,6 +77,9 @@ def list_tickets(query: TicketQuery, actor: User) -> TicketPage:
     status=201,
     summary="Open a ticket for the back office",
     tags=["tickets"],
+    description="About a client (`client_phone`) or an order, named as people see it: `order_number` "
+    "(`KZ1-007`) with `order_date`, its business day (numbers start again every day). An unknown number "
+    "is a 422 on `order_number` (`unknown_order`), a number without its date a 422 on `order_date`.",
 )
 def open_ticket(body: TicketIn, actor: User) -> TicketOut:
     """From the dossier (client phone) or an order; the deadline follows the kind's SLA."""
@@ -87,7 +91,8 @@ def open_ticket(body: TicketIn, actor: User) -> TicketOut:
             subject=body.subject,
             body=body.body,
             client_phone=body.client_phone,
-            order_id=body.order_id,
+            order_number=body.order_number or "",
+            order_date=body.order_date,
             actor_id=actor.id,
             region=k.settings.phone_region,
             sla_minutes=k.extensions.get(TICKET_SLA_MINUTES),

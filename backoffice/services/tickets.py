@@ -30,13 +30,19 @@ def open_ticket(
     subject: str,
     body: str = "",
     client_phone: str = "",
+    order_number: str = "",
+    order_date: dt.date | None = None,
     order_id: int | None = None,
     actor_id: int | None = None,
     region: str = "RU",
     sla_minutes: Mapping[str, int] | None = None,
     now: dt.datetime | None = None,
 ) -> Ticket:
-    """Open a ticket about a client (by phone) or an order, with the SLA deadline of its kind."""
+    """Open a ticket about a client (by phone) or an order, with the SLA deadline of its kind.
+
+    People name an order by its number and business day (``KZ1-007`` of 2026-12-05:
+    :func:`find_order`); ``order_id`` is for callers that hold the order itself.
+    """
     errors = []
     if kind not in {k.value for k in TicketKind}:
         errors.append(field_error("kind", f"must be one of {', '.join(k.value for k in TicketKind)}"))
@@ -57,7 +63,10 @@ def open_ticket(
         order = session.get(Order, order_id)
         if order is None:
             errors.append(field_error("order_id", f"there is no order {order_id}"))
-    if not phone and order is None and not any(e["field"] in {"client_phone", "order_id"} for e in errors):
+    elif (order_number or "").strip() or order_date is not None:
+        order, problems = _named_order(session, order_number, order_date)
+        errors += problems
+    if not phone and order is None and not any(e["field"] in ORDER_FIELDS for e in errors):
         errors.append(field_error("client_phone", "name the client's phone or the order"))
     if errors:
         raise InvalidInput(
@@ -85,6 +94,48 @@ def open_ticket(
     session.add(ticket)
     session.flush()
     return ticket
+
+
+#: The fields a ticket names its order or client by.
+ORDER_FIELDS = frozenset({"client_phone", "order_id", "order_number", "order_date"})
+
+
+def normal_number(number: str) -> str:
+    """An order number as typed, the way it is stored (``kz1-7`` stays ``KZ1-7``: only case and
+    spaces are forgiven)."""
+    return "".join((number or "").split()).upper()
+
+
+def find_order(session: Session, number: str, day: dt.date) -> Order | None:
+    """The order with this number on this business day (numbers start again every day)."""
+    return session.scalar(
+        select(Order).where(Order.number == normal_number(number), Order.business_date == day).limit(1)
+    )
+
+
+def _named_order(session: Session, number: str, day: dt.date | None) -> tuple[Order | None, list]:
+    """The order named by number and day, or the problems of naming it."""
+    number = normal_number(number)
+    if not number:
+        return None, [field_error("order_number", "give the order's number with its date", "required")]
+    if day is None:
+        return None, [
+            field_error(
+                "order_date", f"give the date of order {number}: numbers start again every day", "required"
+            )
+        ]
+    order = find_order(session, number, day)
+    if order is None:
+        return None, [
+            field_error(
+                "order_number",
+                f"there is no order {number} of {day.isoformat()}",
+                "unknown_order",
+                number=number,
+                date=day.isoformat(),
+            )
+        ]
+    return order, []
 
 
 def get_ticket(session: Session, ticket_id: int) -> Ticket:
@@ -246,6 +297,8 @@ class TicketFilter:
     overdue: bool = False
     phone: str | None = None
     order_id: int | None = None
+    order_number: str | None = None
+    order_date: dt.date | None = None
     assignee_id: int | None = None
     page: int = 1
     per_page: int = 50
@@ -267,6 +320,11 @@ def list_tickets(
         conditions.append(Ticket.client_phone == flt.phone)
     if flt.order_id is not None:
         conditions.append(Ticket.order_id == flt.order_id)
+    if flt.order_number:
+        named = select(Order.id).where(Order.number == normal_number(flt.order_number))
+        if flt.order_date is not None:
+            named = named.where(Order.business_date == flt.order_date)
+        conditions.append(Ticket.order_id.in_(named))
     if flt.assignee_id is not None:
         conditions.append(Ticket.assignee_id == flt.assignee_id)
     total = session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0

@@ -75,6 +75,18 @@ def id_field(form: MultiDict[str, str], name: str, message: str) -> int | None:
         raise InvalidInput(message, errors=[field_error(name, message)]) from None
 
 
+def day_field(form: MultiDict[str, str], name: str, message: str) -> dt.date | None:
+    """Form field ``name`` as a calendar day (YYYY-MM-DD, as a date input sends it); None when empty,
+    else ``InvalidInput`` naming it."""
+    text = form.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(message, errors=[field_error(name, message)]) from None
+
+
 def field_errors(err: DomainError) -> dict[str, str]:
     """A refusal's messages by field, for a form to show next to each input."""
     return {str(e.get("field")): str(e.get("message")) for e in err.errors or [] if e.get("field")}

@@ -16,6 +16,7 @@ from backoffice.views.common import (
     TICKET_WORKERS,
     bo_time,
     bp,
+    day_field,
     field_errors,
     id_field,
     int_or_none,
@@ -26,7 +27,6 @@ from frontoffice.db import utcnow
 from frontoffice.errors import DomainError, Forbidden, InvalidInput
 from frontoffice.kernel import current_kernel
 from frontoffice.phones import InvalidPhone, normalize_phone
-from orders.models import Order
 
 
 @bp.route("/tickets", methods=["GET", "POST"])
@@ -37,7 +37,8 @@ def tickets_queue():
     form_values: dict[str, Any] = {
         "kind": request.args.get("kind", "complaint"),
         "client_phone": request.args.get("phone", ""),
-        "order_id": request.args.get("order_id", ""),
+        "order_number": request.args.get("order_number", ""),
+        "order_date": request.args.get("order_date", ""),
         "subject": "",
         "body": "",
     }
@@ -45,12 +46,11 @@ def tickets_queue():
     if request.method == "POST":
         form = request.form
         form_values = {
-            key: form.get(key, "") for key in ("kind", "client_phone", "order_id", "subject", "body")
+            key: form.get(key, "")
+            for key in ("kind", "client_phone", "order_number", "order_date", "subject", "body")
         }
         try:
-            order_id = id_field(
-                form, "order_id", _("The order number must be the order's id, a whole number.")
-            )
+            order_date = day_field(form, "order_date", _("Pick the order's date."))
             with k.db.unit_of_work() as s:
                 ticket = services.open_ticket(
                     s,
@@ -58,7 +58,8 @@ def tickets_queue():
                     subject=form.get("subject", ""),
                     body=form.get("body", ""),
                     client_phone=form.get("client_phone", ""),
-                    order_id=order_id,
+                    order_number=form.get("order_number", ""),
+                    order_date=order_date,
                     actor_id=current_user.id,
                     region=k.settings.phone_region,
                     sla_minutes=k.extensions.get(TICKET_SLA_MINUTES),
@@ -166,8 +167,6 @@ def ticket_detail(ticket_id: int):
         events = list(ticket.events)
         names = user_names(s, [ticket.assignee_id, ticket.created_by, *(e.actor_id for e in events)])
         staff = services.back_office_staff(s)
-        order = s.get(Order, ticket.order_id) if ticket.order_id else None
-        order_number = order.number if order is not None else ""
     allowed = sorted(sla.TRANSITIONS[sla.TicketStatus(ticket.status)])
     return render_template(
         "backoffice/tickets_detail.html",
@@ -175,7 +174,6 @@ def ticket_detail(ticket_id: int):
         events=events,
         names=names,
         staff=staff,
-        order_number=order_number,
         overdue=sla.is_overdue(ticket.status, ticket.due_at, now),
         left=sla.minutes_left(ticket.due_at, now),
         allowed=[str(a) for a in allowed],

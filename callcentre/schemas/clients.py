@@ -253,6 +253,10 @@ class DossierOrderOut(BaseModel):
 
     id: int
     number: str
+    business_date: dt.date = Field(
+        description="The day the number belongs to (numbers start again every day): staff name an order "
+        "by both, e.g. KZ1-007 of 2026-12-05."
+    )
     status: str
     kind: str
     branch_id: int
@@ -317,6 +321,7 @@ class DossierOut(BaseModel):
             DossierOrderOut(
                 id=o.id,
                 number=o.number,
+                business_date=o.business_date,
                 status=o.status,
                 kind=o.kind,
                 branch_id=o.branch_id,

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callcentre.models import DeliveryZone
 from frontoffice.money import from_minor
-from frontoffice.schemas import Id, Money, Strict, money
+from frontoffice.schemas import Id, Latitude, Longitude, Money, Strict, money
+from orders.hours import HoursError, WeeklyHours, intervals_of
+from orders.schemas import IntervalOut, OpeningHoursIn
 
 # --- zones ------------------------------------------------------------------------------------
 
@@ -29,11 +31,20 @@ class ZoneOut(BaseModel):
     active: bool
     color: str
     geometry: dict[str, Any]
+    hours: dict[str, list[IntervalOut]] = Field(
+        default_factory=dict,
+        description="The opening hours in the format POST and PATCH take (`{}`: the branch's hours).",
+    )
 
     @classmethod
     def of(cls, z: DeliveryZone) -> ZoneOut:
         """Serialize a zone."""
+        try:
+            hours = intervals_of(WeeklyHours.parse(z.opening_hours))
+        except HoursError:  # hours written by hand that do not parse read as none
+            hours = {}
         return cls(
+            hours=hours,
             id=z.id,
             branch_id=z.branch_id,
             name=z.name,
@@ -110,6 +121,99 @@ class ZoneImportOut(BaseModel):
     updated: int
     deleted: int
     zones: list[ZoneOut]
+
+
+GEOMETRY_DESCRIPTION = (
+    "A GeoJSON Polygon or MultiPolygon, positions as [longitude, latitude]; rings are closed when open. "
+    "An outline that crosses itself is refused with the crossing point."
+)
+
+
+class ZoneIn(Strict):
+    """A new zone drawn in the editor (or sent by a script)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    branch_id: Id = Field(description="An existing, open branch.")
+    geometry: dict[str, Any] = Field(description=GEOMETRY_DESCRIPTION)
+    delivery_fee: Money = Decimal("0")
+    free_delivery_from: Money | None = Field(default=None, description="Free delivery from this cart total.")
+    min_order: Money = Decimal("0")
+    delivery_minutes: int = Field(default=60, ge=1, le=600)
+    opening_hours: OpeningHoursIn = Field(default_factory=dict)
+    priority: int = Field(default=0, ge=-1000, le=1000, description="Where zones overlap, the higher wins.")
+    active: bool = True
+    color: str = Field(default="", max_length=20)
+
+
+class ZonePatch(Strict):
+    """What changes about a zone; fields not sent stay as they are (``free_delivery_from: null``
+    switches free delivery off)."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    branch_id: Id | None = None
+    geometry: dict[str, Any] | None = Field(default=None, description=GEOMETRY_DESCRIPTION)
+    delivery_fee: Money | None = None
+    free_delivery_from: Money | None = None
+    min_order: Money | None = None
+    delivery_minutes: int | None = Field(default=None, ge=1, le=600)
+    opening_hours: OpeningHoursIn | None = None
+    priority: int | None = Field(default=None, ge=-1000, le=1000)
+    active: bool | None = None
+    color: str | None = Field(default=None, max_length=20)
+
+
+class ZoneList(BaseModel):
+    """Zones by branch, then priority (highest first), then name."""
+
+    items: list[ZoneOut]
+
+
+class ZoneBrief(BaseModel):
+    """A zone named in an answer about overlaps or a point."""
+
+    id: int
+    name: str
+    branch_id: int
+    priority: int
+
+    @classmethod
+    def of(cls, rule: Any) -> ZoneBrief:
+        """From a compiled zone rule."""
+        return cls(id=rule.id, name=rule.name, branch_id=rule.branch_id, priority=rule.priority)
+
+
+class OverlapOut(BaseModel):
+    """Two active zones that share ground and the one that delivers there."""
+
+    zones: list[ZoneBrief] = Field(description="The two zones, lower id first.")
+    winner: ZoneBrief
+    reason: Literal["priority", "smaller_area", "lower_id"] = Field(
+        description="Why it wins: the higher priority; at equal priority the smaller (more specific) zone; "
+        "then the lower id."
+    )
+    area_km2: float = Field(description="The shared area, approximately.")
+
+
+class OverlapList(BaseModel):
+    """Every overlap between active zones."""
+
+    items: list[OverlapOut]
+
+
+class ZoneAtQuery(Strict):
+    """A point on the map."""
+
+    lat: Latitude
+    lon: Longitude
+
+
+class ZoneAtOut(BaseModel):
+    """Which zone delivers to a point, and which other active zones contain it."""
+
+    lat: float
+    lon: float
+    winner: ZoneBrief | None = Field(description="null: the point is outside every active zone.")
+    others: list[ZoneBrief] = Field(description="The other zones containing the point, best first.")
 
 
 # --- geocoding --------------------------------------------------------------------------------

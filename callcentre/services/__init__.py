@@ -41,6 +41,7 @@ from callcentre.services.order_entry import (
 )
 from callcentre.services.repeat import RepeatCart, repeat_cart
 from callcentre.services.stats import STATUS_FACTS, rebuild_stats, record_order_fact
+from callcentre.services.zone_editing import create_zone, delete_zone, get_zone, update_zone, zone_overlaps
 from callcentre.services.zones import (
     DeliveryPlace,
     ZoneCache,
@@ -54,6 +55,7 @@ from callcentre.services.zones import (
     nearest_branch,
     record_zone,
     zone_feature,
+    zone_rule,
     zone_rules,
 )
 
@@ -85,6 +87,11 @@ __all__ = [
     "branch_hours",
     "cached_geocode",
     "create_client",
+    "create_zone",
+    "delete_zone",
+    "get_zone",
+    "update_zone",
+    "zone_overlaps",
     "dossier",
     "ensure_client",
     "export_zones",
@@ -108,5 +115,6 @@ __all__ = [
     "update_address",
     "update_client",
     "zone_feature",
+    "zone_rule",
     "zone_rules",
 ]

@@ -29,6 +29,7 @@ DOSSIER_ORDERS = 20
 _ORDER_COLUMNS = (
     Order.id,
     Order.number,
+    Order.business_date,
     Order.status,
     Order.kind,
     Order.branch_id,
@@ -78,6 +79,7 @@ class DossierOrder:
 
     id: int
     number: str
+    business_date: dt.date
     status: str
     kind: str
     branch_id: int

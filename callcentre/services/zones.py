@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ from orders.services import OrderDraft
 log = logging.getLogger(__name__)
 
 
-def _rule(zone: DeliveryZone) -> ZoneRule:
+def zone_rule(zone: DeliveryZone) -> ZoneRule:
     try:
         hours = WeeklyHours.parse(zone.opening_hours)
     except ZoneError:
@@ -55,7 +55,7 @@ def zone_rules(session: Session) -> list[ZoneRule]:
         select(DeliveryZone).where(DeliveryZone.active.is_(True)).order_by(DeliveryZone.id)
     ):
         try:
-            out.append(_rule(zone))
+            out.append(zone_rule(zone))
         except ZoneError as exc:
             log.error("zone %s (%s) skipped: %s", zone.id, zone.name, exc)
     return out
@@ -96,10 +96,17 @@ class ZoneCache:
 
 
 def list_zones(
-    session: Session, *, branch_id: int | None = None, active: bool | None = None
+    session: Session,
+    *,
+    branch_id: int | None = None,
+    active: bool | None = None,
+    within: Collection[int] | None = None,
 ) -> list[DeliveryZone]:
-    """Zones by branch then priority (highest first) then name."""
+    """Zones by branch then priority (highest first) then name (only those of branches ``within``
+    when given)."""
     stmt = select(DeliveryZone)
+    if within is not None:
+        stmt = stmt.where(DeliveryZone.branch_id.in_(list(within)))
     if branch_id is not None:
         stmt = stmt.where(DeliveryZone.branch_id == branch_id)
     if active is not None:

@@ -221,11 +221,19 @@ def test_an_operator_opens_a_ticket_and_the_back_office_works_it(client, users, 
     op, bo = users["operator"].headers, users["backoffice"].headers
     opened = client.post(
         "/api/v1/tickets",
-        json={"kind": "quality", "subject": "Burnt crust", "body": "Photo sent", "order_id": order.id},
+        json={
+            "kind": "quality",
+            "subject": "Burnt crust",
+            "body": "Photo sent",
+            "order_number": order.number,
+            "order_date": order.business_date.isoformat(),
+        },
         headers=op,
     )
     assert opened.status_code == 201, opened.json
     ticket = opened.json
+    assert ticket["order_number"] == order.number and ticket["order_date"] == order.business_date.isoformat()
+    assert "order_id" not in ticket
     assert ticket["client_phone"] == "+79123456789" and ticket["overdue"] is False
     assert 470 <= ticket["minutes_left"] <= 480
     tid = ticket["id"]

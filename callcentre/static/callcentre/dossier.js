@@ -1,11 +1,12 @@
 // The caller: phone lookup and the dossier (name, tags, warnings, tickets, statistics,
 // loyalty, notes, order history with one-key repeat).
 
-import { call, clock, config, day, el, fill, label, money, problemText, t, toMinor, url } from "frontoffice/shared.js";
+import { businessDay, call, clock, config, day, el, fill, label, money, problemText, t, toMinor, url } from "frontoffice/shared.js";
 import { focusCart, replaceCart } from "./cart.js";
 import { clearErrors, showErrors } from "./errors.js";
 import { findItem, loadMenu } from "./menu.js";
 import { emit, state } from "./state.js";
+import { openTicket, orderName, ticketsOffered } from "./tickets.js";
 
 let historyIndex = 0;
 let announce = () => {};
@@ -109,6 +110,7 @@ function renderTickets(tickets) {
           " ",
           tk.subject || textOf(tk),
           " ",
+          tk.order_number ? el("span", { class: "muted small" }, orderName({ number: tk.order_number, business_date: tk.order_date }), " ") : null,
           el("span", { class: `badge tk-${tk.status}` }, label("ticket_state", tk.status)),
           tk.overdue ? el("span", { class: "bad small" }, ` ${t("overdue")}`) : null,
         ),
@@ -210,7 +212,7 @@ function renderHistory() {
           { class: "cc-hist-head" },
           el("strong", {}, o.number),
           el("span", { class: `badge st-${o.status}` }, label("order_status", o.status)),
-          el("span", { class: "muted small" }, `${day(o.created_at)} ${clock(o.created_at)}`),
+          el("span", { class: "muted small" }, `${businessDay(o.business_date)} ${clock(o.created_at)}`),
           el("span", { class: "num" }, money(o.total)),
         ),
         el("div", { class: "small" }, linesSummary(o)),
@@ -220,6 +222,15 @@ function renderHistory() {
           { type: "button", class: "cc-repeat", tabindex: -1, onclick: () => repeat(o) },
           t("repeat"),
         ),
+        ticketsOffered()
+          ? el(
+              "button",
+              { type: "button", class: "cc-repeat cc-ticket", tabindex: -1, onclick: () => openTicket(o) },
+              t("ticket"),
+              " ",
+              el("kbd", {}, t("ticket_key")),
+            )
+          : null,
       ),
     ),
   );
@@ -243,6 +254,7 @@ function onHistoryKey(ev) {
   if (ev.key === "ArrowDown") select(historyIndex + 1);
   else if (ev.key === "ArrowUp") select(historyIndex - 1);
   else if (ev.key === "Enter" || ev.key === "r" || ev.key === "к") repeat(orders[historyIndex]);
+  else if (ev.code === "KeyI" && ticketsOffered()) openTicket(orders[historyIndex]);
   else return;
   ev.preventDefault();
 }
@@ -332,6 +344,12 @@ export function initDossier(say) {
 export function focusPhone() {
   $("phone").focus();
   $("phone").select();
+}
+
+/** The order selected in the history when the keyboard is on it, else null. */
+export function selectedOrder() {
+  if (!$("history").contains(document.activeElement)) return null;
+  return (state.lookup?.orders || [])[historyIndex] || null;
 }
 
 /** Put the keyboard on the history list. */

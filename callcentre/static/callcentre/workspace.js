@@ -1,16 +1,18 @@
 // The operator workspace: one window for a whole call. This module wires the parts and
 // the keyboard: Alt+1…6 jump between parts, Alt+R repeats, Alt+K delivery/pickup,
-// Alt+M map, Alt+T delivery time, Ctrl+Enter places the order, Esc closes a window or starts the next call,
-// F1 or ? shows the shortcuts.
+// Alt+M map, Alt+T delivery time, Alt+I a ticket (about the order selected in the history, else the
+// caller), Ctrl+Enter places the order, Esc closes a window or starts the next call, F1 or ? shows
+// the shortcuts.
 
 import { call, config, money, t, url } from "frontoffice/shared.js";
 import { clearCart, focusCart, initCart } from "./cart.js";
 import { focusPayment, initCheckout, resetCheckout, submit } from "./checkout.js";
 import { focusAddress, initDelivery, pinOnMap, resetDelivery, setKind } from "./delivery.js";
-import { focusHistory, focusPhone, initDossier, repeat, resetDossier } from "./dossier.js";
+import { focusHistory, focusPhone, initDossier, lookup, repeat, resetDossier, selectedOrder } from "./dossier.js";
 import { initMap } from "./mapview.js";
 import { focusMenu, initMenu, loadMenu, resetMenu } from "./menu.js";
 import { isDirty, on, state } from "./state.js";
+import { initTickets, openTicket } from "./tickets.js";
 
 const $ = (id) => document.getElementById(id);
 let statusTimer = null;
@@ -97,6 +99,8 @@ function onKey(ev) {
   } else if (key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
     if (state.placed) nextCall();
     else submit();
+  } else if (ev.altKey && !ev.ctrlKey && ev.code === "KeyI") {
+    openTicket(selectedOrder()); // also after an order is placed: the caller is still on the line
   } else if (state.placed) {
     return;
   } else if (key === "/" && !isTyping(ev.target)) {
@@ -130,6 +134,7 @@ function init() {
   initDelivery();
   initCheckout(say);
   initDossier(say);
+  initTickets(say, lookup);
   loadMenu(null);
   refreshBonus();
   on("placed", () => refreshBonus());

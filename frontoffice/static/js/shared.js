@@ -201,6 +201,13 @@ export function day(iso) {
   return dateFormat({ timeZone: config().timezone, dateStyle: "medium" }).format(d);
 }
 
+/** A business date "2025-03-12" → "12.03.2025" (or "Mar 12, 2025"): the day itself, whatever the time zone. */
+export function businessDay(date) {
+  const d = parse(`${date}T12:00:00Z`);
+  if (!d) return "";
+  return dateFormat({ timeZone: "UTC", dateStyle: "medium" }).format(d);
+}
+
 /** A business date "2025-03-12" → "Wednesday, March 12" (weekday, day and month in words). */
 export function longDate(date) {
   const d = parse(`${date}T12:00:00Z`);

@@ -1,15 +1,14 @@
-"""The call-centre JSON API: caller lookup, clients and addresses, zones, geocoding, quotes, order entry."""
+"""The call-centre JSON API of the calls: caller lookup, clients and addresses, geocoding, quotes, order entry."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-
 from callcentre import services
+from callcentre.api.common import READ, TAKE, bp, zone_index
 from callcentre.geocoding import GeocoderUnavailable, Geocoding, cache_key
 from callcentre.models import ClientStats
-from callcentre.ports import DOSSIER_SECTIONS, GEOCODING, ZONES
+from callcentre.ports import DOSSIER_SECTIONS, GEOCODING
 from callcentre.schemas import (
     AddressCreate,
     AddressOut,
@@ -29,25 +28,14 @@ from callcentre.schemas import (
     RepeatCartOut,
     StatsOut,
     TakeOrderIn,
-    ZoneCollectionIn,
-    ZoneImportOut,
-    ZoneImportQuery,
-    ZoneOut,
-    ZoneQuery,
 )
 from frontoffice.api import endpoint
 from frontoffice.errors import DomainError, InvalidInput
 from frontoffice.kernel import current_kernel
-from frontoffice.models import Role, User
+from frontoffice.models import User
 from frontoffice.money import to_minor
 from orders.ports import PLACEMENT_POLICIES
 from orders.schemas import OrderOut
-
-bp = Blueprint("callcentre_api", __name__, url_prefix="/api/v1")
-
-READ = {Role.OPERATOR, Role.MANAGER, Role.BACKOFFICE}
-TAKE = {Role.OPERATOR, Role.MANAGER}
-ZONE_ADMIN = {Role.MANAGER}
 
 
 class GeocoderDown(DomainError):
@@ -55,10 +43,6 @@ class GeocoderDown(DomainError):
 
     status = 503
     title = "Geocoder unavailable"
-
-
-def _zones(session: Any) -> Any:
-    return current_kernel().extensions.get(ZONES).index(session)
 
 
 def _client_out(session: Any, client: Any) -> ClientOut:
@@ -196,7 +180,11 @@ def patch_client(client_id: int, body: ClientPatch) -> ClientOut:
 def add_address(client_id: int, body: AddressCreate) -> AddressOut:
     """Add an address."""
     with current_kernel().db.unit_of_work() as s:
-        zone = _zones(s).locate(body.lat, body.lon) if body.lat is not None and body.lon is not None else None
+        zone = (
+            zone_index(s).locate(body.lat, body.lon)
+            if body.lat is not None and body.lon is not None
+            else None
+        )
         data = services.AddressData(**body.model_dump())
         address = services.add_address(s, client_id, data, zone_id=zone.id if zone else None)
         return AddressOut.of(address)
@@ -217,7 +205,7 @@ def patch_address(client_id: int, address_id: int, body: AddressPatch) -> Addres
     """Edit an address; new coordinates re-resolve its zone."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     with current_kernel().db.unit_of_work() as s:
-        address = services.update_address(s, client_id, address_id, changes, zones=_zones(s))
+        address = services.update_address(s, client_id, address_id, changes, zones=zone_index(s))
         return AddressOut.of(address)
 
 
@@ -240,93 +228,6 @@ def merge(body: MergeIn) -> ClientDetail:
     with current_kernel().db.unit_of_work() as s:
         kept = services.merge_clients(s, body.keep_id, body.merge_id)
         return _detail(s, kept)
-
-
-# --- zones ------------------------------------------------------------------------------------
-
-
-@endpoint(
-    bp,
-    "/zones",
-    roles=READ,
-    query=ZoneQuery,
-    response=list[ZoneOut],
-    summary="Delivery zones with their GeoJSON geometry",
-    tags=["zones"],
-)
-def list_zones(query: ZoneQuery) -> list[ZoneOut]:
-    """The zones, by branch then priority."""
-    with current_kernel().db.reading() as s:
-        return [ZoneOut.of(z) for z in services.list_zones(s, branch_id=query.branch_id, active=query.active)]
-
-
-@endpoint(
-    bp,
-    "/zones/geojson",
-    roles=READ,
-    summary="Export every zone as a GeoJSON FeatureCollection",
-    tags=["zones"],
-    description="Each feature's properties: id, branch_id, branch (code), name, delivery_fee, "
-    "free_delivery_from, min_order (decimal strings), delivery_minutes, opening_hours, priority, active, "
-    "color. The same document can be imported back.",
-)
-def export_geojson() -> dict[str, Any]:
-    """Export zones."""
-    with current_kernel().db.reading() as s:
-        return services.export_zones(s)
-
-
-@endpoint(
-    bp,
-    "/zones/geojson",
-    method="POST",
-    roles=ZONE_ADMIN,
-    body=ZoneCollectionIn,
-    query=ZoneImportQuery,
-    response=ZoneImportOut,
-    summary="Import zones from a GeoJSON FeatureCollection",
-    tags=["zones"],
-    description="All or nothing: every invalid polygon, unknown branch or bad schedule is listed in the 422 "
-    "`errors` with its path (`features.3.geometry`). A feature with `properties.id` updates that zone, "
-    "else the zone with the same branch and name, else a zone is created; `?replace=true` deletes the zones "
-    "the document does not mention. Rings are closed when open; coordinates are [longitude, latitude].",
-)
-def import_geojson(body: ZoneCollectionIn, query: ZoneImportQuery) -> ZoneImportOut:
-    """Import zones; the compiled index is rebuilt."""
-    specs = []
-    for i, feature in enumerate(body.features):
-        p = feature.properties
-        specs.append(
-            services.ZoneSpec(
-                where=f"features.{i}",
-                id=p.id,
-                branch_id=p.branch_id,
-                branch_code=p.branch,
-                name=p.name,
-                geometry=feature.geometry,
-                delivery_fee=to_minor(p.delivery_fee),
-                free_delivery_from=to_minor(p.free_delivery_from)
-                if p.free_delivery_from is not None
-                else None,
-                min_order=to_minor(p.min_order),
-                delivery_minutes=p.delivery_minutes,
-                opening_hours=p.opening_hours,
-                priority=p.priority,
-                active=p.active,
-                color=p.color,
-            )
-        )
-    k = current_kernel()
-    with k.db.unit_of_work() as s:
-        result = services.import_zones(s, specs, replace=query.replace)
-        out = ZoneImportOut(
-            created=len(result.created),
-            updated=len(result.updated),
-            deleted=len(result.deleted),
-            zones=[ZoneOut.of(z) for z in services.list_zones(s)],
-        )
-    k.extensions.get(ZONES).invalidate()
-    return out
 
 
 # --- geocoding --------------------------------------------------------------------------------
@@ -358,7 +259,7 @@ def geocode(query: GeocodeQuery) -> GeocodeOut:
         )
     provider = geocoding.config.provider
     with k.db.reading() as s:
-        zones = _zones(s)
+        zones = zone_index(s)
         found = services.cached_geocode(s, provider, key) if geocoding.available else None
     cached = found is not None
     if found is None:
@@ -409,7 +310,7 @@ def quote(body: QuoteIn) -> QuoteOut:
                 lines=[ln.to_service() for ln in body.lines],
                 promised_at=body.promised_at,
             ),
-            zones=_zones(s),
+            zones=zone_index(s),
             region=k.settings.phone_region,
             currency=k.settings.currency,
         )
@@ -451,7 +352,7 @@ def take_order(body: TakeOrderIn, actor: User) -> OrderOut:
                 comment=body.comment,
                 promised_at=body.promised_at,
             ),
-            zones=_zones(s),
+            zones=zone_index(s),
             policies=k.extensions.all(PLACEMENT_POLICIES),
             actor_id=actor.id,
             region=k.settings.phone_region,
