@@ -120,12 +120,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_auth(app, settings)
     kernel.metrics = init_metrics(app, kernel)
 
-    from frontoffice import apidocs, home, staff, tokens_api
+    from frontoffice import apidocs, audit, home, staff, tokens_api
 
     app.register_blueprint(home.bp)
     app.register_blueprint(apidocs.bp)
     app.register_blueprint(tokens_api.bp)
     staff.register(app, kernel)
+    audit.register(app, kernel)
 
     @app.context_processor
     def _inject() -> dict[str, Any]:

@@ -37,8 +37,15 @@ API_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/account/password"): EVERYONE,
     # A courier's own: an admin has every role but no courier profile (403, as elsewhere).
     ("POST", "/api/courier/v1/session/refresh"): frozenset({"courier"}),
+    ("GET", "/api/v1/audit"): ADMIN,
 }
-NEW_PREFIXES = ("/api/v1/branches", "/api/v1/staff", "/api/v1/account", "/api/courier/v1/session/refresh")
+NEW_PREFIXES = (
+    "/api/v1/branches",
+    "/api/v1/staff",
+    "/api/v1/account",
+    "/api/courier/v1/session/refresh",
+    "/api/v1/audit",
+)
 
 #: Every page the issue added (ids that name nothing: an admitted role gets 404, not 403), and its roles.
 PAGES: dict[tuple[str, str], frozenset[str]] = {
@@ -58,6 +65,7 @@ PAGES: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/admin/staff/999/devices/traccar/revoke"): ADMIN,
     ("GET", "/account/password"): READERS,
     ("POST", "/account/password"): READERS,
+    ("GET", "/admin/audit"): ADMIN,
 }
 
 
@@ -75,7 +83,7 @@ def test_the_matrix_names_every_route_the_issue_added(app):
     page_rules = {
         r.rule
         for r in app.url_map.iter_rules()
-        if r.rule.startswith(("/admin/branches", "/admin/staff", "/account"))
+        if r.rule.startswith(("/admin/branches", "/admin/staff", "/account", "/admin/audit"))
     }
     covered = {re.sub(r"/(999|traccar)(?=/|$)", "/<>", path) for _m, path in PAGES}
     assert {re.sub(r"<[^>]+>", "<>", r) for r in page_rules if "static" not in r} == covered
