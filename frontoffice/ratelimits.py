@@ -9,7 +9,7 @@
 * **Location reports** per OsmAnd device id (``rate_limit_osmand_device``): the OsmAnd endpoint
   is answered in front of Flask (``couriers.osmand``), so it asks :meth:`RateLimits.osmand_wait`.
 
-Counters live in Redis when ``redis_url`` is set (every process of an installation shares them),
+A limit set to ``off`` (or ``0``) is not applied. Counters live in Redis when ``redis_url`` is set (every process of an installation shares them),
 in memory otherwise. A refused call gets 429 problem+json with ``Retry-After`` (pages: the error
 page, with the same header). The client address is ``REMOTE_ADDR``, which ``ProxyFix``
 (``trusted_proxies``) sets to the real client behind nginx.
@@ -67,6 +67,16 @@ def _failures_key() -> str:
     return f"{client_address()}|{login_name()}"
 
 
+#: What turns a limit off.
+OFF = frozenset({"", "0", "off", "none"})
+
+
+def _limit_or_none(text: str) -> str | None:
+    """The limit ``text`` names, None when it turns the limit off (``off``, ``0`` or empty)."""
+    text = (text or "").strip()
+    return None if text.lower() in OFF else text
+
+
 def _failed(response) -> bool:
     return response.status_code == 401
 
@@ -88,8 +98,8 @@ class RateLimits:
             headers_enabled=False,
         )
         self.settings = settings
-        login_failures = settings.rate_limit_login_failures.strip()
-        login_address = settings.rate_limit_login_address.strip()
+        login_failures = _limit_or_none(settings.rate_limit_login_failures)
+        login_address = _limit_or_none(settings.rate_limit_login_address)
         self._failures = (
             self.limiter.shared_limit(
                 login_failures,
@@ -112,7 +122,7 @@ class RateLimits:
             if login_address
             else None
         )
-        osmand = settings.rate_limit_osmand_device.strip()
+        osmand = _limit_or_none(settings.rate_limit_osmand_device)
         self._osmand = parse_limit(osmand) if osmand else None
 
         @app.errorhandler(RateLimitExceeded)

@@ -77,7 +77,7 @@ class Settings:
     trusted_proxies: int = 0
     # Rate limits (Flask-Limiter notation, "10/minute"; storage: Redis when redis_url is set):
     # failed logins per username and client address; every login or token call per address;
-    # location reports per OsmAnd device id. Empty turns one off.
+    # location reports per OsmAnd device id. "off" turns one off.
     rate_limit_login_failures: str = "10/minute"
     rate_limit_login_address: str = "100/minute"
     rate_limit_osmand_device: str = "120/minute"
