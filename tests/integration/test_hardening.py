@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
+import uuid
 from email.utils import parsedate_to_datetime
 
 import pytest
@@ -16,6 +18,8 @@ from frontoffice.requestlog import JsonFormatter
 from tests.conftest import _make_app, make_users
 from tests.helpers import AuthActions
 from tests.server_processes import free_port
+
+REDIS_URL = os.environ.get("FRONTOFFICE_TEST_REDIS_URL")
 
 
 @pytest.fixture
@@ -280,3 +284,24 @@ def test_the_pool_size_and_overflow_come_from_the_settings(make):
     pool = app.extensions["frontoffice"].db.engine.pool
     assert pool.size() == 3
     assert pool._max_overflow == 7
+
+
+def test_a_limit_set_off_is_not_applied(make):
+    app, _users = make(rate_limit_login_failures="off", rate_limit_login_address="off")
+    client = app.test_client()
+    assert {token_call(client, "test-operator", "x").status_code for _ in range(15)} == {401}
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs FRONTOFFICE_TEST_REDIS_URL (Redis)")
+def test_with_redis_every_process_counts_the_same_failures(make):
+    channel = f"frontoffice-test-{uuid.uuid4().hex}"
+    first, _ = make(redis_url=REDIS_URL, socketio_channel=channel)
+    second, _ = make(redis_url=REDIS_URL, socketio_channel=channel)
+    for _ in range(5):
+        assert token_call(first.test_client(), "test-operator", "x").status_code == 401
+    for _ in range(5):
+        assert token_call(second.test_client(), "test-operator", "x").status_code == 401
+    assert_too_many(token_call(first.test_client(), "test-operator", "x"))
+    # another installation on the same Redis (its own channel) counts apart
+    apart, _ = make(redis_url=REDIS_URL, socketio_channel=f"frontoffice-test-{uuid.uuid4().hex}")
+    assert token_call(apart.test_client(), "test-operator", "x").status_code == 401
