@@ -189,3 +189,38 @@ def test_the_page_reads_in_russian(client, users):
     auth.choose_language("ru", "/admin/audit")
     page = client.get("/admin/audit").data.decode()
     assert "Журнал изменений" in page
+
+
+def test_antifraud_and_bonus_rules_are_logged(client, db, users):
+    h = users["manager"].headers
+    created = client.post(
+        "/api/v1/antifraud/rules",
+        json={
+            "kind": "velocity",
+            "name": "Fast phone",
+            "params": {"count": 3},
+            "score": 60,
+            "action": "hold",
+        },
+        headers=h,
+    )
+    assert created.status_code == 201, created.json
+    rule_id = created.json["id"]
+    edited = client.put(
+        f"/api/v1/antifraud/rules/{rule_id}",
+        json={"name": "Fast phone", "params": {"count": 2}, "score": 70, "action": "hold"},
+        headers=h,
+    )
+    assert edited.status_code == 200, edited.json
+    create, update = entries(db, "antifraud_rule")
+    assert create.action == "create" and create.actor_name == "test-manager"
+    assert update.changes["score"] == {"before": 60, "after": 70}
+    assert (
+        update.changes["params"]["before"]["count"] == 3 and update.changes["params"]["after"]["count"] == 2
+    )
+    saved = client.put(
+        "/api/v1/bonuses/rules/order_delivered", json={"method": "fixed", "amount": "15.00"}, headers=h
+    )
+    assert saved.status_code == 200, saved.json
+    [bonus] = entries(db, "bonus_rule")
+    assert bonus.entity_id == "order_delivered" and bonus.changes["amount"]["after"] == 1500
