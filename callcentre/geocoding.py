@@ -150,6 +150,6 @@ def config_from(settings: Any, extra: dict[str, Any] | None = None) -> GeocoderC
         domain=settings.geocoder_domain,
         scheme=settings.geocoder_scheme or "https",
         timeout_s=float(settings.geocoder_timeout_s),
-        api_key=extra.get("GEOCODER_API_KEY"),
+        api_key=getattr(settings, "geocoder_api_key", None) or extra.get("GEOCODER_API_KEY"),
         country_codes=region,
     )

@@ -11,7 +11,8 @@ time without an offset included, see :func:`couriers.tracking.parse_timestamp`).
 
 A phone pings every few seconds, so this is the hottest path of the service. It is served by
 a small WSGI middleware in front of Flask (:class:`OsmandMiddleware`): no Flask request
-machinery, no session or CSRF hooks (the endpoint has neither), a cached device lookup and one
+machinery, no session or CSRF hooks (the endpoint has neither), a rate limit per device id (``rate_limit_osmand_device``: 429 with
+``Retry-After``), a cached device lookup and one
 short unit of work per report (:func:`couriers.services.record_track`: Core statements, the move
 published after the commit as every event is). The composition root installs it
 (``frontoffice.app.create_app``). The Flask routes below declare the endpoint for the OpenAPI
@@ -39,6 +40,8 @@ from frontoffice.errors import PROBLEM_MIME
 from frontoffice.guards import GuardedRequest
 from frontoffice.inputs import JsonTooDeep, load_json, nul_fields
 from frontoffice.kernel import Kernel, current_kernel
+from frontoffice.ratelimits import TooManyRequests
+from frontoffice.requestlog import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,9 @@ Answer = tuple[int, bytes, str | None]
 
 def _problem(status: int, title: str, detail: str, **extra: Any) -> Answer:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    rid = current_request_id()
+    if rid:
+        body["request_id"] = rid
     return status, json.dumps(body).encode(), PROBLEM_MIME
 
 
@@ -98,6 +104,14 @@ def handle(
             points = [point]
     except OsmandError as exc:
         return _problem(400, "Unreadable location report", str(exc).capitalize() + ".")
+    if kernel.rate_limits is not None:
+        wait = kernel.rate_limits.osmand_wait(device)
+        if wait is not None:
+            raise TooManyRequests(
+                f"Device {device!r} sends more location reports than "
+                f"{kernel.settings.rate_limit_osmand_device} allows; retry after {wait} s.",
+                wait,
+            )
     problems = [p for point in points for p in point_problems(point)]
     if problems:
         return _problem(400, "Malformed location", "; ".join(p["message"] for p in problems), errors=problems)
@@ -152,6 +166,7 @@ class OsmandMiddleware:
         req = GuardedRequest(environ)  # the kernel's body limit, chunked bodies included
         req.max_content_length = MAX_BODY
         too_large = _problem(413, "Payload too large", f"A location report has at most {MAX_BODY} bytes.")
+        extra_headers: list[tuple[str, str]] = []
         try:
             length = req.content_length or 0
             if length > MAX_BODY:
@@ -163,13 +178,16 @@ class OsmandMiddleware:
                 )
         except RequestEntityTooLarge:
             answer = too_large
+        except TooManyRequests as exc:
+            answer = _problem(429, exc.title, exc.detail, **exc.extra)
+            extra_headers = list(exc.headers.items())
         except Exception:  # the one place a failure of this path is turned into an answer
             log.exception("OsmAnd report failed")
             answer = _problem(
                 500, "Internal server error", "The server failed to store the report; it was logged."
             )
         status, payload, mimetype = answer
-        headers = [("Content-Length", str(len(payload)))]
+        headers = [("Content-Length", str(len(payload))), *extra_headers]
         if mimetype:
             headers.append(("Content-Type", mimetype))
         start_response(f"{status} {_REASONS.get(status, 'Error')}", headers)
@@ -181,6 +199,7 @@ _REASONS = {
     400: "BAD REQUEST",
     404: "NOT FOUND",
     413: "REQUEST ENTITY TOO LARGE",
+    429: "TOO MANY REQUESTS",
     500: "INTERNAL SERVER ERROR",
 }
 
@@ -204,7 +223,7 @@ def _flask_answer() -> Response:
     idempotent=False,
     summary="OsmAnd / Traccar Client location report (POST: query, form or JSON)",
     tags=["courier tracking"],
-    errors=(400, 404),
+    errors=(400, 404, 429),
     description=DESCRIPTION,
 )
 def osmand_post() -> Response:
@@ -219,7 +238,7 @@ def osmand_post() -> Response:
     public=True,
     summary="OsmAnd / Traccar Client location report (GET with query parameters)",
     tags=["courier tracking"],
-    errors=(400,),
+    errors=(400, 429),
     description=DESCRIPTION,
 )
 def osmand_get() -> Response:

@@ -25,6 +25,8 @@ STATUS_TITLES = {
     413: "Body too large",
     415: "Unsupported media type",
     422: "Invalid content",
+    429: "Too many requests (rate limit; see Retry-After)",
+    503: "Service unavailable (see Retry-After)",
 }
 
 
@@ -105,6 +107,10 @@ def build_openapi(app: Flask) -> dict[str, Any]:
             "title": {"type": "string"},
             "status": {"type": "integer"},
             "detail": {"type": "string"},
+            "request_id": {
+                "type": "string",
+                "description": "The id of this request (also in the X-Request-ID header and the logs).",
+            },
             "errors": {
                 "type": "array",
                 "items": {

@@ -7,11 +7,11 @@ This is the one module of the kernel that names the domain packages (the import 
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import backoffice.wiring
 import callcentre.wiring
@@ -32,10 +32,20 @@ from frontoffice.kernel import EXTENSION_KEY, Kernel, kernel_of
 from frontoffice.labels import install_label_filters
 from frontoffice.metrics import init_metrics
 from frontoffice.packages import DomainPackage
+from frontoffice.ratelimits import RateLimits
 from frontoffice.realtime import make_socketio
+from frontoffice.requestlog import RequestIdMiddleware, configure_logging
 from frontoffice.settings import Settings
 
-__all__ = ["PACKAGES", "Kernel", "create_app", "kernel_of", "load_all_models", "package_names"]
+__all__ = [
+    "LOGIN_ENDPOINTS",
+    "PACKAGES",
+    "Kernel",
+    "create_app",
+    "kernel_of",
+    "load_all_models",
+    "package_names",
+]
 
 #: Every domain package, in the order they are wired: a package comes after those it imports.
 PACKAGES: tuple[DomainPackage, ...] = (
@@ -45,6 +55,15 @@ PACKAGES: tuple[DomainPackage, ...] = (
     backoffice.wiring.PACKAGE,
     couriers.wiring.PACKAGE,
     monitor.wiring.PACKAGE,
+)
+
+
+#: The endpoints that take a password or hand out a token: rate-limited (frontoffice.ratelimits).
+LOGIN_ENDPOINTS = (
+    "auth.login",
+    "tokens_api.create_token",
+    "courier_api.open_session",
+    "courier_api.refresh_session",
 )
 
 
@@ -64,7 +83,7 @@ def load_all_models() -> None:
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the WSGI app. ``config`` overrides environment settings (lower-case keys)."""
     settings = Settings.from_env(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format, settings.log_level)
     app = Flask("frontoffice", instance_path=str(settings.instance_path.resolve()))
     install_id_converter(app)
     app.config.update(
@@ -82,6 +101,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             settings.database_url,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
             timeouts=settings.database_timeouts,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
         )
     )
     bus = EventBus(db.unit_of_work)
@@ -99,12 +120,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_auth(app, settings)
     kernel.metrics = init_metrics(app, kernel)
 
-    from frontoffice import apidocs, home, staff, tokens_api
+    from frontoffice import apidocs, audit, home, staff, tokens_api
 
     app.register_blueprint(home.bp)
     app.register_blueprint(apidocs.bp)
     app.register_blueprint(tokens_api.bp)
     staff.register(app, kernel)
+    audit.register(app, kernel)
 
     @app.context_processor
     def _inject() -> dict[str, Any]:
@@ -118,9 +140,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for package in PACKAGES:
         package.register(app, kernel)
 
+    kernel.rate_limits = RateLimits(app, settings)
+    kernel.rate_limits.guard_logins(app, LOGIN_ENDPOINTS)
+
     # What wraps the whole app is installed here, where it can be seen: location pings are the
-    # hottest path and are answered in front of Flask (see couriers.osmand).
+    # hottest path and are answered in front of Flask (see couriers.osmand); every request gets its
+    # id (frontoffice.requestlog); behind nginx, ProxyFix makes the client's address, scheme and
+    # host the real ones for everything inside (limits, logs, cookies).
     app.wsgi_app = OsmandMiddleware(app.wsgi_app, kernel)  # type: ignore[method-assign]
+    app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    if settings.trusted_proxies > 0:
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)  # type: ignore[method-assign]
     return app
 
 

@@ -10,7 +10,18 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as browser_session
 from flask_babel import gettext
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
@@ -408,6 +419,8 @@ def login():
         elif user.role == Role.COURIER:
             error = "Couriers sign in through the courier app, not here."
         else:
+            # The session cookie lasts session_lifetime_h (signed with its time: an older one is void).
+            browser_session.permanent = True
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("login.html", error=error), (401 if error else 200)
@@ -430,10 +443,11 @@ def init_auth(app: Flask, settings: Settings) -> None:
     cookies = {
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": settings.secure_cookies,
+        "SESSION_COOKIE_SECURE": settings.cookies_secure,
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
+        "REMEMBER_COOKIE_SECURE": settings.cookies_secure,
+        "PERMANENT_SESSION_LIFETIME": settings.session_lifetime,
         "REMEMBER_COOKIE_DURATION": dt.timedelta(days=settings.remember_days),
     }
     overridden = {key.upper() for key in settings.extra}

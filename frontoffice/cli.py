@@ -137,6 +137,13 @@ def _serve(
         kernel.db.dispose()  # the worker builds its own app, engine and pool
     _raise_open_files_limit()
 
+    json_logs = kernel is None or kernel.settings.log_format.lower() == "json"
+    access_format: dict[str, Any] = (
+        {"logger_class": "frontoffice.accesslog.JsonAccessLogger"}
+        if json_logs
+        else {"access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s" %({x-request-id}i)s'}
+    )
+
     class Server(BaseApplication):
         def load_config(self) -> None:
             for key, value in {
@@ -149,9 +156,11 @@ def _serve(
                 "timeout": 120,
                 "graceful_timeout": 10,
                 "keepalive": 30,
-                "accesslog": None,
+                # Access lines on stdout; JSON with the request id unless log_format = text.
+                "accesslog": "-",
                 "errorlog": "-",
                 "loglevel": "info",
+                **access_format,
                 # gunicorn >= 25 opens a control socket at one fixed path per user; several
                 # processes on one host (scale-out) would fight over it, and we do not use it.
                 "control_socket_disable": True,

@@ -139,10 +139,12 @@ def make_engine(
     busy_timeout_ms: int = 10_000,
     echo: bool = False,
     timeouts: DatabaseTimeouts | None = None,
+    pool_size: int = 20,
+    max_overflow: int = 80,
 ) -> Engine:
     """Create an engine; SQLite connections get the pragmas DESIGN.md asks for, PostgreSQL ones
     the connect and statement timeouts, and both pools the checkout timeout (``timeouts``, see
-    :mod:`frontoffice.dbhealth`)."""
+    :mod:`frontoffice.dbhealth`) and ``pool_size`` connections kept, ``max_overflow`` more at peaks."""
     timeouts = timeouts or DatabaseTimeouts()
     pool_timeout = {"pool_timeout": timeouts.pool_s} if timeouts.pool_s > 0 else {}
     if url.startswith("sqlite"):
@@ -153,8 +155,8 @@ def make_engine(
         if memory:
             kwargs["poolclass"] = StaticPool
         else:
-            kwargs["pool_size"] = 20
-            kwargs["max_overflow"] = 80
+            kwargs["pool_size"] = pool_size
+            kwargs["max_overflow"] = max_overflow
             kwargs.update(pool_timeout)
         engine = create_engine(url, echo=echo, **kwargs)
 
@@ -199,8 +201,8 @@ def make_engine(
     engine = create_engine(
         url,
         echo=echo,
-        pool_size=20,
-        max_overflow=80,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         pool_pre_ping=True,
         connect_args=postgres_connect_args(url, timeouts),
         **pool_timeout,

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from frontoffice.dbhealth import unavailable
+from frontoffice.requestlog import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,9 @@ def problem(
     if detail:
         body["detail"] = detail
     body.update({k: v for k, v in extra.items() if v is not None})
+    body.setdefault("request_id", current_request_id())
+    if body["request_id"] is None:
+        del body["request_id"]
     resp = Response(json.dumps(body), status=status, mimetype=PROBLEM_MIME, headers=headers)
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="frontoffice"'
@@ -119,7 +123,7 @@ def problem_of(err: DomainError) -> Response:
 def wants_problem_json(req: Request) -> bool:
     """True for API paths and clients that prefer JSON over HTML."""
     path = req.path
-    if path.startswith("/api") or path == "/healthz" or path.startswith("/metrics"):
+    if path.startswith("/api") or path in ("/healthz", "/readyz") or path.startswith("/metrics"):
         return True
     best = req.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_MIME])
     return best in {"application/json", PROBLEM_MIME}

@@ -41,6 +41,7 @@ RUNTIME_MESSAGES = (
     N_("Unprocessable content"),
     N_("Request Entity Too Large"),
     N_("Too Many Requests"),
+    N_("Too many requests"),
     N_("Internal server error"),
     N_("Internal Server Error"),
     N_("Service unavailable"),

@@ -12,6 +12,7 @@ from frontoffice.events import EventBus
 from frontoffice.extensions import Extensions
 from frontoffice.labels import Labels
 from frontoffice.metrics import Metrics
+from frontoffice.ratelimits import RateLimits
 from frontoffice.settings import Settings
 
 #: Where ``create_app`` keeps the kernel in ``app.extensions``.
@@ -43,6 +44,8 @@ class Kernel:
     labels: Labels = field(default_factory=Labels)
     #: This process's Prometheus registry; packages add collectors to it.
     metrics: Metrics | None = None
+    #: The rate limits (logins, tokens, OsmAnd devices); see frontoffice.ratelimits.
+    rate_limits: RateLimits | None = None
 
     def add_nav(self, title: str, endpoint: str, roles: set[str] | frozenset[str], order: int = 100) -> None:
         """Show a page in the top bar to ``roles``."""

@@ -127,3 +127,25 @@ class IdempotencyRecord(Base):
     attempt: Mapped[int] = mapped_column(default=1, server_default="1")
     #: When the current attempt started (NULL on records written before attempts were counted).
     locked_at: Mapped[dt.datetime | None]
+
+
+class AuditEntry(Base):
+    """One admin action (who, when, what, before → after), written by :func:`frontoffice.audit.record`
+    in the transaction of the change itself."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    #: Null for changes made outside a request (the CLI, the demo loader) or by a deleted user.
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    #: The actor's username when it acted (kept when the user is renamed or deleted).
+    actor_name: Mapped[str] = mapped_column(String(80), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[str | None] = mapped_column(String(80))
+    #: The changed fields: ``{"field": {"before": old, "after": new}}`` (JSON values).
+    changes: Mapped[dict] = mapped_column(default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    address: Mapped[str | None] = mapped_column(String(64))

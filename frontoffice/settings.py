@@ -46,6 +46,9 @@ class Settings:
     db_connect_timeout_s: float = 3.0
     db_statement_timeout_s: float = 10.0
     db_pool_timeout_s: float = 5.0
+    # Pooled connections each process keeps open, and how many more it may open under load.
+    db_pool_size: int = 20
+    db_max_overflow: int = 80
     # Retry-After of the 503 answered while the database is unavailable.
     db_retry_after_s: int = 5
     health_timeout_s: float = 2.0
@@ -58,11 +61,29 @@ class Settings:
     geocoder_domain: str | None = None
     geocoder_scheme: str = "https"
     geocoder_timeout_s: float = 3.0
+    geocoder_api_key: str | None = None
     map_tiles_url: str | None = None
     courier_signal_timeout_s: int = 300
     default_organization_id: int | None = None
-    # Browser cookies only over HTTPS (set it wherever the service is reached through TLS).
+    # Browser cookies only over HTTPS (set it wherever the service is reached through TLS); also on
+    # whenever public_url is https.
     secure_cookies: bool = False
+    # The address users reach the service at (https://delivery.example.com); optional.
+    public_url: str | None = None
+    # How long a browser session lasts without "Keep me logged in" (hours).
+    session_lifetime_h: float = 12.0
+    # How many proxies (nginx) stand in front of the service: X-Forwarded-For/-Proto/-Host of that
+    # many hops are trusted (werkzeug's ProxyFix); 0 trusts none.
+    trusted_proxies: int = 0
+    # Rate limits (Flask-Limiter notation, "10/minute"; storage: Redis when redis_url is set):
+    # failed logins per username and client address; every login or token call per address;
+    # location reports per OsmAnd device id. "off" turns one off.
+    rate_limit_login_failures: str = "10/minute"
+    rate_limit_login_address: str = "100/minute"
+    rate_limit_osmand_device: str = "120/minute"
+    # Logs: "json" (one object per line, with the request id) or "text".
+    log_format: str = "json"
+    log_level: str = "INFO"
     # How long "Keep me logged in" keeps a browser logged in.
     remember_days: int = 14
     # How long a bearer token works after it is issued (the courier app refreshes its own); 0: forever.
@@ -116,6 +137,16 @@ class Settings:
     def token_lifetime(self) -> dt.timedelta | None:
         """How long a new bearer token works; None when tokens do not expire."""
         return dt.timedelta(days=self.token_ttl_days) if self.token_ttl_days > 0 else None
+
+    @property
+    def cookies_secure(self) -> bool:
+        """True when browser cookies must be Secure: set so, or served at an https public URL."""
+        return self.secure_cookies or (self.public_url or "").lower().startswith("https://")
+
+    @property
+    def session_lifetime(self) -> dt.timedelta:
+        """How long a browser session lasts."""
+        return dt.timedelta(hours=self.session_lifetime_h)
 
     @property
     def is_sqlite(self) -> bool:

@@ -49,7 +49,7 @@ class TokenOut(BaseModel):
     status=201,
     summary="Exchange a staff login for a bearer token",
     tags=["auth"],
-    errors=(401,),
+    errors=(401, 429),
     idempotent=False,
 )
 def create_token(body: TokenRequest) -> TokenOut:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from backoffice import antifraud
 from backoffice.antifraud import Rule
 from backoffice.models import AntifraudRule, AntifraudRuleVersion, BlacklistEntry
+from frontoffice import audit
 from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, InvalidInput, NotFound, field_error
 from frontoffice.phones import InvalidPhone, normalize_phone
@@ -154,7 +155,21 @@ def create_rule(
     rule.versions.append(version)
     session.add(rule)
     session.flush()
+    audit.record(session, audit.Action.CREATE, "antifraud_rule", rule.id, None, _rule_state(rule, version))
     return RuleView(rule, version)
+
+
+def _rule_state(rule: AntifraudRule, version: AntifraudRuleVersion) -> dict[str, Any]:
+    """What the audit log keeps of a rule: its switch and its current version's content."""
+    return {
+        "kind": rule.kind,
+        "active": rule.active,
+        "version": version.version,
+        "name": version.name,
+        "params": version.params,
+        "score": version.score,
+        "action": version.action,
+    }
 
 
 def get_rule(session: Session, rule_id: int) -> RuleView:
@@ -247,6 +262,14 @@ def edit_rule(
     rule.revision += 1
     rule.updated_at = now
     _flush_or_conflict(session, f"Rule {rule_id} was saved by someone else at the same moment; reload it.")
+    audit.record(
+        session,
+        audit.Action.UPDATE,
+        "antifraud_rule",
+        rule.id,
+        _rule_state(rule, current),
+        _rule_state(rule, version),
+    )
     return RuleView(rule, version)
 
 
@@ -256,10 +279,19 @@ def set_rule_active(
     """Switch a rule on or off (not a new version: what it checks does not change)."""
     view = get_rule(session, rule_id)
     if view.rule.active != active:
+        before = _rule_state(view.rule, view.current)
         view.rule.active = active
         view.rule.revision += 1
         view.rule.updated_at = now or utcnow()
         session.flush()
+        audit.record(
+            session,
+            audit.Action.UPDATE,
+            "antifraud_rule",
+            rule_id,
+            before,
+            _rule_state(view.rule, view.current),
+        )
     return view
 
 
@@ -315,6 +347,7 @@ def add_to_blacklist(
     )
     session.add(entry)
     _flush_or_conflict(session, f"This {kind} was blacklisted by someone else at the same moment.")
+    audit.record(session, audit.Action.CREATE, "blacklist_entry", entry.id, None, audit.state(entry))
     return entry
 
 
@@ -323,8 +356,10 @@ def remove_from_blacklist(session: Session, entry_id: int) -> None:
     entry = session.get(BlacklistEntry, entry_id)
     if entry is None:
         raise NotFound(f"There is no blacklist entry {entry_id}.")
+    before = audit.state(entry)
     session.delete(entry)
     session.flush()
+    audit.record(session, audit.Action.DELETE, "blacklist_entry", entry_id, before, None)
 
 
 def list_blacklist(session: Session, kind: str | None = None, limit: int = 500) -> list[BlacklistEntry]:

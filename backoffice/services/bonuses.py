@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from backoffice import bonuses
 from backoffice.bonuses import BonusRuleSpec, Operation
 from backoffice.models import BonusEntry, BonusRule
+from frontoffice import audit
 from frontoffice.db import upsert, utcnow
 from frontoffice.errors import Conflict, InvalidInput, field_error
 from frontoffice.models import Role, User
@@ -39,6 +40,10 @@ MAX_REPORT_DAYS = 366
 def list_bonus_rules(session: Session) -> dict[str, BonusRule]:
     """The rule of each operation that has one."""
     return {r.operation: r for r in session.scalars(select(BonusRule).order_by(BonusRule.id))}
+
+
+#: What the audit log keeps of a bonus rule.
+BONUS_RULE_FIELDS = ("operation", "method", "amount", "percent_bp", "params", "active")
 
 
 def save_bonus_rule(
@@ -67,6 +72,7 @@ def save_bonus_rule(
             errors=errors,
         )
     rule = session.scalar(select(BonusRule).where(BonusRule.operation == operation))
+    before = audit.state(rule, BONUS_RULE_FIELDS) if rule is not None else None
     if rule is None:
         rule = BonusRule(operation=operation)
         session.add(rule)
@@ -81,6 +87,8 @@ def save_bonus_rule(
         session.flush()
     except IntegrityError:
         raise Conflict(f"The rule of {operation} was saved by someone else at the same moment.") from None
+    action = audit.Action.CREATE if before is None else audit.Action.UPDATE
+    audit.record(session, action, "bonus_rule", operation, before, audit.state(rule, BONUS_RULE_FIELDS))
     return rule
 
 

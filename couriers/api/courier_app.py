@@ -38,7 +38,7 @@ TAGS = ["courier app"]
     status=201,
     summary="Log the courier app in: login and password give a bearer token",
     tags=TAGS,
-    errors=(401, 403),
+    errors=(401, 403, 429),
     idempotent=False,
     description="Only users with the courier role and a courier profile get a token. Send it as "
     "`Authorization: Bearer <token>` on every other call; `DELETE /session` revokes it.",
@@ -71,7 +71,7 @@ def _session_out(app_session: services.AppSession) -> sc.SessionOut:
     status=201,
     summary="Swap this session's token for a new one before it expires",
     tags=TAGS,
-    errors=(409,),
+    errors=(409, 429),
     idempotent=False,
     description="Call it with the app's bearer token while it still works: the answer holds a new "
     "token (and when it expires); the token of this call is revoked at once. An expired token "

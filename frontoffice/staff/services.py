@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash
 
+from frontoffice import audit
 from frontoffice.auth import (
     branches_of,
     change_password,
@@ -33,6 +34,8 @@ from frontoffice.ports import Device, UserDevices
 #: The alphabet of temporary passwords: no 0/O, 1/l/I to misread when dictated.
 TEMPORARY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 MAX_BRANCHES = 200
+#: What the audit log keeps of a user (the hash shows only that it changed).
+AUDITED_USER_FIELDS = ("username", "full_name", "role", "active", "must_change_password", "password_hash")
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,13 @@ def create_staff(
     user = create_user(session, username, password, role, full_name)
     _link_branches(session, user.id, branch_ids)
     session.flush()
+    audit.record(session, audit.Action.CREATE, audit.Entity.USER, user.id, None, _audited(session, user))
     return user
+
+
+def _audited(session: Session, user: User) -> dict:
+    """What the audit log keeps of a user: their fields and the branches they work for."""
+    return {**audit.state(user, AUDITED_USER_FIELDS), "branch_ids": sorted(branches_of(session, user.id))}
 
 
 def update_staff(
@@ -191,6 +200,7 @@ def update_staff(
         refuse("role", "You cannot take your own admin role; another admin can.", "own_admin_role", Conflict)
     if user.id == actor_id and switched_off:
         refuse("active", "You cannot switch yourself off; another admin can.", "own_account_off", Conflict)
+    before = _audited(session, user)
     if change.full_name is not None:
         user.full_name = change.full_name.strip() or user.username
     if change.role is not None:
@@ -200,6 +210,7 @@ def update_staff(
     if change.active is not None:
         user.active = change.active
     session.flush()
+    audit.record(session, audit.Action.UPDATE, "user", user.id, before, _audited(session, user))
     if switched_off:
         end_sessions(session, user.id)
         revoke_user_tokens(session, user.id)
@@ -223,8 +234,11 @@ def reset_password(session: Session, user_id: int, *, actor_id: int) -> str:
             Conflict,
         )
     password = temporary_password()
+    before = _audited(session, user)
     change_password(session, user.id, password, must_change=True)
     revoke_user_tokens(session, user.id)
+    session.refresh(user)
+    audit.record(session, audit.Action.RESET_PASSWORD, "user", user.id, before, _audited(session, user))
     return password
 
 
@@ -268,6 +282,14 @@ def revoke_user_token(session: Session, user_id: int, token_id: int) -> ApiToken
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()
+        audit.record(
+            session,
+            audit.Action.REVOKE,
+            "token",
+            token.id,
+            {"user_id": user_id, "name": token.name, "revoked_at": None},
+            {"user_id": user_id, "name": token.name, "revoked_at": token.revoked_at},
+        )
     return token
 
 
@@ -282,3 +304,4 @@ def revoke_device(session: Session, user_id: int, key: str, providers: Sequence[
     get_user(session, user_id)
     if not any(provider.revoke(session, user_id, key) for provider in providers):
         raise NotFound(f"User {user_id} has no device {key!r}.")
+    audit.record(session, audit.Action.REVOKE, "device", key, {"user_id": user_id}, {"user_id": None})

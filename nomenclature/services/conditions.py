@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from frontoffice import audit
 from frontoffice.db import utcnow
 from frontoffice.errors import FieldError, NotFound, field_error
 from nomenclature.distribution import ORDER_KINDS, PAYMENT_KINDS, Scope
@@ -171,6 +172,7 @@ def save_condition(
         if condition_id is None
         else get_condition(session, condition_id)
     )
+    before = audit.state(cond) if condition_id is not None else None
     values = {k: getattr(cond, k) for k in CONDITION_FIELDS}
     values.update({k: v for k, v in fields.items() if k in CONDITION_FIELDS})
     if fields.get("scope") == "all":
@@ -197,12 +199,17 @@ def save_condition(
         cond.created_at = cond.updated_at
     session.add(cond)
     session.flush()
+    action = audit.Action.CREATE if before is None else audit.Action.UPDATE
+    audit.record(session, action, "distribution_condition", cond.id, before, audit.state(cond))
     mark_changed(session)
     return cond
 
 
 def delete_condition(session: Session, condition_id: int) -> None:
     """Delete a condition (order lines it decided keep its id)."""
-    session.delete(get_condition(session, condition_id))
+    cond = get_condition(session, condition_id)
+    before = audit.state(cond)
+    session.delete(cond)
     session.flush()
+    audit.record(session, audit.Action.DELETE, "distribution_condition", condition_id, before, None)
     mark_changed(session)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from frontoffice import audit
 from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, FieldError, NotFound, field_error
 from nomenclature.distribution import GroupTree
@@ -57,6 +58,7 @@ def save_item(
         if item_id is None
         else get_item(session, item_id)
     )
+    before = audit.state(item) if item_id is not None else None
     errors: list[FieldError] = []
     sku = str(fields.get("sku", item.sku) or "").strip()
     name = str(fields.get("name", item.name) or "").strip()
@@ -109,6 +111,17 @@ def save_item(
         ]
     session.add(item)
     session.flush()
+    after = audit.state(item)
+    if modifier_ids is not None:
+        after["modifier_group_ids"] = list(modifier_ids)
+    audit.record(
+        session,
+        audit.Action.CREATE if before is None else audit.Action.UPDATE,
+        "item",
+        item.id,
+        before,
+        after,
+    )
     if modifier_ids is not None or item.sku == DELIVERY_SKU:  # the compiled rules keep both
         mark_changed(session)
     return item

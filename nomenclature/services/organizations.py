@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from frontoffice import audit
 from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, FieldError, NotFound, field_error
 from nomenclature.inn import inn_problem, is_sole_proprietor, kpp_problem
@@ -50,6 +51,7 @@ def save_organization(
         if org_id is None
         else get_organization(session, org_id)
     )
+    before = audit.state(org) if org_id is not None else None
     errors: list[FieldError] = []
     name = str(fields.get("name", org.name) or "").strip()
     inn = str(fields.get("inn", org.inn) or "").strip()
@@ -121,6 +123,8 @@ def save_organization(
     if org_id is not None and regime != (list(org.tax_systems), org.pays_vat, org.default_vat_rate):
         field = "default_vat_rate" if regime[2] != org.default_vat_rate else "tax_systems"
         refuse("The organization cannot be saved", _vat_errors(session, org, field, on))
+    action = audit.Action.CREATE if before is None else audit.Action.UPDATE
+    audit.record(session, action, "organization", org.id, before, audit.state(org))
     mark_changed(session)
     return org
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from frontoffice import audit
 from frontoffice.errors import Conflict, FieldError, InvalidInput, NotFound, field_error
 from frontoffice.phones import InvalidPhone, normalize_phone
 from orders.branches import BranchFacts, branch_problems
@@ -119,12 +120,14 @@ def create_branch(
     _apply(branch, data, region, hours)
     session.add(branch)
     session.flush()
+    audit.record(session, audit.Action.CREATE, "branch", branch.id, None, audit.state(branch))
     return branch
 
 
 def update_branch(session: Session, branch_id: int, data: BranchData, *, region: str = "RU") -> Branch:
     """Change a branch; switching it off is refused (409, naming the orders) while it has open orders."""
     branch = get_branch(session, branch_id)
+    before = audit.state(branch)
     hours = _checked(data, region, creating=False, what="changed")
     if data.code is not None:
         _code_taken(session, data.code.strip(), branch)
@@ -143,4 +146,5 @@ def update_branch(session: Session, branch_id: int, data: BranchData, *, region:
     if data.active is not None:
         branch.active = data.active
     session.flush()
+    audit.record(session, audit.Action.UPDATE, "branch", branch.id, before, audit.state(branch))
     return branch

@@ -62,7 +62,7 @@ def test_openapi_document_lists_the_order_api(client):
     assert page.status_code == 200 and b"/api/v1/orders/{order_id}/status" in page.data
 
 
-@pytest.mark.parametrize("path", ["/healthz"])
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_health_check_reports_the_database(client, path):
     resp = client.get(path)
     assert resp.status_code == 200 and resp.json["status"] == "ok"

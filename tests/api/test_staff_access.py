@@ -47,6 +47,7 @@ API_ROUTES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/zones/at"): READERS,
     ("GET", "/api/v1/zones/geojson"): READERS,
     ("POST", "/api/v1/zones/geojson"): frozenset({"admin", "manager"}),
+    ("GET", "/api/v1/audit"): ADMIN,
 }
 NEW_PREFIXES = (
     "/api/v1/zones",
@@ -54,6 +55,7 @@ NEW_PREFIXES = (
     "/api/v1/staff",
     "/api/v1/account",
     "/api/courier/v1/session/refresh",
+    "/api/v1/audit",
 )
 
 #: Every page the issue added (ids that name nothing: an admitted role gets 404, not 403), and its roles.
@@ -75,6 +77,7 @@ PAGES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/account/password"): READERS,
     ("POST", "/account/password"): READERS,
     ("GET", "/callcentre/zones"): ADMIN,
+    ("GET", "/admin/audit"): ADMIN,
 }
 
 
@@ -92,7 +95,7 @@ def test_the_matrix_names_every_route_the_issue_added(app):
     page_rules = {
         r.rule
         for r in app.url_map.iter_rules()
-        if r.rule.startswith(("/admin/branches", "/admin/staff", "/account", "/callcentre/zones"))
+        if r.rule.startswith(("/admin/branches", "/admin/staff", "/account", "/callcentre/zones", "/admin/audit"))
     }
     covered = {re.sub(r"/(999|traccar)(?=/|$)", "/<>", path) for _m, path in PAGES}
     assert {re.sub(r"<[^>]+>", "<>", r) for r in page_rules if "static" not in r} == covered

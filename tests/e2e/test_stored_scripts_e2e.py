@@ -68,6 +68,7 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "bonus_ledger": ("note",),
     "users": ("username", "full_name"),
     "api_tokens": ("name",),
+    "audit_log": ("actor_name", "entity_id"),
     "monitor_client_totals": ("client_name",),
     "monitor_loyalty_facts": ("client_name",),
 }
@@ -80,6 +81,7 @@ FREE_TEXT_JSON: dict[str, tuple[str, ...]] = {
     "order_events": ("payload",),
     "antifraud_rule_versions": ("params",),
     "antifraud_verdicts": ("hits",),
+    "audit_log": ("changes",),
 }
 #: Text columns that hold codes, numbers, secrets or machine data — nothing typed as prose: they are
 #: validated against a vocabulary or a format (phones in E.164, INN/KPP, enums, hashes), generated
@@ -87,7 +89,8 @@ FREE_TEXT_JSON: dict[str, tuple[str, ...]] = {
 CODES = set(
     """
     antifraud_rules.kind antifraud_blacklist.kind antifraud_blacklist.value antifraud_rule_versions.action
-    antifraud_verdicts.action antifraud_verdicts.version_ids api_tokens.token_hash bonus_rules.operation
+    antifraud_verdicts.action antifraud_verdicts.version_ids api_tokens.token_hash audit_log.action
+    audit_log.entity audit_log.request_id audit_log.address bonus_rules.operation
     bonus_rules.method bonus_rules.params bonus_ledger.operation branches.timezone branches.opening_hours
     branches.phone clients.phone client_phones.phone client_order_facts.fact couriers.phone couriers.vehicle
     courier_deliveries.outcome courier_deliveries.reason_code courier_track_points.source
@@ -109,7 +112,18 @@ CODES = set(
     """.split()
 )
 #: Keys of those JSON documents whose values are text someone typed.
-JSON_TEXT_KEYS = {"name", "group", "group_name", "notes", "keywords", "reason", "rule", "display"}
+JSON_TEXT_KEYS = {
+    "name",
+    "group",
+    "group_name",
+    "notes",
+    "keywords",
+    "reason",
+    "rule",
+    "display",
+    "before",
+    "after",
+}
 #: What a payload leaves in the DOM when it is parsed as HTML instead of shown as text.
 INJECTED = "q, img[src='x'], svg[onload], a[href^='javascript:' i], [onerror], [onload]"
 #: Pages the crawler leaves alone: downloads, the language switch, logging out, machine answers.

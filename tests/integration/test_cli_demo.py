@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -57,3 +58,17 @@ def test_an_order_placed_through_the_api_reaches_a_connected_socket(demo):
         client.disconnect()
     assert event["order_id"] == order["id"]
     assert event["number"] == order["number"]
+
+
+def test_the_served_process_writes_json_access_and_app_logs_with_the_request_id(demo):
+    resp = requests.get(f"{demo.url}/api/v1/orders", headers={"X-Request-ID": "demo-trace-1"}, timeout=10)
+    assert resp.status_code == 401 and resp.headers["X-Request-ID"] == "demo-trace-1"
+    assert resp.json()["request_id"] == "demo-trace-1"
+    deadline = time.monotonic() + 5
+    while "demo-trace-1" not in demo.output() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lines = [json.loads(line) for line in demo.output().splitlines() if "demo-trace-1" in line]
+    access = [line for line in lines if line.get("logger") == "gunicorn.access"]
+    assert access and access[0]["path"] == "/api/v1/orders" and access[0]["status"] == 401
+    # the app's own lines are JSON too (the migration's, written at start-up)
+    assert any(line.startswith('{"time"') and '"alembic' in line for line in demo.output().splitlines())

@@ -152,3 +152,18 @@ def test_a_sqlite_file_locked_by_another_process_answers_503_and_then_serves(sql
     resp, _ = service.place("locked", "locked")
     assert resp.status_code == 201, resp.text
     assert json.loads(resp.text)["comment"] == "locked"
+
+
+def test_readyz_answers_503_problem_json_while_postgresql_is_down_and_200_once_it_is_back(proxy, service):
+    switch, _url = proxy
+    assert requests.get(f"{service.url}/readyz", timeout=10).status_code == 200
+    switch.refuse()
+    ready = requests.get(f"{service.url}/readyz", timeout=30)
+    assert ready.status_code == 503 and ready.headers["Content-Type"] == PROBLEM_MIME
+    assert ready.headers["Retry-After"] == str(RETRY_AFTER_S)
+    body = ready.json()
+    assert body["checks"] == {"database": "failing"}
+    assert body["request_id"] == ready.headers["X-Request-ID"]
+    switch.pass_through()
+    wait_healthy(service)
+    assert requests.get(f"{service.url}/readyz", timeout=10).status_code == 200

@@ -13,6 +13,7 @@ from couriers.models import DELIVERY_OUTCOMES, VEHICLES
 from couriers.services.pool import FAIL_REASONS, PROOF_KINDS
 from couriers.services.register import DeviceKind
 from couriers.services.tracking import CourierState
+from frontoffice import audit
 from frontoffice.models import Role
 from monitor.loyalty import SEGMENTS
 from monitor.schemas import PerformanceQuery
@@ -30,6 +31,8 @@ def literal_values(model, field: str) -> tuple[str, ...]:
 #: Where the domain defines each family of codes users see: the label table must cover all of them.
 DOMAIN_CODES: dict[str, set[str]] = {
     "user_role": set(Role),
+    "audit_action": set(audit.Action),
+    "audit_entity": set(audit.Entity),
     "order_status": set(OrderStatus),
     "order_kind": {*ORDER_KINDS, *nomenclature.distribution.ORDER_KINDS},
     "payment_kind": {*PAYMENT_KINDS, *nomenclature.distribution.PAYMENT_KINDS},
