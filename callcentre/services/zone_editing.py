@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from callcentre.models import DeliveryZone
-from callcentre.services.zones import zone_rules
+from callcentre.services.zones import audited_zone, zone_rules
 from callcentre.zone_checks import ZoneFacts, zone_problems
 from callcentre.zones import Overlap, overlaps
+from frontoffice import audit
 from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, InvalidInput, NotFound, field_error
 from frontoffice.money import from_minor, to_minor
@@ -99,6 +100,7 @@ def create_zone(session: Session, facts: ZoneFacts) -> DeliveryZone:
     _apply(zone, facts, {f.name for f in fields(facts) if getattr(facts, f.name) is not None}, checked)
     session.add(zone)
     session.flush()
+    audit.record(session, audit.Action.CREATE, audit.Entity.ZONE, zone.id, None, audited_zone(zone))
     return zone
 
 
@@ -124,15 +126,20 @@ def update_zone(session: Session, zone_id: int, facts: ZoneFacts, sent: set[str]
         facts.name.strip() if facts.name is not None else zone.name,
         zone,
     )
+    before = audited_zone(zone)
     _apply(zone, facts, sent, checked)
     session.flush()
+    audit.record(session, audit.Action.UPDATE, audit.Entity.ZONE, zone.id, before, audited_zone(zone))
     return zone
 
 
 def delete_zone(session: Session, zone_id: int) -> None:
     """Remove a zone (addresses in it keep their place and lose the zone; placed orders keep theirs)."""
-    session.delete(get_zone(session, zone_id))
+    zone = get_zone(session, zone_id)
+    before = audited_zone(zone)
+    session.delete(zone)
     session.flush()
+    audit.record(session, audit.Action.DELETE, audit.Entity.ZONE, zone_id, before, None)
 
 
 def zone_overlaps(session: Session, *, within: Collection[int] | None = None) -> list[Overlap]:

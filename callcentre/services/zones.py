@@ -18,6 +18,7 @@ from callcentre.models import (
     DeliveryZone,
 )
 from callcentre.zones import WeeklyHours, ZoneError, ZoneIndex, ZoneRule, normalized_geojson, parse_geometry
+from frontoffice import audit
 from frontoffice.db import utcnow
 from frontoffice.errors import FieldError, InvalidInput, field_error
 from frontoffice.money import format_money, from_minor
@@ -261,6 +262,7 @@ def import_zones(
     created: list[DeliveryZone] = []
     updated: list[DeliveryZone] = []
     deleted: list[int] = []
+    before = {zone_id: audited_zone(zone) for zone_id, zone in existing.items()}
     if replace:
         keep = {t.id for *_, t in plans if t is not None}
         for zone in existing.values():
@@ -293,7 +295,37 @@ def import_zones(
         else:
             updated.append(zone)
     session.flush()
+    for zone_id in deleted:
+        audit.record(session, audit.Action.IMPORT, audit.Entity.ZONE, zone_id, before[zone_id], None)
+    for zone in created:
+        audit.record(session, audit.Action.IMPORT, audit.Entity.ZONE, zone.id, None, audited_zone(zone))
+    for zone in updated:
+        audit.record(
+            session, audit.Action.IMPORT, audit.Entity.ZONE, zone.id, before[zone.id], audited_zone(zone)
+        )
     return ZoneImport(created=created, updated=updated, deleted=deleted)
+
+
+#: The zone's fields the audit log compares before and after a change (the outline too: a moved
+#: border changes who is served).
+AUDITED_FIELDS = (
+    "name",
+    "branch_id",
+    "geometry",
+    "opening_hours",
+    "delivery_fee",
+    "free_delivery_from",
+    "min_order",
+    "delivery_minutes",
+    "priority",
+    "active",
+    "color",
+)
+
+
+def audited_zone(zone: DeliveryZone) -> dict[str, Any]:
+    """What the audit log keeps of a zone."""
+    return audit.state(zone, AUDITED_FIELDS)
 
 
 def _money(minor: int | None) -> str | None:

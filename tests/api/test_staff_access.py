@@ -95,7 +95,9 @@ def test_the_matrix_names_every_route_the_issue_added(app):
     page_rules = {
         r.rule
         for r in app.url_map.iter_rules()
-        if r.rule.startswith(("/admin/branches", "/admin/staff", "/account", "/callcentre/zones", "/admin/audit"))
+        if r.rule.startswith(
+            ("/admin/branches", "/admin/staff", "/account", "/callcentre/zones", "/admin/audit")
+        )
     }
     covered = {re.sub(r"/(999|traccar)(?=/|$)", "/<>", path) for _m, path in PAGES}
     assert {re.sub(r"<[^>]+>", "<>", r) for r in page_rules if "static" not in r} == covered

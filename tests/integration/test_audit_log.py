@@ -224,3 +224,28 @@ def test_antifraud_and_bonus_rules_are_logged(client, db, users):
     assert saved.status_code == 200, saved.json
     [bonus] = entries(db, "bonus_rule")
     assert bonus.entity_id == "order_delivered" and bonus.changes["amount"]["after"] == 1500
+
+
+def test_zones_drawn_changed_imported_and_deleted_are_logged_with_their_fields(client, db, users, catalogue):
+    from tests.api.test_zone_editor_api import body, square
+
+    admin = users["admin"].headers
+    zone = client.post("/api/v1/zones", json=body(), headers=admin).json
+    moved = client.patch(
+        f"/api/v1/zones/{zone['id']}",
+        json={"delivery_fee": "199.00", "geometry": square(49.0, 55.0, 49.3, 55.3)},
+        headers=admin,
+    )
+    assert moved.status_code == 200, moved.json
+    exported = client.get("/api/v1/zones/geojson", headers=admin).json
+    exported["features"][0]["properties"]["priority"] = 7
+    assert client.post("/api/v1/zones/geojson", json=exported, headers=admin).status_code in (200, 201)
+    assert client.delete(f"/api/v1/zones/{zone['id']}", headers=admin).status_code in (200, 204)
+    logged = entries(db, "zone")
+    assert [e.action for e in logged] == ["create", "update", "import", "delete"]
+    assert {e.entity_id for e in logged} == {str(zone["id"])}
+    created, changed, imported, deleted = (e.changes for e in logged)
+    assert created["delivery_fee"] == {"before": None, "after": 15000}
+    assert changed["delivery_fee"] == {"before": 15000, "after": 19900} and "geometry" in changed
+    assert imported == {"priority": {"before": 2, "after": 7}}
+    assert deleted["name"] == {"before": "North", "after": None}
