@@ -49,8 +49,8 @@ def upgrade() -> None:
         sa.Column("street_id", sa.Integer(), nullable=False),
         sa.Column("number", sa.String(length=40), nullable=False),
         sa.Column("key", sa.String(length=40), nullable=False),
-        sa.Column("lat", sa.Float(), nullable=False),
-        sa.Column("lon", sa.Float(), nullable=False),
+        sa.Column("lat", sa.Double(), nullable=False),
+        sa.Column("lon", sa.Double(), nullable=False),
         sa.ForeignKeyConstraint(
             ["street_id"],
             ["address_streets.id"],

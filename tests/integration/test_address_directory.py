@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from callcentre import services
-from callcentre.address_sources import AddressFileError, read_csv, read_osm
+from callcentre.address_sources import AddressFileError, file_kind, read_csv, read_file, read_osm
 from callcentre.models import AddressHouse, AddressStreet
 from tests.conftest import make_users
 from tests.helpers import AuthActions
@@ -81,6 +81,20 @@ def test_an_imported_osm_extract_answers_every_spelling_with_the_same_house(app,
     # The building's centroid, not one of its corners.
     assert lat == pytest.approx(55.7963, abs=1e-6) and lon == pytest.approx(49.1088, abs=1e-6)
     assert answers["кремлевская 21"][0].score == 1.0
+
+
+def test_an_osm_pbf_extract_is_read_like_its_xml(tmp_path, extract):
+    import osmium
+
+    pbf = tmp_path / "kazan.osm.pbf"
+    writer = osmium.SimpleWriter(str(pbf))
+    for obj in osmium.FileProcessor(str(extract)):
+        writer.add(obj)
+    writer.close()
+    sniffed = tmp_path / "upload.bin"
+    sniffed.write_bytes(pbf.read_bytes())
+    assert read_file(pbf) == read_osm(extract)
+    assert file_kind("upload.bin", sniffed.read_bytes()[:256]) == "pbf"
 
 
 def test_the_directory_answers_prefixes_and_typos_as_the_operator_types(app, extract):
