@@ -12,7 +12,10 @@ from callcentre.address_sources import AddressFileError, file_kind, read_csv, re
 from callcentre.models import AddressHouse, AddressStreet
 from tests.conftest import make_users
 from tests.helpers import AuthActions
-from tests.integration.test_callcentre_geocoding import _app, nominatim  # noqa: F401 (a fixture)
+from tests.integration import test_callcentre_geocoding as geocoding_tests
+
+_app = geocoding_tests._app
+nominatim = geocoding_tests.nominatim  # the fake Nominatim fixture, shared
 
 #: A small extract: Кремлёвская 21 is a building outline (its centroid is the house), Баумана 5 a node.
 EXTRACT = """<?xml version="1.0" encoding="UTF-8"?>
@@ -244,7 +247,7 @@ def test_the_directory_answers_first_then_the_geocoder_then_nothing(
     database_url,
     tmp_path,
     nominatim,
-    extract,  # noqa: F811 (the imported fixture)
+    extract,
 ):
     app = _app(
         database_url,
