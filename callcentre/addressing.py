@@ -9,6 +9,7 @@ are one street. Typo-tolerant search ranks streets by the trigrams of that key.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -156,22 +157,36 @@ def trigrams(key: str, *, prefix: bool = False) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
+def _key_grams(key: str) -> frozenset[str]:
+    return frozenset(trigrams(key))
+
+
+def _score(query: str, q: set[str], key: str) -> float:
+    k = _key_grams(key)
+    shared = len(q & k)
+    score = (shared / len(q) * 0.8 + shared / len(q | k) * 0.2) * 0.9
+    if key.startswith(query) or any(w.startswith(query) for w in key.split()):
+        score += 0.1
+    return score
+
+
 def similarity(query: str, key: str, *, prefix: bool = True) -> float:
     """How well a street key answers a (partly typed) query, 0…1: shared trigrams, prefixes first."""
     q = trigrams(query, prefix=prefix)
+    return _score(query, q, key) if q else 0.0
+
+
+def rank_streets(
+    query: str, keys: Iterable[tuple[int, str]], limit: int = 10, *, prefix: bool = True
+) -> list[tuple[int, float]]:
+    """The best ``(id, score)`` among street keys for a query, best first; weak matches left out.
+
+    ``prefix``: the query's last word is still being typed."""
+    q = trigrams(query, prefix=prefix)
     if not q:
-        return 0.0
-    k = trigrams(key)
-    shared = len(q & k)
-    score = shared / len(q) * 0.8 + shared / len(q | k) * 0.2
-    if key.startswith(query) or any(w.startswith(query) for w in key.split()):
-        score += 0.1
-    return min(score, 1.0)
-
-
-def rank_streets(query: str, keys: Iterable[tuple[int, str]], limit: int = 10) -> list[tuple[int, float]]:
-    """The best ``(id, score)`` among street keys for a query, best first; weak matches left out."""
-    scored = [(sid, similarity(query, key)) for sid, key in keys]
+        return []
+    scored = [(sid, _score(query, q, key)) for sid, key in keys]
     scored = [(sid, s) for sid, s in scored if s >= 0.35]
     scored.sort(key=lambda x: -x[1])
     return scored[:limit]

@@ -163,17 +163,6 @@ class AddressStreet(Base):
     key: Mapped[str] = mapped_column(String(200), index=True)
 
 
-class AddressStreetGram(Base):
-    """One trigram of a street's key: the index behind the typo-tolerant street search."""
-
-    __tablename__ = "address_street_grams"
-
-    gram: Mapped[str] = mapped_column(String(3), primary_key=True)
-    street_id: Mapped[int] = mapped_column(
-        ForeignKey("address_streets.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-
-
 class AddressHouse(Base):
     """A house of the directory: its number as written, its key, and where it stands (WGS84)."""
 

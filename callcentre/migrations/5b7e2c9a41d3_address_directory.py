@@ -1,4 +1,4 @@
-"""address directory: streets, their trigrams, houses
+"""address directory: streets and houses
 
 Revision ID: 5b7e2c9a41d3
 Revises: d6977ec4d3a1
@@ -30,20 +30,6 @@ def upgrade() -> None:
     with op.batch_alter_table("address_streets", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_address_streets_key"), ["key"], unique=False)
     op.create_table(
-        "address_street_grams",
-        sa.Column("gram", sa.String(length=3), nullable=False),
-        sa.Column("street_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["street_id"],
-            ["address_streets.id"],
-            name=op.f("fk_address_street_grams_street_id_address_streets"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("gram", "street_id", name=op.f("pk_address_street_grams")),
-    )
-    with op.batch_alter_table("address_street_grams", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_address_street_grams_street_id"), ["street_id"], unique=False)
-    op.create_table(
         "address_houses",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("street_id", sa.Integer(), nullable=False),
@@ -65,9 +51,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Undo this revision."""
     op.drop_table("address_houses")
-    with op.batch_alter_table("address_street_grams", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_address_street_grams_street_id"))
-    op.drop_table("address_street_grams")
     with op.batch_alter_table("address_streets", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_address_streets_key"))
     op.drop_table("address_streets")

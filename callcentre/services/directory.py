@@ -3,6 +3,9 @@ types (prefix and typo-tolerant, Cyrillic and Latin)."""
 
 from __future__ import annotations
 
+import bisect
+import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -11,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from callcentre.address_sources import AddressRow
 from callcentre.addressing import house_key, house_order, parse_query, rank_streets, street_key, trigrams
-from callcentre.models import AddressHouse, AddressStreet, AddressStreetGram
+from callcentre.models import AddressHouse, AddressStreet
 
 SUGGESTIONS = 10
-CANDIDATE_STREETS = 60
+CANDIDATE_STREETS = 30
+PREFIX_STREETS = 200
 BATCH = 2000
 
 
@@ -84,9 +88,6 @@ def import_directory(
         ).scalar_one()
         streets[(row.city, key)] = sid
         streets_added += 1
-        session.execute(
-            insert(AddressStreetGram), [{"gram": g, "street_id": sid} for g in sorted(trigrams(key))]
-        )
     known = {
         (sid, key): hid
         for hid, sid, key in session.execute(
@@ -130,6 +131,74 @@ def import_directory(
     return DirectoryImport(len(rows), streets_added, added, updated)
 
 
+@dataclass(frozen=True)
+class StreetIndex:
+    """The directory's streets in memory: each trigram of a street key → the streets that have it.
+
+    Built from the ``address_streets`` table and rebuilt when its signature (count, highest id, total
+    key length) changes, so every process of a deployment sees an import on its next search.
+    """
+
+    signature: tuple[int, int, int]
+    grams: dict[str, tuple[int, ...]]
+    streets: dict[int, tuple[str, str, str]]
+    words: list[tuple[str, int]]
+
+    @classmethod
+    def build(cls, session: Session, signature: tuple[int, int, int]) -> StreetIndex:
+        """Read every street and index its key."""
+        grams: dict[str, list[int]] = {}
+        streets: dict[int, tuple[str, str, str]] = {}
+        words: list[tuple[str, int]] = []
+        for sid, key, name, city in session.execute(
+            select(AddressStreet.id, AddressStreet.key, AddressStreet.name, AddressStreet.city)
+        ):
+            streets[sid] = (key, name, city)
+            words.extend((w, sid) for w in key.split())
+            for g in trigrams(key):
+                grams.setdefault(g, []).append(sid)
+        return cls(signature, {g: tuple(ids) for g, ids in grams.items()}, streets, sorted(words))
+
+    def candidates(self, grams: set[str], n: int) -> list[int]:
+        """The ``n`` streets sharing the most trigrams with a query."""
+        counts: Counter[int] = Counter()
+        for g in grams:
+            counts.update(self.grams.get(g, ()))
+        return [sid for sid, _ in counts.most_common(n)]
+
+    def starting_with(self, prefix: str, n: int) -> list[int]:
+        """Up to ``n`` streets with a word that starts with ``prefix`` (the word being typed)."""
+        i = bisect.bisect_left(self.words, (prefix, -1))
+        out: list[int] = []
+        while i < len(self.words) and len(out) < n and self.words[i][0].startswith(prefix):
+            out.append(self.words[i][1])
+            i += 1
+        return out
+
+
+_INDEXES: dict[str, StreetIndex] = {}
+_SIGNATURE = select(
+    func.count(AddressStreet.id),
+    func.coalesce(func.max(AddressStreet.id), 0),
+    func.coalesce(func.sum(func.length(AddressStreet.key)), 0),
+)
+_INDEX_LOCK = threading.Lock()
+
+
+def street_index(session: Session) -> StreetIndex:
+    """The current in-memory street index of the session's database."""
+    signature = session.execute(_SIGNATURE).one()
+    signature = (int(signature[0]), int(signature[1]), int(signature[2]))
+    where = session.get_bind().url.render_as_string(hide_password=True)
+    index = _INDEXES.get(where)
+    if index is None or index.signature != signature:
+        with _INDEX_LOCK:
+            index = _INDEXES.get(where)
+            if index is None or index.signature != signature:
+                index = _INDEXES[where] = StreetIndex.build(session, signature)
+    return index
+
+
 def search_directory(session: Session, text: str, *, limit: int = SUGGESTIONS) -> list[DirectoryHouse]:
     """Houses that answer what the operator typed, best first: the street by trigrams of its key (so
     prefixes, typos and either script match), the house by its number's prefix."""
@@ -137,48 +206,42 @@ def search_directory(session: Session, text: str, *, limit: int = SUGGESTIONS) -
     grams = trigrams(query.street, prefix=not query.house)
     if not grams:
         return []
-    shared = func.count().label("shared")
-    candidates = session.execute(
-        select(AddressStreetGram.street_id, shared)
-        .where(AddressStreetGram.gram.in_(sorted(grams)))
-        .group_by(AddressStreetGram.street_id)
-        .order_by(shared.desc())
-        .limit(CANDIDATE_STREETS)
-    ).all()
-    if not candidates:
-        return []
-    rows = session.execute(
-        select(AddressStreet.id, AddressStreet.key, AddressStreet.name, AddressStreet.city).where(
-            AddressStreet.id.in_([c.street_id for c in candidates])
-        )
-    ).all()
-    by_id = {r.id: r for r in rows}
-    ranked = rank_streets(query.street, ((r.id, r.key) for r in rows), limit=limit)
+    index = street_index(session)
+    ids = index.candidates(grams, CANDIDATE_STREETS)
+    if not query.house:
+        ids = list(dict.fromkeys([*index.starting_with(query.street_words[-1], PREFIX_STREETS), *ids]))
+    ranked = rank_streets(
+        query.street, ((sid, index.streets[sid][0]) for sid in ids), limit=limit, prefix=not query.house
+    )
     if not ranked:
         return []
     scores = dict(ranked)
+    nth = (
+        func.row_number()
+        .over(partition_by=AddressHouse.street_id, order_by=(func.length(AddressHouse.key), AddressHouse.key))
+        .label("nth")
+    )
     houses = select(
-        AddressHouse.street_id, AddressHouse.number, AddressHouse.key, AddressHouse.lat, AddressHouse.lon
+        AddressHouse.street_id, AddressHouse.number, AddressHouse.key, AddressHouse.lat, AddressHouse.lon, nth
     ).where(AddressHouse.street_id.in_(list(scores)))
     if query.house:
         houses = houses.where(AddressHouse.key.like(f"{query.house}%"))
-    found = session.execute(houses.limit(limit * 40)).all()
+    per_street = houses.subquery()
+    found = session.execute(select(per_street).where(per_street.c.nth <= limit)).all()
+    # The best street's matching houses first when a house is typed; else one house of each street in
+    # turn, so that the streets the typed prefix may mean are all offered.
     found.sort(
         key=lambda h: (
-            -scores[h.street_id],
-            h.key != query.house,
-            house_order(h.key),
+            (h.key != query.house, -scores[h.street_id], house_order(h.key))
+            if query.house
+            else (h.nth, -scores[h.street_id], house_order(h.key))
         )
     )
     out = []
     for h in found[:limit]:
-        street = by_id[h.street_id]
+        _key, name, city = index.streets[h.street_id]
         exact = 1.0 if query.house and h.key == query.house else 0.9
-        out.append(
-            DirectoryHouse(
-                street.name, h.number, street.city, h.lat, h.lon, round(scores[h.street_id] * exact, 3)
-            )
-        )
+        out.append(DirectoryHouse(name, h.number, city, h.lat, h.lon, round(scores[h.street_id] * exact, 3)))
     return out
 
 
