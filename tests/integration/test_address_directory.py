@@ -291,3 +291,19 @@ def test_without_a_geocoder_the_directory_still_answers(database_url, tmp_path, 
         assert client.get("/api/v1/geocode", query_string={"q": "Баумана 6"}, headers=op).status_code == 503
     finally:
         app.extensions["frontoffice"].db.dispose()
+
+
+def test_a_clients_address_spelled_another_way_is_the_saved_one(app):
+    with app.extensions["frontoffice"].db.unit_of_work() as s:
+        client = services.create_client(s, "+79175550000", name="Dina")
+        first = services.add_address(
+            s, client.id, services.AddressData(text="ул. Кремлёвская, д. 21", apartment="5")
+        )
+        again = services.add_address(
+            s, client.id, services.AddressData(text="Kremlyovskaya 21", apartment="5")
+        )
+        other = services.add_address(
+            s, client.id, services.AddressData(text="Kremlyovskaya 23", apartment="5")
+        )
+        assert again.id == first.id != other.id
+        assert len(services.addresses_of(s, client.id)) == 2
