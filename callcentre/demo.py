@@ -10,6 +10,7 @@ minimum and shorter hours, which the inner zones outrank by priority. Zelenodols
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -199,6 +200,18 @@ def load(session: Session, kernel: Any) -> None:
     """Create the demo zones and regular callers that do not exist yet (idempotent)."""
     load_zones(session)
     load_clients(session, kernel)
+    load_addresses(session)
+
+
+#: The demo city's address directory: a small OpenStreetMap XML extract of central Kazan.
+DEMO_ADDRESSES = Path(__file__).parent / "data" / "kazan_addresses.osm"
+
+
+def load_addresses(session: Session) -> None:
+    """Fill the offline address directory with the demo city's streets and houses (idempotent)."""
+    from callcentre.address_sources import read_osm
+
+    services.import_directory(session, read_osm(DEMO_ADDRESSES))
 
 
 def load_zones(session: Session) -> None:

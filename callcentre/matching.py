@@ -2,8 +2,9 @@
 
 Phones become E.164 with :func:`frontoffice.phones.normalize_phone`, so
 ``8 (912) 345-67-89``, ``+7 912 345 67 89`` and ``9123456789`` are one number.
-Addresses and geocoder queries are compared by a normalized form that ignores case,
-punctuation and repeated spaces.
+Geocoder queries are compared by a normalized form that ignores case, punctuation and repeated
+spaces; addresses by :func:`address_key` (``callcentre.addressing``), the folding the address
+directory and antifraud share: street-type words, the house marker and the script do not matter.
 """
 
 from __future__ import annotations
@@ -12,9 +13,18 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from callcentre.addressing import address_key
 from frontoffice.phones import InvalidPhone, display_phone, normalize_phone
 
-__all__ = ["InvalidPhone", "display_phone", "match_phone", "normalize_phones", "normalize_text", "same_phone"]
+__all__ = [
+    "InvalidPhone",
+    "address_key",
+    "display_phone",
+    "match_phone",
+    "normalize_phones",
+    "normalize_text",
+    "same_phone",
+]
 
 _PUNCT = re.compile(r"[^\w]+", re.UNICODE)
 

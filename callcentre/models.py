@@ -149,3 +149,29 @@ class GeocodeCacheEntry(Base):
     query: Mapped[str] = mapped_column(String(500))
     results: Mapped[list] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AddressStreet(Base):
+    """A street of the offline address directory, under the key its spellings share."""
+
+    __tablename__ = "address_streets"
+    __table_args__ = (UniqueConstraint("city", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    city: Mapped[str] = mapped_column(String(120), default="")
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200), index=True)
+
+
+class AddressHouse(Base):
+    """A house of the directory: its number as written, its key, and where it stands (WGS84)."""
+
+    __tablename__ = "address_houses"
+    __table_args__ = (UniqueConstraint("street_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    street_id: Mapped[int] = mapped_column(ForeignKey("address_streets.id", ondelete="CASCADE"))
+    number: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(40))
+    lat: Mapped[float]
+    lon: Mapped[float]

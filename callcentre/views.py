@@ -51,6 +51,7 @@ API = {
     "take_order": "/api/v1/callcentre/orders",
     "repeat_cart": "/api/v1/callcentre/orders/{id}/repeat-cart",
     "geocode": "/api/v1/geocode",
+    "address_suggest": "/api/v1/callcentre/addresses/suggest",
     "zones": "/api/v1/zones/geojson",
     "menu": "/api/v1/menu",
     "receipts": "/api/v1/receipts/preview",

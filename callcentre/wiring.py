@@ -30,6 +30,9 @@ def register(app: Flask, kernel: Kernel) -> None:
     from callcentre.views import register_pages
 
     register_pages(app, kernel)
+    from callcentre.directory_views import register_directory_pages
+
+    register_directory_pages(app, kernel)
 
     def relay(event: Any) -> None:
         emit_to_branch(
@@ -47,6 +50,9 @@ def register_clients_and_zones(app: Flask, kernel: Kernel) -> None:
     from callcentre.geocoding import Geocoding, config_from
 
     app.register_blueprint(api.bp)
+    from callcentre import directory_api
+
+    app.register_blueprint(directory_api.bp)
     zones = services.ZoneCache()
     kernel.extensions.provide(ZONES, zones)
     kernel.extensions.provide(GEOCODING, Geocoding(config_from(kernel.settings, dict(app.config))))
@@ -83,4 +89,6 @@ def register_clients_and_zones(app: Flask, kernel: Kernel) -> None:
     kernel.extensions.add(BRANCH_SECTIONS, "delivery_zones", zones_section, order=10)
 
 
-PACKAGE = DomainPackage("callcentre", register, demo=demo.load)
+from callcentre.cli import addresses as _addresses_cli  # noqa: E402
+
+PACKAGE = DomainPackage("callcentre", register, demo=demo.load, commands=(_addresses_cli,))

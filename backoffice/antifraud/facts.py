@@ -8,13 +8,14 @@ import bisect
 import datetime as dt
 import hashlib
 import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
 from geopy.distance import geodesic
+
+from callcentre.matching import address_key
 
 #: Actions in order of severity; ``none`` is the verdict of a clean subject.
 ACTIONS = ("none", "note", "flag", "hold", "reject")
@@ -234,19 +235,12 @@ def name_key(name: str) -> str:
 
 # --- addresses ------------------------------------------------------------------------------
 
-#: Words that say what kind of street or building follows; dropped so "ул. Баумана, д. 5" and
-#: "Baumana 5" style variants of one address written by the same caller compare equal.
-_FILLER = frozenset(
-    "ул улица пр проспект пр-т пер переулок д дом корп корпус стр строение кв квартира г город "
-    "st str street ave avenue av rd road bld bldg building apt apartment flat h house city".split()
-)
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-
 
 def normalize_address(text: str) -> str:
-    """An address reduced to its significant words: lower case, ё→е, no punctuation or filler words."""
-    words = _TOKEN.findall((text or "").casefold().replace("ё", "е"))
-    return " ".join(w for w in words if w not in _FILLER)[:500]
+    """An address reduced to its significant words, the call centre's folding (``callcentre.matching``):
+    case, ё/е, punctuation, street-type and filler words and the script (Cyrillic or Latin) do not
+    matter."""
+    return address_key(text)
 
 
 def address_digest(text: str) -> str:

@@ -233,16 +233,23 @@ def merge(body: MergeIn) -> ClientDetail:
 # --- geocoding --------------------------------------------------------------------------------
 
 
+def _candidate(zones: Any, text: str, lat: float, lon: float) -> CandidateOut:
+    zone = zones.locate(lat, lon)
+    return CandidateOut(text=text, lat=lat, lon=lon, zone_id=zone.id if zone else None)
+
+
 @endpoint(
     bp,
     "/geocode",
     roles=TAKE,
     query=GeocodeQuery,
     response=GeocodeOut,
-    summary="Address candidates from the configured geocoder (cached)",
+    summary="Address candidates: the address directory first, then the configured geocoder (cached)",
     tags=["geocoding"],
     errors=(503,),
-    description="Answers are cached in the database by the normalized query. Without a configured geocoder, "
+    description="A typed house the offline address directory knows is answered from it (`provider`: "
+    '"directory"); otherwise the configured geocoder is asked. '
+    "Answers are cached in the database by the normalized query. Without a configured geocoder, "
     'or when it fails or times out, the answer is a 503 problem (`title`: "Geocoder unavailable") and the '
     "operator picks a saved address or drops a pin on the map instead. Each candidate carries the delivery "
     "zone its point falls in.",
@@ -260,7 +267,16 @@ def geocode(query: GeocodeQuery) -> GeocodeOut:
     provider = geocoding.config.provider
     with k.db.reading() as s:
         zones = zone_index(s)
-        found = services.cached_geocode(s, provider, key) if geocoding.available else None
+        # The chain: the offline address directory first, the configured geocoder second, the pin last.
+        known = services.directory_geocode(s, query.q)
+        found = services.cached_geocode(s, provider, key) if geocoding.available and not known else None
+    if known:
+        return GeocodeOut(
+            query=query.q,
+            candidates=[_candidate(zones, h.text, h.lat, h.lon) for h in known],
+            cached=False,
+            provider="directory",
+        )
     cached = found is not None
     if found is None:
         try:
@@ -269,10 +285,7 @@ def geocode(query: GeocodeQuery) -> GeocodeOut:
             raise GeocoderDown(str(exc), reason=str(exc)) from None
         with k.db.unit_of_work() as s:
             services.store_geocode(s, provider, key, found)
-    candidates = []
-    for c in found:
-        zone = zones.locate(c.lat, c.lon)
-        candidates.append(CandidateOut(text=c.text, lat=c.lat, lon=c.lon, zone_id=zone.id if zone else None))
+    candidates = [_candidate(zones, c.text, c.lat, c.lon) for c in found]
     return GeocodeOut(query=query.q, candidates=candidates, cached=cached, provider=provider)
 
 

@@ -25,6 +25,15 @@ from callcentre.services.clients import (
     get_client,
     update_client,
 )
+from callcentre.services.directory import (
+    DirectoryHouse,
+    DirectoryImport,
+    DirectoryStats,
+    directory_geocode,
+    directory_stats,
+    import_directory,
+    search_directory,
+)
 from callcentre.services.dossier import DOSSIER_ORDERS, Dossier, DossierOrder, dossier, recent_orders
 from callcentre.services.geocoding import GEOCODE_CACHE_DAYS, cached_geocode, store_geocode
 from callcentre.services.merging import merge_clients
@@ -60,6 +69,13 @@ from callcentre.services.zones import (
 )
 
 __all__ = [
+    "DirectoryHouse",
+    "DirectoryImport",
+    "DirectoryStats",
+    "directory_geocode",
+    "directory_stats",
+    "import_directory",
+    "search_directory",
     "ADDRESS_FIELDS",
     "DOSSIER_ADDRESSES",
     "DOSSIER_ORDERS",

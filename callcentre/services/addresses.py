@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from callcentre.matching import normalize_text
+from callcentre.matching import address_key, normalize_text
 from callcentre.models import (
     ClientAddress,
 )
@@ -71,9 +71,9 @@ def _check_coordinates(lat: float | None, lon: float | None, field_name: str) ->
 
 
 def _same_place(a: ClientAddress, data: AddressData) -> bool:
-    return normalize_text(a.text) == normalize_text(data.text) and normalize_text(
-        a.apartment
-    ) == normalize_text(data.apartment)
+    return address_key(a.text) == address_key(data.text) and normalize_text(a.apartment) == normalize_text(
+        data.apartment
+    )
 
 
 def add_address(

@@ -71,6 +71,8 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "audit_log": ("actor_name", "entity_id"),
     "monitor_client_totals": ("client_name",),
     "monitor_loyalty_facts": ("client_name",),
+    "address_streets": ("city", "name"),
+    "address_houses": ("number",),
 }
 #: Rows whose unique text is left alone: the test users log in with their names.
 KEPT = {"users": lambda users: users.c.username.like("test-%")}
@@ -108,7 +110,7 @@ CODES = set(
     orders.client_phone orders.payment_kind organizations.inn organizations.kpp organizations.tax_systems
     organizations.default_vat_rate organizations.fallback_tax_system tickets.kind tickets.status
     tickets.client_phone ticket_events.kind ticket_events.from_status ticket_events.to_status
-    users.password_hash users.role
+    users.password_hash users.role address_streets.key address_houses.key
     """.split()
 )
 #: Keys of those JSON documents whose values are text someone typed.

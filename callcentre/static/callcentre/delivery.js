@@ -11,6 +11,7 @@ import { openMap } from "./mapview.js";
 
 const $ = (id) => document.getElementById(id);
 const ADDRESS_PARTS = ["street", "house", "entrance", "floor", "apartment", "intercom"];
+const COORDINATES = /^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$/;
 let quoteSeq = 0;
 let candidates = [];
 let candidateIndex = 0;
@@ -162,11 +163,25 @@ function renderCandidates() {
   );
 }
 
+let suggestSeq = 0;
+
+/** Offer the offline address directory's houses for what the operator is typing. */
+const suggestAddress = debounce(async () => {
+  const q = $("addr-text").value.trim();
+  if (q.length < 2 || COORDINATES.test(q)) return;
+  const seq = ++suggestSeq;
+  const res = await call("GET", url("address_suggest", {}, { q }));
+  if (seq !== suggestSeq || !res.ok || $("addr-text").value.trim() !== q) return;
+  candidates = res.data.candidates || [];
+  candidateIndex = 0;
+  renderCandidates();
+}, 150);
+
 /** Locate the typed address: coordinates typed as "55.79, 49.12" directly, else the geocoder. */
 async function geocode() {
   const q = $("addr-text").value.trim();
   if (!q) return;
-  const coords = /^\s*(-?\d{1,2}(?:\.\d+)?)\s*[,; ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$/.exec(q);
+  const coords = COORDINATES.exec(q);
   if (coords) {
     located(Number(coords[1]), Number(coords[2]), "pin");
     return;
@@ -408,6 +423,7 @@ export function initDelivery() {
     notLocated();
     $("geocode-candidates").hidden = true;
     requestQuote();
+    suggestAddress();
   });
   text.addEventListener("keydown", onAddressKey);
   $("pin-button").addEventListener("click", pinOnMap);
