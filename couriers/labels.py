@@ -1,10 +1,11 @@
-"""What users read for the couriers' codes: a courier's state, the kind of a courier's device (see
+"""What users read for the couriers' codes: a courier's state, the kind of a courier's device, why a delivery failed (see
 frontoffice.labels; declared in wiring)."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_pgettext
 
+from couriers.services.pool import FAIL_REASONS
 from couriers.services.register import DeviceKind
 from couriers.services.tracking import CourierState
 from frontoffice.labels import Vocabulary
@@ -26,4 +27,17 @@ DEVICE_KIND = Vocabulary(
     {DeviceKind.TRACCAR: lazy_pgettext("device kind", "Traccar Client device")},
 )
 
-VOCABULARIES = (COURIER_STATE, DEVICE_KIND)
+FAIL_REASON = Vocabulary(
+    "fail_reason",
+    tuple(FAIL_REASONS),
+    {
+        "client_absent": lazy_pgettext("failed delivery", "Client not there"),
+        "client_refused": lazy_pgettext("failed delivery", "Client refused"),
+        "wrong_address": lazy_pgettext("failed delivery", "Wrong address"),
+        "unreachable": lazy_pgettext("failed delivery", "Cannot get there"),
+        "damaged": lazy_pgettext("failed delivery", "Order damaged"),
+        "other": lazy_pgettext("failed delivery", "Other reason"),
+    },
+)
+
+VOCABULARIES = (COURIER_STATE, DEVICE_KIND, FAIL_REASON)

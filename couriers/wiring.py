@@ -1,5 +1,6 @@
 """Registers the couriers package with the app: the courier, register, dispatch and OsmAnd APIs,
-the ``/courier`` namespace and its subscribers, and (when enabled) the auto-dispatch loop."""
+the courier's web app (``/courier/``), the ``/courier`` namespace and its subscribers, and (when
+enabled) the auto-dispatch loop."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from couriers import demo, labels, services
 from couriers.api import courier_bp, couriers_bp, dispatch_bp
+from couriers.app_views import bp as courier_app_bp
 from couriers.osmand import bp as osmand_bp
 from couriers.ports import AUTO_DISPATCHER, COURIER_DIRECTORY
 from couriers.sockets import NAMESPACE, CourierNamespace, PoolRelay
@@ -37,7 +39,7 @@ def register(app: Flask, kernel: Kernel) -> None:
         USER_DEVICES, "courier_devices", services.CourierDevices(directory.invalidate), order=10
     )
     kernel.extensions.add(BRANCH_SECTIONS, "couriers", couriers_section, order=30)
-    for bp in (courier_bp, couriers_bp, dispatch_bp, osmand_bp):
+    for bp in (courier_bp, couriers_bp, dispatch_bp, osmand_bp, courier_app_bp):
         app.register_blueprint(bp)
 
     kernel.socketio.on_namespace(CourierNamespace(NAMESPACE))

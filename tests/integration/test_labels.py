@@ -9,6 +9,7 @@ from flask_babel import force_locale
 
 import nomenclature.distribution
 from backoffice import antifraud, bonuses, sla
+from couriers.services.pool import FAIL_REASONS
 from couriers.services.register import DeviceKind
 from couriers.services.tracking import CourierState
 from frontoffice.models import Role
@@ -43,6 +44,7 @@ DOMAIN_CODES: dict[str, set[str]] = {
     "bonus_method": set(bonuses.METHODS),
     "courier_state": set(CourierState),
     "device_kind": set(DeviceKind),
+    "fail_reason": set(FAIL_REASONS),
     "loyalty_segment": set(SEGMENTS),
     "report_group": set(literal_values(PerformanceQuery, "group")),
 }
