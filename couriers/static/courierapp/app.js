@@ -315,7 +315,7 @@ function reportRows(report) {
   return el(
     "dl",
     { class: "report" },
-    rows.map(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))]),
+    rows.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))]),
     el("dt", {}, t("started", { time: clock(report.shift.started_at) })),
     el("dd", {}, t("distance_km", { km: report.distance_km })),
   );

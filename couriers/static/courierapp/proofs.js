@@ -4,18 +4,26 @@
 const SIDES = [1600, 1280, 1024, 800, 640];
 const QUALITIES = [0.82, 0.7, 0.6, 0.5];
 
-function loadImage(file) {
+// createImageBitmap needs no URL (the Content-Security-Policy admits no blob: images); older
+// browsers read the file as a data: URL, which it admits.
+async function loadImage(file) {
+  if (typeof createImageBitmap === "function") {
+    try {
+      return await createImageBitmap(file);
+    } catch {
+      throw new Error("not a picture");
+    }
+  }
+  const url = await new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(new Error("not a picture"));
+    reader.readAsDataURL(file);
+  });
   return new Promise((resolve, reject) => {
-    const url = URL.createObjectURL(file);
     const img = new Image();
-    img.onload = () => {
-      URL.revokeObjectURL(url);
-      resolve(img);
-    };
-    img.onerror = () => {
-      URL.revokeObjectURL(url);
-      reject(new Error("not a picture"));
-    };
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error("not a picture"));
     img.src = url;
   });
 }
@@ -41,11 +49,13 @@ export function base64Of(blob) {
  */
 export async function photoProof(file, maxBytes) {
   const img = await loadImage(file);
+  const width = img.naturalWidth ?? img.width;
+  const height = img.naturalHeight ?? img.height;
   for (const side of SIDES) {
-    const scale = Math.min(1, side / Math.max(img.naturalWidth, img.naturalHeight));
+    const scale = Math.min(1, side / Math.max(width, height));
     const canvas = document.createElement("canvas");
-    canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
-    canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+    canvas.width = Math.max(1, Math.round(width * scale));
+    canvas.height = Math.max(1, Math.round(height * scale));
     canvas.getContext("2d").drawImage(img, 0, 0, canvas.width, canvas.height);
     for (const quality of QUALITIES) {
       const blob = await toBlob(canvas, "image/jpeg", quality);
