@@ -237,6 +237,28 @@ def test_the_session_survives_a_reload_and_queued_actions_survive_it_too(server,
         assert s.get(Order, order_id).courier_id == courier.id
 
 
+def test_the_app_swaps_its_token_for_a_new_one_past_half_its_life(server, phones):
+    courier = make_courier(server.app, "Vera", position=(55.79, 49.115))
+    page = phones().new_page()
+    log_in(page, server, courier)
+    page.wait_for_selector("#screen[data-screen=pool]")
+    old = page.evaluate("() => JSON.parse(localStorage.getItem('courierapp.session'))")
+    assert old["expires_at"]  # 30 days by default
+    old["issued_at"] = "2000-01-01T00:00:00Z"  # as if issued long ago: past half its life
+    page.evaluate("(s) => localStorage.setItem('courierapp.session', JSON.stringify(s))", old)
+    page.reload()
+    page.wait_for_function(
+        "(old) => JSON.parse(localStorage.getItem('courierapp.session')).token !== old", arg=old["token"]
+    )
+    new = page.evaluate("() => JSON.parse(localStorage.getItem('courierapp.session')).token")
+    me = f"{server.url}/api/courier/v1/me"
+    assert (
+        requests.get(me, headers={"Authorization": f"Bearer {old['token']}"}, timeout=10).status_code == 401
+    )
+    assert requests.get(me, headers={"Authorization": f"Bearer {new}"}, timeout=10).status_code == 200
+    page.wait_for_selector("#screen[data-screen=pool]")
+
+
 def test_two_couriers_race_for_one_order_and_the_loser_is_told(server, phones, artifacts):
     first = make_courier(server.app, "Anna", position=(55.79, 49.115))
     second = make_courier(server.app, "Boris", position=(55.80, 49.12))

@@ -88,7 +88,7 @@ async function reload() {
     outbox.api("GET", API.available),
     outbox.api("GET", API.active),
   ]);
-  if ([me, pool, mine].some((r) => r.status === 401)) return expired();
+  if ([me, pool, mine].some(outbox.sessionDied)) return expired();
   if (me.ok) state.me = me.data;
   if (pool.ok) state.pool = pool.data.items;
   if (mine.ok) state.mine = mine.data.items;
@@ -140,7 +140,7 @@ async function queueChanged() {
 outbox.onChange(queueChanged);
 
 outbox.onAnswer((entry, res) => {
-  if (res.status === 401) return expired();
+  if (outbox.sessionDied(res)) return expired();
   if (res.ok) {
     if (entry.kind === "claim") notify(t("claimed", { number: entry.number }), "ok");
     if (entry.kind === "shift_end") {

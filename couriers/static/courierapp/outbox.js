@@ -33,6 +33,11 @@ export function forgetSession() {
   localStorage.removeItem(SESSION_KEY);
 }
 
+/** Whether a 401 answer means the stored session is dead (not a call made with a token since swapped). */
+export function sessionDied(res) {
+  return res.status === 401 && Boolean(session()) && res.token === session().token;
+}
+
 /** Whether the token has lived past half its life (time to swap it for a new one). */
 export function needsRefresh(s = session(), now = Date.now()) {
   if (!s || !s.expires_at) return false;
@@ -42,8 +47,8 @@ export function needsRefresh(s = session(), now = Date.now()) {
 }
 
 /**
- * Call the API with the bearer token. Resolves to {ok, status, data, retryAfter} — never throws;
- * status 0 is no network.
+ * Call the API with the bearer token. Resolves to {ok, status, data, retryAfter, token} — never
+ * throws; status 0 is no network; ``token`` is the one the call was made with.
  */
 export async function api(method, path, body = undefined, { key = null, token = session()?.token } = {}) {
   const headers = { Accept: "application/json" };
@@ -54,7 +59,7 @@ export async function api(method, path, body = undefined, { key = null, token = 
   try {
     resp = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store" });
   } catch {
-    return { ok: false, status: 0, data: { detail: t("network_error") }, retryAfter: null };
+    return { ok: false, status: 0, data: { detail: t("network_error") }, retryAfter: null, token };
   }
   let data = null;
   if ((resp.headers.get("Content-Type") || "").includes("json")) {
@@ -64,7 +69,7 @@ export async function api(method, path, body = undefined, { key = null, token = 
       data = null;
     }
   }
-  return { ok: resp.ok, status: resp.status, data, retryAfter: resp.headers.get("Retry-After") };
+  return { ok: resp.ok, status: resp.status, data, retryAfter: resp.headers.get("Retry-After"), token };
 }
 
 /** Swap the token for a fresh one when it is past half its life (quietly retried later when offline). */
@@ -130,7 +135,8 @@ function changed() {
  * what to show while it waits (``number`` of the order). Sends at once when it can.
  */
 export async function enqueue(kind, method, path, body, extra = {}) {
-  const entry = { key: randomKey(), created: Date.now(), kind, method, path, body, state: "waiting", ...extra };
+  const courier = session()?.courier?.id ?? null;
+  const entry = { key: randomKey(), created: Date.now(), courier, kind, method, path, body, state: "waiting", ...extra };
   await store("readwrite", (s) => s.put(entry));
   changed();
   flush();
@@ -163,10 +169,11 @@ function transient(res) {
 async function sendAll() {
   for (const entry of await pending()) {
     if (entry.state !== "waiting") continue;
-    if (!session()) return; // logged out: keep everything until the next login
+    if (!session()) return; // the session expired: keep everything until the next login
+    if (entry.courier !== session().courier?.id) continue; // another courier's: never sent as this one
     const res = await api(entry.method, entry.path, entry.body, { key: entry.key });
     if (transient(res)) {
-      if (res.status === 401) for (const fn of listeners) fn(entry, res);
+      if (sessionDied(res)) for (const fn of listeners) fn(entry, res);
       retryLater();
       return;
     }
