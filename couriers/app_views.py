@@ -58,6 +58,9 @@ API = {
     "pickup": "/api/courier/v1/orders/{id}/pickup",
     "deliver": "/api/courier/v1/orders/{id}/deliver",
     "fail": "/api/courier/v1/orders/{id}/fail",
+    # after an admin's password reset the login answer says must_change_password: the one call
+    # outside the courier API, the kernel's own "change your password" (open to every role)
+    "password": "/api/v1/account/password",
 }
 
 
@@ -71,6 +74,13 @@ def app_strings() -> dict[str, str]:
         "logging_in": _("Logging in…"),
         "login_failed": _("Wrong username or password."),
         "not_a_courier": _("This login has no courier profile: ask your manager."),
+        "password_reset": _("An admin reset your password: choose a new one to go on."),
+        "new_password": _("New password"),
+        "weak_password": _(
+            "Choose a stronger password: at least 10 characters, 4 of them different, "
+            "not your username nor a common one."
+        ),
+        "save_password": _("Save and go on"),
         "logout_confirm": _("Log out? Actions still waiting to be sent will be lost."),
         "network_error": _("No network: try again when you are online."),
         "session_expired": _("Your session has expired: log in again."),

@@ -410,3 +410,32 @@ def test_the_service_worker_serves_the_shell_offline_in_russian(server, phones, 
     log_in(page, server, courier)
     page.wait_for_selector("#screen[data-screen=pool]")
     assert page.inner_text("#tabs button[data-tab=pool]") == "Заказы"
+
+
+def test_after_an_admins_reset_the_courier_chooses_a_new_password_in_the_app(server, phones, artifacts):
+    users = make_users(server.app)
+    courier = make_courier(server.app, "Gleb", position=(55.79, 49.115))
+    reset = requests.post(
+        f"{server.url}/api/v1/staff/users/{courier.user_id}/password-reset",
+        headers=users["admin"].headers,
+        timeout=10,
+    )
+    assert reset.status_code == 200, reset.text
+    courier.password = reset.json()["temporary_password"]
+    page = phones().new_page()
+    log_in(page, server, courier)
+    page.wait_for_selector("#password-form")
+    page.fill("input[name=new_password]", "short")
+    page.tap("#password-form button[type=submit]")
+    page.wait_for_function("() => document.querySelector('#password-error').textContent !== ''")
+    assert page.inner_text("#password-error").startswith("Choose a stronger password")
+    shot(page, artifacts, "new-password")
+    page.fill("input[name=new_password]", "Sunny-Kazan-route-42")
+    page.tap("#password-form button[type=submit]")
+    page.wait_for_selector("#screen[data-screen=pool]")
+    again = requests.post(
+        f"{server.url}/api/courier/v1/session",
+        json={"login": courier.username, "password": "Sunny-Kazan-route-42", "device_name": "test"},
+        timeout=10,
+    )
+    assert again.status_code == 201 and again.json()["must_change_password"] is False

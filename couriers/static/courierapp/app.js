@@ -648,7 +648,8 @@ function renderLogin(message = "") {
     const res = await outbox.api("POST", API.session, body, { token: null });
     if (res.ok) {
       outbox.keepSession(res.data);
-      start();
+      if (res.data.must_change_password) renderNewPassword(body.password);
+      else start();
     } else if (res.status === 0) error.textContent = t("network_error");
     else if (res.status === 403) error.textContent = t("not_a_courier");
     else error.textContent = t("login_failed");
@@ -663,6 +664,34 @@ function renderLogin(message = "") {
       el("label", { class: "field" }, el("span", {}, t("device_name")), el("input", { name: "device_name", maxlength: 100, value: localStorage.getItem(DEVICE_KEY) || "" })),
       error,
       el("button", { type: "submit", class: "big" }, t("login")),
+    ),
+  );
+}
+
+/** After an admin's reset every call but this one answers 403: choose a new password first. */
+function renderNewPassword(current) {
+  $("#who").textContent = outbox.session().courier.name;
+  const screen = $("#screen");
+  screen.dataset.screen = "password";
+  const error = el("p", { class: "error", id: "password-error", role: "alert" });
+  const submit = async (ev) => {
+    ev.preventDefault();
+    const body = { current_password: current, new_password: ev.target.elements.new_password.value };
+    const res = await outbox.api("POST", API.password, body);
+    if (res.ok) start();
+    else if (res.status === 0) error.textContent = t("network_error");
+    else if (res.status === 422) error.textContent = t("weak_password");
+    else expired();
+  };
+  fill(
+    screen,
+    el(
+      "form",
+      { class: "form", id: "password-form", onsubmit: submit },
+      el("h2", {}, t("password_reset")),
+      el("label", { class: "field" }, el("span", {}, t("new_password")), el("input", { name: "new_password", type: "password", autocomplete: "new-password", required: true })),
+      error,
+      el("button", { type: "submit", class: "big" }, t("save_password")),
     ),
   );
 }
