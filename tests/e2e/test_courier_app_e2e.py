@@ -402,7 +402,8 @@ def test_the_service_worker_serves_the_shell_offline_in_russian(server, phones, 
     page.goto(f"{server.url}/courier/")
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
     context.set_offline(True)
-    page.reload()
+    shell = page.reload()
+    assert shell.from_service_worker and shell.ok
     page.wait_for_selector("#login-form")
     assert page.inner_text("#login-form button[type=submit]") == "Войти"
     shot(page, artifacts, "offline-shell-ru")
