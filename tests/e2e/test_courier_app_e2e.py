@@ -205,6 +205,12 @@ def test_a_whole_shift_on_a_phone_with_the_network_lost_in_the_middle(server, ph
         f"{server.url}/api/courier/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
     assert me.status_code == 200
+    context.set_offline(True)  # a logout must reach the server: offline, the app stays logged in
+    page.tap("#logout")
+    page.wait_for_selector("#notice.error")
+    assert page.inner_text("#notice") == "No network: try again when you are online."
+    assert page.evaluate("() => localStorage.getItem('courierapp.session')") is not None
+    context.set_offline(False)
     page.tap("#logout")
     page.wait_for_selector("#login-form")
     gone = requests.get(

@@ -53,6 +53,7 @@ function alertNewOrder(number) {
     const tone = audio.createOscillator();
     tone.frequency.value = 880;
     tone.connect(audio.destination);
+    tone.onended = () => audio.close();
     tone.start();
     tone.stop(audio.currentTime + 0.25);
   } catch {
@@ -699,7 +700,11 @@ function renderNewPassword(current) {
 $("#logout").addEventListener("click", async () => {
   const unsent = state.queue.some((e) => e.state === "waiting");
   if (unsent && !window.confirm(t("logout_confirm"))) return;
-  await outbox.api("DELETE", API.session);
+  const res = await outbox.api("DELETE", API.session);
+  if (res.status === 0 || res.status >= 500) {
+    notify(t("network_error"), "error"); // the token must die on the server, not only on the phone
+    return;
+  }
   outbox.forgetSession();
   for (const e of state.queue) await outbox.dismiss(e.key);
   localStorage.removeItem(SNAPSHOT_KEY);
