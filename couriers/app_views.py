@@ -116,6 +116,8 @@ def app_strings() -> dict[str, str]:
         "claim": _("Take"),
         "claim_lost": _("Order {number} was already taken by another courier."),
         "claimed": _("Order {number} is yours."),
+        "not_ready": _("The kitchen is still cooking: wait until the order is ready."),
+        "not_yours": _("Order {number} is not yours any more (or was cancelled)."),
         "pickup": _("Picked up"),
         "deliver": _("Delivered"),
         "fail": _("Not delivered"),

@@ -143,6 +143,12 @@ def test_a_whole_shift_on_a_phone_with_the_network_lost_in_the_middle(server, ph
     page.tap("#tabs button[data-tab=mine]")
     mine = page.wait_for_selector(f".card.mine[data-order-id='{order['id']}']")
     assert mine.query_selector("a[href^='tel:+7']") and mine.query_selector("a[href^='geo:55.7963,49.1088']")
+    page.tap(f".card.mine[data-order-id='{order['id']}'] button.pickup")  # too early: still cooking
+    refused = page.wait_for_selector("#outbox .refused[data-kind=pickup][data-status='409']")
+    assert "The kitchen is still cooking" in refused.inner_text()
+    shot(page, artifacts, "05a-pickup-refused")
+    page.tap("#outbox .refused button")
+    page.wait_for_selector("#outbox", state="hidden")
     set_status(server.app, order["id"], "cooking")  # the kitchen; the phone hears order_ready
     set_status(server.app, order["id"], "ready")
     page.wait_for_selector(f".card.mine[data-status=ready][data-order-id='{order['id']}']")

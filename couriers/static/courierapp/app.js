@@ -111,6 +111,15 @@ function actionText(entry) {
   return t(`action_${entry.kind}`, { number: entry.number || "" });
 }
 
+/** What a refusal means, in the courier's language where the API names it; else the API's detail. */
+function refusal(e) {
+  const problem = e.problem || {};
+  if (e.kind === "claim" && problem.code === "taken") return t("claim_lost", { number: e.number });
+  if (e.kind === "pickup" && ["confirmed", "cooking"].includes(problem.current_status)) return t("not_ready");
+  if (e.status === 404) return t("not_yours", { number: e.number });
+  return e.detail;
+}
+
 function renderOutbox() {
   const box = $("#outbox");
   const waiting = state.queue.filter((e) => e.state === "waiting");
@@ -125,7 +134,7 @@ function renderOutbox() {
         "div",
         { class: "refused", dataset: { kind: e.kind, status: e.status } },
         el("strong", {}, `${t("outbox_refused")}: ${actionText(e)}`),
-        el("p", {}, e.kind === "claim" && e.status === 409 ? t("claim_lost", { number: e.number }) : e.detail),
+        el("p", {}, refusal(e)),
         el("button", { type: "button", class: "small", onclick: () => outbox.dismiss(e.key) }, t("dismiss")),
       ),
     ),
@@ -148,11 +157,11 @@ outbox.onAnswer((entry, res) => {
       state.closedReport = res.data;
       state.tab = "shift";
     }
-  } else if (entry.kind === "claim" && res.status === 409) {
-    notify(t("claim_lost", { number: entry.number }), "error");
-    state.pool = state.pool.filter((o) => o.id !== entry.order_id);
   } else {
-    notify(`${actionText(entry)}: ${(res.data && res.data.detail) || res.status}`, "error");
+    const refused = { ...entry, status: res.status, problem: res.data, detail: res.data?.detail || res.status };
+    const lostRace = entry.kind === "claim" && res.data?.code === "taken";
+    notify(lostRace ? refusal(refused) : `${actionText(entry)}: ${refusal(refused)}`, "error");
+    if (entry.kind === "claim") state.pool = state.pool.filter((o) => o.id !== entry.order_id);
   }
   reload();
 });

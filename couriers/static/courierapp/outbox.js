@@ -182,7 +182,8 @@ async function sendAll() {
       await store("readwrite", (s) => s.delete(entry.key));
     } else {
       const detail = (res.data && (res.data.detail || res.data.title)) || String(res.status);
-      await store("readwrite", (s) => s.put({ ...entry, state: "refused", status: res.status, detail }));
+      const problem = res.data && typeof res.data === "object" ? res.data : null;
+      await store("readwrite", (s) => s.put({ ...entry, state: "refused", status: res.status, detail, problem }));
     }
     changed();
     for (const fn of listeners) fn(entry, res);
