@@ -120,6 +120,12 @@ function refusal(e) {
   return e.detail;
 }
 
+/** The courier has read a refusal: forget it, and the notice that told of it. */
+function read(entry) {
+  $("#notice").hidden = true;
+  outbox.dismiss(entry.key);
+}
+
 function renderOutbox() {
   const box = $("#outbox");
   const waiting = state.queue.filter((e) => e.state === "waiting");
@@ -135,7 +141,7 @@ function renderOutbox() {
         { class: "refused", dataset: { kind: e.kind, status: e.status } },
         el("strong", {}, `${t("outbox_refused")}: ${actionText(e)}`),
         el("p", {}, refusal(e)),
-        el("button", { type: "button", class: "small", onclick: () => outbox.dismiss(e.key) }, t("dismiss")),
+        el("button", { type: "button", class: "small", onclick: () => read(e) }, t("dismiss")),
       ),
     ),
   );
