@@ -40,7 +40,18 @@ bp = Blueprint(
 )
 
 #: The shell's own files (under /courier/static/), cached by the service worker.
-SHELL_FILES = ("app.js", "outbox.js", "proofs.js", "app.css", "icon.svg", "icon-192.png", "icon-512.png")
+SHELL_FILES = (
+    "app.js",
+    "forms.js",
+    "outbox.js",
+    "parts.js",
+    "positions.js",
+    "proofs.js",
+    "app.css",
+    "icon.svg",
+    "icon-192.png",
+    "icon-512.png",
+)
 #: Label families the app shows.
 LABELS = ("order_status", "payment_kind", "fail_reason")
 #: The public courier API calls the app makes (name → path; {id} is the order).

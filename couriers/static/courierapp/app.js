@@ -4,14 +4,15 @@
 // action goes through the outbox (outbox.js), so a bad network only delays it.
 
 import { clock, config, el, fill, label, money, t, toMinor, minorToDecimal } from "frontoffice/shared.js";
+import { deliverForm, failForm } from "./forms.js";
 import * as outbox from "./outbox.js";
-import { photoProof, signaturePad } from "./proofs.js";
+import { distance, moneyField, nearestFirst, payment, promise } from "./parts.js";
+import { lastFix, trackPositions } from "./positions.js";
 
 const API = config().api;
 const $ = (sel) => document.querySelector(sel);
 const orderPath = (name, id) => API[name].replace("{id}", encodeURIComponent(id));
 const SNAPSHOT_KEY = "courierapp.snapshot";
-const POSITIONS_KEY = "courierapp.positions";
 const DEVICE_KEY = "courierapp.device";
 
 const state = {
@@ -174,46 +175,6 @@ outbox.onAnswer((entry, res) => {
 
 // --- screens -----------------------------------------------------------------------------------------
 
-function distance(m) {
-  if (m === null || m === undefined) return t("distance_unknown");
-  return m >= 1000 ? t("km", { km: (m / 1000).toFixed(1) }) : t("m", { m: Math.round(m) });
-}
-
-function promise(order) {
-  if (!order.promised_at) return null;
-  const left = Math.round((Date.parse(order.promised_at) - Date.now()) / 60000);
-  const late = left < 0;
-  return el(
-    "span",
-    { class: late ? "late" : left <= 10 ? "soon" : "ok" },
-    t("due", { time: clock(order.promised_at) }),
-    " · ",
-    late ? t("minutes_late", { n: -left }) : t("minutes_left", { n: left }),
-  );
-}
-
-function payment(order) {
-  return el(
-    "p",
-    { class: "pay" },
-    el("strong", {}, money(order.total)),
-    " · ",
-    label("payment_kind", order.payment_kind),
-    order.change_due !== null && order.change_due !== undefined && order.change_from
-      ? el("span", { class: "change" }, " · ", t("change_for", { amount: money(order.change_from), change: money(order.change_due) }))
-      : null,
-  );
-}
-
-function nearestFirst(orders) {
-  const far = Number.POSITIVE_INFINITY;
-  return [...orders].sort(
-    (a, b) =>
-      (a.distance_from_courier_m ?? far) - (b.distance_from_courier_m ?? far) ||
-      Date.parse(a.promised_at || 0) - Date.parse(b.promised_at || 0),
-  );
-}
-
 function poolCard(order) {
   const waiting = waitingFor(order.id).includes("claim");
   return el(
@@ -294,15 +255,6 @@ function mineCard(order) {
 function renderMine() {
   if (!state.mine.length) return [el("p", { class: "empty" }, t("mine_empty"))];
   return state.mine.map(mineCard);
-}
-
-function moneyField(name, text, value) {
-  return el(
-    "label",
-    { class: "field" },
-    el("span", {}, text),
-    el("input", { name, inputmode: "decimal", autocomplete: "off", value: value ?? "" }),
-  );
 }
 
 function renderStartShift() {
@@ -445,162 +397,13 @@ function open(kind, order) {
   $("#tabs").hidden = true;
   const screen = $("#screen");
   screen.dataset.screen = kind;
-  fill(screen, kind === "deliver" ? deliverForm(order) : failForm(order));
+  const done = (body) => {
+    close();
+    outbox.enqueue(kind, "POST", orderPath(kind, order.id), body, { order_id: order.id, number: order.number });
+  };
+  const form = kind === "deliver" ? deliverForm : failForm;
+  fill(screen, form(order, { done, back: close, here: lastFix }));
   window.scrollTo(0, 0);
-}
-
-function deliverForm(order) {
-  const cash = order.payment_kind === "cash";
-  const taken = order.change_from ?? order.total;
-  const given = order.change_due ?? "0.00";
-  const counted = el("p", { class: "counted", id: "cash-counted" });
-  const photoNote = el("p", { class: "note", id: "photo-note" });
-  const canvas = el("canvas", { width: 600, height: 240, class: "signature", id: "signature" });
-  const pad = signaturePad(canvas);
-  let photo = null;
-
-  const recount = (form) => {
-    const net = toMinor(form.elements.cash_taken.value) - toMinor(form.elements.change_given.value);
-    counted.textContent = Number.isNaN(net) ? t("bad_amount") : t("cash_counted", { amount: money(net, { minor: true }) });
-  };
-  const onPhoto = async (ev) => {
-    const file = ev.target.files[0];
-    photo = null;
-    if (!file) return (photoNote.textContent = "");
-    try {
-      photo = await photoProof(file, config().max_proof_bytes);
-      photoNote.textContent = t("photo_ready", { kb: Math.ceil(photo.bytes / 1024) });
-      photoNote.className = "note ok";
-    } catch (err) {
-      photoNote.textContent = err.message === "too big" ? t("photo_too_big") : t("not_a_picture");
-      photoNote.className = "note error";
-      ev.target.value = "";
-    }
-  };
-  const submit = async (ev) => {
-    ev.preventDefault();
-    const form = ev.target;
-    const body = { comment: form.elements.comment.value.trim(), proofs: [] };
-    if (cash) {
-      const net = toMinor(form.elements.cash_taken.value) - toMinor(form.elements.change_given.value);
-      if (Number.isNaN(net) || net < 0) {
-        counted.textContent = t("bad_amount");
-        counted.className = "counted error";
-        return;
-      }
-      body.cash_collected = minorToDecimal(net);
-    }
-    if (photo) body.proofs.push({ kind: photo.kind, content_type: photo.content_type, data_base64: photo.data_base64 });
-    if (!pad.isEmpty()) body.proofs.push(await pad.proof());
-    const here = lastFix();
-    if (here) Object.assign(body, here);
-    close();
-    outbox.enqueue("deliver", "POST", orderPath("deliver", order.id), body, { order_id: order.id, number: order.number });
-  };
-
-  const form = el(
-    "form",
-    { class: "form", id: "deliver-form", onsubmit: submit, oninput: (ev) => cash && recount(ev.currentTarget) },
-    el("h2", {}, `${t("deliver")}: ${order.number}`),
-    payment(order),
-    cash ? [moneyField("cash_taken", t("cash_taken"), taken), moneyField("change_given", t("change_given"), given), counted] : null,
-    el(
-      "label",
-      { class: "field" },
-      el("span", {}, t("photo")),
-      el("input", { type: "file", name: "photo", accept: "image/*", capture: "environment", onchange: onPhoto }),
-    ),
-    photoNote,
-    el("div", { class: "field" }, el("span", {}, t("signature")), canvas),
-    el("button", { type: "button", class: "small", onclick: () => pad.clear() }, t("clear")),
-    el("label", { class: "field" }, el("span", {}, t("comment")), el("input", { name: "comment", maxlength: 500 })),
-    el("button", { type: "submit", class: "big deliver" }, t("confirm_delivery")),
-    el("button", { type: "button", class: "big secondary", onclick: close }, t("back")),
-  );
-  if (cash) recount(form);
-  return form;
-}
-
-function failForm(order) {
-  const error = el("p", { class: "error", id: "fail-error" });
-  const submit = (ev) => {
-    ev.preventDefault();
-    const form = ev.target;
-    const reason = form.elements.reason_code.value;
-    const comment = form.elements.comment.value.trim();
-    if (!reason || (reason === "other" && !comment)) {
-      error.textContent = reason ? t("comment_needed") : t("reason");
-      return;
-    }
-    const body = { reason_code: reason, comment, ...(lastFix() || {}) };
-    close();
-    outbox.enqueue("fail", "POST", orderPath("fail", order.id), body, { order_id: order.id, number: order.number });
-  };
-  const reasons = Object.entries(config().labels.fail_reason || {});
-  return el(
-    "form",
-    { class: "form", id: "fail-form", onsubmit: submit },
-    el("h2", {}, `${t("fail")}: ${order.number}`),
-    el(
-      "fieldset",
-      { class: "reasons" },
-      el("legend", {}, t("reason")),
-      reasons.map(([code, text]) => el("label", { class: "choice" }, el("input", { type: "radio", name: "reason_code", value: code }), el("span", {}, text))),
-    ),
-    el("label", { class: "field" }, el("span", {}, t("comment")), el("input", { name: "comment", maxlength: 500 })),
-    error,
-    el("button", { type: "submit", class: "big fail" }, t("confirm_fail")),
-    el("button", { type: "button", class: "big secondary", onclick: close }, t("back")),
-  );
-}
-
-// --- positions -------------------------------------------------------------------------------------
-
-let positions = [];
-let fix = null;
-
-function lastFix() {
-  return fix ? { lat: fix.lat, lon: fix.lon } : null;
-}
-
-function loadPositions() {
-  try {
-    positions = JSON.parse(localStorage.getItem(POSITIONS_KEY)) || [];
-  } catch {
-    positions = [];
-  }
-}
-
-async function sendPositions() {
-  if (!positions.length || !outbox.session()) return;
-  const batch = positions.slice(0, 1000);
-  const res = await outbox.api("POST", API.locations, { points: batch });
-  if (res.status === 0 || res.status >= 500 || res.status === 401) return; // kept for the next try
-  positions = positions.slice(batch.length); // stored, or refused for good (never resent)
-  localStorage.setItem(POSITIONS_KEY, JSON.stringify(positions));
-  if (res.ok && res.data.accepted && state.pool.length && state.pool.every((o) => o.distance_from_courier_m === null)) reload();
-}
-
-function watchPosition() {
-  if (!navigator.geolocation) return;
-  let first = true;
-  navigator.geolocation.watchPosition(
-    (pos) => {
-      const c = pos.coords;
-      fix = { lat: c.latitude, lon: c.longitude };
-      const point = { recorded_at: new Date(pos.timestamp).toISOString(), lat: c.latitude, lon: c.longitude };
-      if (Number.isFinite(c.accuracy)) point.accuracy = c.accuracy;
-      if (Number.isFinite(c.speed) && c.speed >= 0) point.speed = c.speed;
-      if (Number.isFinite(c.heading) && c.heading >= 0 && c.heading <= 360) point.bearing = c.heading;
-      positions = [...positions, point].slice(-5000);
-      localStorage.setItem(POSITIONS_KEY, JSON.stringify(positions));
-      if (first) sendPositions();
-      first = false;
-    },
-    () => {},
-    { enableHighAccuracy: true, maximumAge: 10000 },
-  );
-  setInterval(sendPositions, 15000);
 }
 
 // --- live pool -------------------------------------------------------------------------------------
@@ -723,7 +526,7 @@ $("#logout").addEventListener("click", async () => {
   outbox.forgetSession();
   for (const e of state.queue) await outbox.dismiss(e.key);
   localStorage.removeItem(SNAPSHOT_KEY);
-  localStorage.removeItem(POSITIONS_KEY);
+  localStorage.removeItem("courierapp.positions");
   window.location.reload();
 });
 
@@ -739,8 +542,8 @@ async function start() {
   await reload();
   if (!started) {
     started = true;
-    loadPositions();
-    watchPosition();
+    // distances come with the first position: reload a pool that has none yet
+    trackPositions(() => state.pool.some((o) => o.distance_from_courier_m === null) && reload());
     socket = connect();
     setInterval(render, 30000); // minutes left
     setInterval(() => outbox.refreshIfDue(), 60000);
