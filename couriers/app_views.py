@@ -123,6 +123,8 @@ def app_strings() -> dict[str, str]:
         "due": _("due {time}"),
         "minutes_left": _("{n} min left"),
         "minutes_late": _("{n} min late"),
+        "hours_left": _("{h} h {m} min left"),
+        "hours_late": _("{h} h {m} min late"),
         "change_for": _("change from {amount}: give {change}"),
         "claim": _("Take"),
         "claim_lost": _("Order {number} was already taken by another courier."),

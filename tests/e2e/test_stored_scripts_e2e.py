@@ -467,6 +467,7 @@ def test_the_courier_app_shows_planted_orders_as_text(planted, watched, artifact
     settle(page)
     watched.look_at()
     assert "orders.address_text" in page.inner_text("#screen")
+    assert re.search(r"\d+ h \d+ min late", page.inner_text("#screen"))  # the planted day is long past
     page.screenshot(path=str(artifacts / "courier-pool.png"))
     for tab in ("mine", "shift"):
         page.click(f"#tabs button[data-tab={tab}]")

@@ -8,6 +8,12 @@ export function distance(m) {
   return m >= 1000 ? t("km", { km: (m / 1000).toFixed(1) }) : t("m", { m: Math.round(m) });
 }
 
+/** Minutes as "{n} min …", or "{h} h {m} min …" from 90 minutes on: the key and its values. */
+function span(which, minutes) {
+  if (minutes < 90) return [`minutes_${which}`, { n: minutes }];
+  return [`hours_${which}`, { h: Math.floor(minutes / 60), m: minutes % 60 }];
+}
+
 export function promise(order) {
   if (!order.promised_at) return null;
   const left = Math.round((Date.parse(order.promised_at) - Date.now()) / 60000);
@@ -17,7 +23,7 @@ export function promise(order) {
     { class: late ? "late" : left <= 10 ? "soon" : "ok" },
     t("due", { time: clock(order.promised_at) }),
     " · ",
-    late ? t("minutes_late", { n: -left }) : t("minutes_left", { n: left }),
+    late ? t(...span("late", -left)) : t(...span("left", left)),
   );
 }
 
