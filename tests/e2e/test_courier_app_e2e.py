@@ -452,3 +452,22 @@ def test_after_an_admins_reset_the_courier_chooses_a_new_password_in_the_app(ser
         timeout=10,
     )
     assert again.status_code == 201 and again.json()["must_change_password"] is False
+
+
+def test_a_courier_switched_off_is_sent_back_to_the_login_with_the_reason(server, phones):
+    users = make_users(server.app)
+    courier = make_courier(server.app, "Ilya", position=(55.79, 49.115))
+    page = phones().new_page()
+    log_in(page, server, courier)
+    page.wait_for_selector("#screen[data-screen=pool]")
+    off = requests.patch(
+        f"{server.url}/api/v1/couriers/{courier.id}",
+        json={"active": False},
+        headers=users["manager"].headers,
+        timeout=10,
+    )
+    assert off.status_code == 200, off.text
+    page.reload()
+    page.wait_for_selector("#login-form")
+    assert page.inner_text("#login-error") != ""
+    assert page.evaluate("() => localStorage.getItem('courierapp.session')") is None

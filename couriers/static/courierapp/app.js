@@ -91,6 +91,16 @@ async function reload() {
     outbox.api("GET", API.active),
   ]);
   if ([me, pool, mine].some(outbox.sessionDied)) return expired();
+  if (me.status === 403) {
+    // switched off, no courier profile any more, or a password to change: nothing works but a new login
+    outbox.forgetSession();
+    state.me = null;
+    return renderLogin((me.data && me.data.detail) || t("not_a_courier"));
+  }
+  if (!me.ok && !state.me) {
+    fill($("#screen"), el("p", { class: "empty" }, t("network_error"))); // nothing known yet to show
+    return;
+  }
   if (me.ok) state.me = me.data;
   if (pool.ok) state.pool = pool.data.items;
   if (mine.ok) state.mine = mine.data.items;
