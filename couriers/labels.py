@@ -1,4 +1,4 @@
-"""What users read for the couriers' codes: a courier's state, the kind of a courier's device (see
+"""What users read for the couriers' codes: a courier's state, the kind of a courier's device, why a delivery failed (see
 frontoffice.labels; declared in wiring)."""
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Registers the couriers package with the app: the courier, register, dispatch and OsmAnd APIs,
-the ``/courier`` namespace and its subscribers, and (when enabled) the auto-dispatch loop."""
+the courier's web app (``/courier/``), the ``/courier`` namespace and its subscribers, and (when
+enabled) the auto-dispatch loop."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from couriers import demo, labels, services, views
 from couriers.api import courier_bp, couriers_bp, dispatch_bp
+from couriers.app_views import bp as courier_app_bp
 from couriers.osmand import bp as osmand_bp
 from couriers.ports import AUTO_DISPATCHER, COURIER_DIRECTORY
 from couriers.sockets import NAMESPACE, CourierNamespace, PoolRelay
@@ -40,7 +42,7 @@ def register(app: Flask, kernel: Kernel) -> None:
     )
     kernel.extensions.add(BRANCH_SECTIONS, "couriers", couriers_section, order=30)
     kernel.extensions.add(ORDER_SECTIONS, "proof_of_delivery", proof_section, order=30)
-    for bp in (courier_bp, couriers_bp, dispatch_bp, osmand_bp, views.bp):
+    for bp in (courier_bp, couriers_bp, dispatch_bp, osmand_bp, views.bp, courier_app_bp):
         app.register_blueprint(bp)
     # The titles stay English here; the top bar translates them when it renders.
     kernel.add_nav("Dispatch", "courier_pages.dispatch", views.PAGE_ROLES, order=20)

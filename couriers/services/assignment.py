@@ -103,7 +103,8 @@ def why_not(session: Session, order_id: int, courier: Courier, *, as_courier: bo
                 f"Order {order.number} is already {'yours' if as_courier else 'theirs'} ({order.status})."
             )
         if as_courier:
-            return Conflict(f"Order {order.number} was already taken by another courier.")
+            # ``code`` lets an app tell a lost race from the other refusals without reading English
+            return Conflict(f"Order {order.number} was already taken by another courier.", code="taken")
         return Conflict(
             f"Order {order.number} already has courier {order.courier_id}; unassign it first.",
             courier_id=order.courier_id,

@@ -119,6 +119,7 @@ def test_a_second_courier_cannot_claim_a_claimed_order(app, client):
     assert client.post(f"{API}/orders/{order_id}/claim", headers=a.headers).status_code == 200
     lost = client.post(f"{API}/orders/{order_id}/claim", headers=b.headers)
     assert lost.status_code == 409 and "already taken" in lost.json["detail"]
+    assert lost.json["code"] == "taken"  # a lost race, told apart from the other 409s
 
 
 def test_claims_respect_the_maximum_and_the_shift(app, client):

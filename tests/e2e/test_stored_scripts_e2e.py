@@ -438,3 +438,63 @@ def test_every_text_column_is_planted_or_is_a_code():
     }
     assert text_columns - planted_columns - CODES == set()
     assert CODES <= text_columns
+
+
+def test_the_courier_app_shows_planted_orders_as_text(planted, watched, artifacts):
+    """The courier's app (its pool, orders and shift) on the planted day, as the demo courier."""
+    import json
+
+    from couriers.models import Courier
+    from couriers.services import claim_order, open_shift, start_shift
+    from frontoffice.auth import issue_token
+    from frontoffice.models import User
+    from orders.models import Order
+
+    app = planted.server.app
+    with app.extensions["frontoffice"].db.unit_of_work() as s:
+        courier = s.scalars(
+            sa.select(Courier).where(Courier.user_id.is_not(None)).order_by(Courier.id)
+        ).first()
+        if open_shift(s, courier.id) is None:
+            start_shift(s, courier)
+        courier_id, branch_ids = courier.id, courier.branch_ids
+    # two planted orders of its branches back in the pool (as if the kitchen had just confirmed them)
+    with app.extensions["frontoffice"].db.unit_of_work() as s:
+        pool = s.scalars(
+            sa.select(Order.id)
+            .where(Order.kind == "delivery", Order.branch_id.in_(branch_ids), Order.lat.is_not(None))
+            .order_by(Order.id)
+            .limit(2)
+        ).all()
+        s.execute(sa.update(Order).where(Order.id.in_(pool)).values(status="ready", courier_id=None))
+    with app.extensions["frontoffice"].db.unit_of_work() as s:
+        courier = s.get(Courier, courier_id)
+        claim_order(s, courier, pool[0], actor_id=courier.user_id)
+        token = issue_token(s, s.get(User, courier.user_id), "stored scripts")
+        session = {
+            "token": token,
+            "expires_at": None,
+            "issued_at": "2026-01-01T00:00:00Z",
+            "courier": {"id": courier.id},
+        }
+    page = watched.page
+    page.add_init_script(f"localStorage.setItem('courierapp.session', {json.dumps(json.dumps(session))})")
+    page.goto(f"{planted.url}/courier/")
+    page.wait_for_selector("#screen[data-screen=pool] .card")
+    settle(page)
+    watched.look_at()
+    assert "orders.address_text" in page.inner_text("#screen")
+    assert re.search(r"\d+ h \d+ min late", page.inner_text("#screen"))  # the planted day is long past
+    page.screenshot(path=str(artifacts / "courier-pool.png"))
+    for tab in ("mine", "shift"):
+        page.click(f"#tabs button[data-tab={tab}]")
+        page.wait_for_selector(f"#screen[data-screen={tab}]")
+        settle(page)
+        watched.look_at()
+    page.click("#tabs button[data-tab=mine]")
+    assert "orders.comment" in page.inner_text("#screen") or "orders.address_text" in page.inner_text(
+        "#screen"
+    )
+    page.click("#screen .card.mine button.pickup")
+    page.screenshot(path=str(artifacts / "courier-mine.png"))
+    assert not watched.problems, "\n".join(watched.problems)
