@@ -393,7 +393,8 @@ def test_photos_within_and_over_the_limit_and_a_signature_and_a_failed_delivery(
     page.tap(f".card.mine[data-order-id='{orders[2]}'] button.fail")
     page.wait_for_selector("#fail-form")
     labels = page.locator("#fail-form .choice").all_inner_texts()
-    assert labels[0] == "Client not there" and "Other reason" in labels
+    assert labels[0] == "Nobody at the door and the client does not answer"
+    assert "Another reason (explain in the comment)" in labels
     page.tap("#fail-form .choice:has-text('Other reason')")
     page.tap("#fail-form button[type=submit]")
     assert page.inner_text("#fail-error") == "Explain the reason in the comment."
