@@ -16,5 +16,5 @@ COURIER_DIRECTORY: Slot[CourierDirectory] = Slot(
 )
 AUTO_DISPATCHER: Slot[AutoDispatcher] = Slot(
     "couriers.auto_dispatcher",
-    "The auto-dispatch loop, provided only when COURIER_AUTO_DISPATCH_MINUTES is set.",
+    "The auto-dispatch round (a periodic job), provided only when COURIER_AUTO_DISPATCH_MINUTES is set.",
 )

@@ -1,11 +1,11 @@
 """Registers the couriers package with the app: the courier, register, dispatch and OsmAnd APIs,
-the ``/courier`` namespace and its subscribers, and (when enabled) the auto-dispatch loop."""
+the ``/courier`` namespace and its subscribers, the track-point retention job and (when enabled)
+the auto-dispatch job."""
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 
 from flask import Flask
 from flask_babel import gettext
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from couriers import demo, labels, services
 from couriers.api import courier_bp, couriers_bp, dispatch_bp
+from couriers.events import CourierMoved
 from couriers.osmand import bp as osmand_bp
 from couriers.ports import AUTO_DISPATCHER, COURIER_DIRECTORY
 from couriers.sockets import NAMESPACE, CourierNamespace, PoolRelay
@@ -29,7 +30,8 @@ AUTO_DISPATCH_INTERVAL_KEY = "COURIER_AUTO_DISPATCH_INTERVAL_S"
 
 
 def register(app: Flask, kernel: Kernel) -> None:
-    """APIs, namespace, subscribers; auto-dispatch only when a number of minutes is configured."""
+    """APIs, namespace, subscribers, periodic jobs; auto-dispatch only when a number of minutes is
+    configured."""
     kernel.labels.declare(*labels.VOCABULARIES)
     directory = services.CourierDirectory()
     kernel.extensions.provide(COURIER_DIRECTORY, directory)
@@ -41,6 +43,8 @@ def register(app: Flask, kernel: Kernel) -> None:
         app.register_blueprint(bp)
 
     kernel.socketio.on_namespace(CourierNamespace(NAMESPACE))
+    # Positions are too many to journal and useless late: handlers hear them right after the commit.
+    kernel.bus.live_only(CourierMoved)
     relay = PoolRelay(kernel.socketio, kernel.db)
     kernel.bus.subscribe(OrderPlaced, relay.on_placed)
     kernel.bus.subscribe(OrderStatusChanged, relay.on_status)
@@ -49,7 +53,29 @@ def register(app: Flask, kernel: Kernel) -> None:
     minutes = _setting(app, AUTO_DISPATCH_KEY)
     if minutes is not None and minutes > 0:
         interval = _setting(app, AUTO_DISPATCH_INTERVAL_KEY) or 30.0
-        kernel.extensions.provide(AUTO_DISPATCHER, AutoDispatcher(kernel, minutes, interval).start())
+        dispatcher = AutoDispatcher(kernel, minutes, interval)
+        kernel.jobs.every(
+            "courier-auto-dispatch",
+            interval,
+            dispatcher.run_once,
+            "Gives long-waiting ready orders to couriers.",
+        )
+        kernel.extensions.provide(AUTO_DISPATCHER, dispatcher)
+        log.info("auto-dispatch on: ready orders unclaimed for %s min, checked every %s s", minutes, interval)
+
+    retention_days = kernel.settings.track_retention_days
+    if retention_days > 0:
+
+        def purge_tracks() -> int:
+            with kernel.db.unit_of_work() as s:
+                return services.purge_track_points(s, retention_days)
+
+        kernel.jobs.every(
+            "track-point-retention",
+            3600.0,
+            purge_tracks,
+            "Deletes track points older than FRONTOFFICE_TRACK_RETENTION_DAYS.",
+        )
 
 
 def couriers_section(session: Session, branch_id: int) -> BranchSection:
@@ -78,51 +104,25 @@ def _setting(app: Flask, key: str) -> float | None:
 
 
 class AutoDispatcher:
-    """A daemon thread that runs :func:`couriers.services.auto_dispatch` every ``interval_s`` seconds.
-
-    Several processes may each run one: the conditional UPDATE lets only one assignment win.
-    """
+    """Runs :func:`couriers.services.auto_dispatch`: a periodic job of the deployment (one process
+    runs each round; the conditional UPDATE would let only one assignment win anyway)."""
 
     def __init__(self, kernel: Kernel, after_minutes: float, interval_s: float):
         self.kernel = kernel
         self.after_minutes = after_minutes
         self.interval_s = interval_s
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="courier-auto-dispatch", daemon=True)
-
-    def start(self) -> AutoDispatcher:
-        """Start the loop."""
-        self.thread.start()
-        log.info(
-            "auto-dispatch on: ready orders unclaimed for %s min, checked every %s s",
-            self.after_minutes,
-            self.interval_s,
-        )
-        return self
-
-    def stop(self) -> None:
-        """Stop the loop (waits for the current round)."""
-        self.stopped.set()
-        self.thread.join(self.interval_s + 5)
 
     def run_once(self) -> list[tuple[int, int]]:
         """One round of auto-dispatch."""
         with self.kernel.db.unit_of_work() as s:
-            return services.auto_dispatch(
+            done = services.auto_dispatch(
                 s,
                 after_minutes=self.after_minutes,
                 signal_timeout_s=self.kernel.settings.courier_signal_timeout_s,
             )
-
-    def _loop(self) -> None:
-        while not self.stopped.wait(self.interval_s):
-            try:
-                done = self.run_once()
-            except Exception:  # the loop must survive a bad round (database restart, …)
-                log.exception("auto-dispatch round failed")
-                continue
-            for order_id, courier_id in done:
-                log.info("auto-dispatch: order %s → courier %s", order_id, courier_id)
+        for order_id, courier_id in done:
+            log.info("auto-dispatch: order %s → courier %s", order_id, courier_id)
+        return done
 
 
 PACKAGE = DomainPackage("couriers", register, demo=demo.load)

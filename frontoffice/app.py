@@ -31,6 +31,8 @@ from frontoffice.ids import install_id_converter
 from frontoffice.kernel import EXTENSION_KEY, Kernel, kernel_of
 from frontoffice.labels import install_label_filters
 from frontoffice.metrics import init_metrics
+from frontoffice.outbox import Jobs, Relay
+from frontoffice.outbox.wiring import register_kernel_jobs, register_outbox_pages
 from frontoffice.packages import DomainPackage
 from frontoffice.realtime import make_socketio
 from frontoffice.settings import Settings
@@ -56,6 +58,7 @@ def package_names() -> tuple[str, ...]:
 def load_all_models() -> None:
     """Import every package's models so the metadata knows all tables."""
     import frontoffice.models  # noqa: F401
+    import frontoffice.outbox.models  # noqa: F401
 
     for package in PACKAGES:
         package.import_models()
@@ -85,9 +88,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
     )
     bus = EventBus(db.unit_of_work)
-    db.on_commit(bus.dispatch)
+    jobs = Jobs()
+    relay = Relay(db, bus, settings, jobs)  # journals every commit's events, then delivers them
     socketio = make_socketio(app, settings.redis_url, settings.socketio_channel, settings)
-    kernel = Kernel(settings=settings, db=db, bus=bus, socketio=socketio)
+    kernel = Kernel(settings=settings, db=db, bus=bus, socketio=socketio, jobs=jobs, relay=relay)
+    register_kernel_jobs(kernel)
     app.extensions[EXTENSION_KEY] = kernel
 
     Babel(app, locale_selector=_select_locale)
@@ -105,6 +110,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(apidocs.bp)
     app.register_blueprint(tokens_api.bp)
     staff.register(app, kernel)
+    register_outbox_pages(app, kernel)
 
     @app.context_processor
     def _inject() -> dict[str, Any]:
@@ -121,6 +127,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # What wraps the whole app is installed here, where it can be seen: location pings are the
     # hottest path and are answered in front of Flask (see couriers.osmand).
     app.wsgi_app = OsmandMiddleware(app.wsgi_app, kernel)  # type: ignore[method-assign]
+    if settings.relay == "thread":
+        relay.start()  # delivers what an earlier process journaled and did not deliver
     return app
 
 

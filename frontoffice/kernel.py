@@ -12,6 +12,7 @@ from frontoffice.events import EventBus
 from frontoffice.extensions import Extensions
 from frontoffice.labels import Labels
 from frontoffice.metrics import Metrics
+from frontoffice.outbox import Jobs, Relay
 from frontoffice.settings import Settings
 
 #: Where ``create_app`` keeps the kernel in ``app.extensions``.
@@ -30,8 +31,9 @@ class NavLink:
 
 @dataclass
 class Kernel:
-    """The shared services of one app: settings, database, event bus, sockets, navigation, the
-    label table and the declared extension points (see :mod:`frontoffice.extensions`)."""
+    """The shared services of one app: settings, database, event bus and outbox relay, periodic
+    jobs, sockets, navigation, the label table and the declared extension points (see
+    :mod:`frontoffice.extensions`)."""
 
     settings: Settings
     db: Database
@@ -43,6 +45,10 @@ class Kernel:
     labels: Labels = field(default_factory=Labels)
     #: This process's Prometheus registry; packages add collectors to it.
     metrics: Metrics | None = None
+    #: The deployment's periodic jobs (run once per deployment by the relay; see frontoffice.outbox).
+    jobs: Jobs = field(default_factory=Jobs)
+    #: The outbox relay: journals each commit's events and delivers them.
+    relay: Relay | None = None
 
     def add_nav(self, title: str, endpoint: str, roles: set[str] | frozenset[str], order: int = 100) -> None:
         """Show a page in the top bar to ``roles``."""

@@ -26,7 +26,12 @@ from callcentre.services.clients import (
     update_client,
 )
 from callcentre.services.dossier import DOSSIER_ORDERS, Dossier, DossierOrder, dossier, recent_orders
-from callcentre.services.geocoding import GEOCODE_CACHE_DAYS, cached_geocode, store_geocode
+from callcentre.services.geocoding import (
+    GEOCODE_CACHE_DAYS,
+    cached_geocode,
+    purge_geocode_cache,
+    store_geocode,
+)
 from callcentre.services.merging import merge_clients
 from callcentre.services.order_entry import (
     AddressChoice,
@@ -84,6 +89,7 @@ __all__ = [
     "addresses_of",
     "branch_hours",
     "cached_geocode",
+    "purge_geocode_cache",
     "create_client",
     "dossier",
     "ensure_client",

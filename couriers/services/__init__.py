@@ -53,7 +53,15 @@ from couriers.services.register import (
     refresh_app_session,
     update_courier,
 )
-from couriers.services.shifts import ShiftReport, end_shift, get_shift, open_shift, shift_report, start_shift
+from couriers.services.shifts import (
+    ShiftReport,
+    end_shift,
+    get_shift,
+    open_shift,
+    purge_track_points,
+    shift_report,
+    start_shift,
+)
 from couriers.services.tracking import (
     CARRIED_STATES,
     DEFAULT_SIGNAL_TIMEOUT_S,
@@ -114,6 +122,7 @@ __all__ = [
     "open_app_session",
     "refresh_app_session",
     "open_shift",
+    "purge_track_points",
     "order_history",
     "overview",
     "pickup_order",

@@ -192,7 +192,7 @@ def test_courier_states_are_derived_from_shift_orders_and_signal(app, db):
     }
 
 
-def test_the_auto_dispatch_loop_starts_only_when_configured(app, database_url, tmp_path):
+def test_auto_dispatch_is_a_periodic_job_only_when_configured(app, database_url, tmp_path):
     from frontoffice.app import create_app
 
     assert app.extensions["frontoffice"].extensions.find(AUTO_DISPATCHER) is None  # off by default
@@ -205,14 +205,19 @@ def test_the_auto_dispatch_loop_starts_only_when_configured(app, database_url, t
             "courier_auto_dispatch_interval_s": 3600,
         }
     )
-    loop = configured.extensions["frontoffice"].extensions.get(AUTO_DISPATCHER)
+    kernel = configured.extensions["frontoffice"]
+    loop = kernel.extensions.get(AUTO_DISPATCHER)
+    assert "courier-auto-dispatch" not in {j.name for j in app.extensions["frontoffice"].jobs.all()}
     try:
-        assert loop.thread.is_alive() and loop.after_minutes == 0.001
+        assert loop.after_minutes == 0.001
+        assert {j.name: j.interval_s for j in kernel.jobs.all()}["courier-auto-dispatch"] == 3600
         near = make_courier(configured, "Near", position=north_of_branch_1(300))
         order_id = pool_order(configured, status="ready")
         time.sleep(0.1)  # ready for longer than the configured 0.06 s
-        assert loop.run_once() == [(order_id, near.id)]
+        assert "courier-auto-dispatch" in kernel.relay.run_jobs()  # due at once, then every hour
+        assert loop.run_once() == []  # the job gave the order away already
+        with kernel.db.reading() as s:
+            assert s.get(Order, order_id).courier_id == near.id
     finally:
-        loop.stop()
-        configured.extensions["frontoffice"].db.dispose()
-    assert not loop.thread.is_alive()
+        kernel.relay.stop()
+        kernel.db.dispose()

@@ -91,12 +91,17 @@ def callers(app, users, catalogue) -> dict[str, dict[str, str]]:
 
 @pytest.mark.parametrize(("method", "path"), sorted(API_ROUTES), ids=lambda v: v)
 def test_each_new_api_route_admits_its_roles_and_refuses_the_others(client, callers, method, path):
+    check_api_route(client, callers, method, path, API_ROUTES[(method, path)])
+
+
+def check_api_route(client, callers, method: str, path: str, admitted: frozenset[str]) -> None:
+    """Strangers get 401, the roles not ``admitted`` 403 (problem+json), the admitted ones neither."""
     url = concrete(path)
     anonymous = client.open(url, method=method, json={})
     assert anonymous.status_code == 401 and anonymous.mimetype == "application/problem+json"
     for role in ROLES:
         resp = client.open(url, method=method, json={}, headers=callers[role])
-        if role in API_ROUTES[(method, path)]:
+        if role in admitted:
             assert resp.status_code not in (401, 403), (role, resp.json)
         else:
             assert resp.status_code == 403 and resp.mimetype == "application/problem+json", role
@@ -104,6 +109,11 @@ def test_each_new_api_route_admits_its_roles_and_refuses_the_others(client, call
 
 @pytest.mark.parametrize(("method", "url"), sorted(PAGES), ids=lambda v: v)
 def test_each_new_page_admits_its_roles_and_refuses_the_others(app, users, method, url):
+    check_page(app, method, url, PAGES[(method, url)])
+
+
+def check_page(app, method: str, url: str, admitted: frozenset[str]) -> None:
+    """Strangers are sent to log in, staff roles not ``admitted`` get 403, the admitted ones neither."""
     anonymous = app.test_client().open(url, method=method)
     assert anonymous.status_code in (302, 400)  # to the login page (a POST first meets the CSRF check)
     for role in STAFF_ROLES:
@@ -112,7 +122,7 @@ def test_each_new_page_admits_its_roles_and_refuses_the_others(app, users, metho
         auth.login(role)
         data = {"csrf_token": auth.csrf(client.get("/login").data)} if method == "POST" else None
         resp = client.open(url, method=method, data=data)
-        if role in PAGES[(method, url)]:
+        if role in admitted:
             assert resp.status_code not in (401, 403), (role, resp.status_code)
         else:
             assert resp.status_code == 403, (role, resp.status_code)

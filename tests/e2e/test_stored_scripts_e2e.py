@@ -105,6 +105,8 @@ CODES = set(
     organizations.default_vat_rate organizations.fallback_tax_system tickets.kind tickets.status
     tickets.client_phone ticket_events.kind ticket_events.from_status ticket_events.to_status
     users.password_hash users.role
+    outbox.topic outbox.payload outbox.state outbox.last_error outbox_processed.consumer
+    scheduled_jobs.name scheduled_jobs.owner scheduled_jobs.last_error
     """.split()
 )
 #: Keys of those JSON documents whose values are text someone typed.
