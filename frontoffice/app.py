@@ -90,7 +90,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     bus = EventBus(db.unit_of_work)
     jobs = Jobs()
     relay = Relay(db, bus, settings, jobs)  # journals every commit's events, then delivers them
-    socketio = make_socketio(app, settings.redis_url, settings.socketio_channel, settings)
+    socketio = make_socketio(
+        app,
+        settings.redis_url,
+        settings.socketio_channel,
+        settings,
+        write_only=bool(settings.extra.get("socketio_write_only")),  # frontoffice worker
+    )
     kernel = Kernel(settings=settings, db=db, bus=bus, socketio=socketio, jobs=jobs, relay=relay)
     register_kernel_jobs(kernel)
     app.extensions[EXTENSION_KEY] = kernel

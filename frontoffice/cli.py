@@ -22,14 +22,23 @@ DEMO_USERS = (
 
 
 def _app(**overrides: Any):
+    """The app of a command run in this process (also gunicorn's arbiter's, before the fork).
+
+    Where the deployment relays in a thread (the default), this process delivers what its commands
+    commit itself, before it exits (``inline``): a relay thread here would die with the command, or
+    sit in the arbiter competing with the serving worker's."""
     from frontoffice.app import create_app
 
+    if "relay" not in overrides and (os.environ.get("FRONTOFFICE_RELAY") or "thread") == "thread":
+        overrides["relay"] = "inline"
     return create_app(overrides or None)
 
 
 def _app_with(overrides: dict[str, Any] | None):
-    """``create_app`` with setting overrides (what the serving worker builds)."""
-    return _app(**(overrides or {}))
+    """``create_app`` with setting overrides (what the serving worker builds, relay as configured)."""
+    from frontoffice.app import create_app
+
+    return create_app(overrides or None)
 
 
 def _upgrade(app) -> None:
@@ -343,7 +352,8 @@ def worker_cmd() -> None:
     shares the rows out; on SQLite one holds the lease and the others wait)."""
     import signal
 
-    app = _app(relay="off")
+    # It serves no sockets: its handlers emit into the Redis queue, web processes deliver.
+    app = _app(relay="off", socketio_write_only=True)
     _upgrade(app)
     relay = kernel_of(app).relay
 

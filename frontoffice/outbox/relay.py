@@ -82,7 +82,9 @@ class Relay:
             settings.relay_max_attempts, settings.relay_backoff_s, settings.relay_backoff_max_s
         )
         self.poll_s = settings.relay_poll_s
-        self.batch_size = 200
+        # On SQLite a batch holds the one writer's lock while its projectors run: keep it short so
+        # intake requests wait little; PostgreSQL locks only the batch's rows.
+        self.batch_size = 20 if db.dialect == "sqlite" else 100
         self.owner = f"{process_name()}:{next(_COUNTER)}"[:100]
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -143,7 +145,7 @@ class Relay:
             while True:
                 handled = self.deliver_batch()
                 total += handled
-                if handled == 0:
+                if handled < self.batch_size:  # none left (what commits meanwhile notifies again)
                     return total
         finally:
             self._local.draining = False
@@ -381,11 +383,19 @@ class Relay:
         """One round: deliver everything due (if this process may), then the due periodic jobs."""
         if not self._may_deliver():
             return 0
-        handled = self.drain()
+        handled = self.drain() if self._anything_due() else 0
         if time.monotonic() >= self._jobs_at:
             self._jobs_at = time.monotonic() + JOBS_EVERY_S
             self.run_jobs()
         return handled
+
+    def _anything_due(self) -> bool:
+        """A read (no writer's lock on SQLite): is any row due? Spares an idle poll a write transaction."""
+        with self.db.reading() as s:
+            q = select(_OUTBOX.c.id).where(
+                _OUTBOX.c.state == OutboxState.PENDING, _OUTBOX.c.next_attempt_at <= utcnow()
+            )
+            return s.execute(q.limit(1)).first() is not None
 
     def run_jobs(self) -> list[str]:
         """Run the periodic jobs that are due and that this process wins."""

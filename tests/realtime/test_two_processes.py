@@ -112,3 +112,41 @@ def test_both_processes_serve_one_database(cluster):
     )
     assert resp.status_code == 200
     assert resp.json()["number"] == first["number"]
+
+
+@pytest.fixture(scope="module")
+def web_and_worker(
+    postgres_database, tmp_path_factory, cluster
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """A web process that only journals (``FRONTOFFICE_RELAY=off``) and ``frontoffice worker`` beside
+    it, on the cluster's database and a queue of their own."""
+    tmp_path = tmp_path_factory.mktemp("web-and-worker")
+    env = clean_env(
+        database_url=postgres_database,
+        redis_url=REDIS_URL or "",
+        socketio_channel=f"frontoffice-test-{uuid.uuid4().hex}",
+        secret_key="scale-out-test",
+        instance_path=str(tmp_path / "instance"),
+    )
+    port = free_port()
+    web = ServerProcess(
+        ["run", "--port", str(port), "--threads", "20"], port, {**env, "FRONTOFFICE_RELAY": "off"}, tmp_path
+    )
+    worker = ServerProcess(["worker"], 0, env, tmp_path, name="worker")
+    try:
+        web.wait_ready()
+        yield web, worker
+    finally:
+        stop_all([web, worker])
+
+
+def test_the_worker_relays_an_order_to_a_manager_on_a_web_process_through_redis(cluster, web_and_worker):
+    web, worker = web_and_worker
+    client, heard = listen(web.url, "/monitor", cluster.staff["manager"].token)
+    try:
+        order = place_order(web.url, cluster.staff["operator"].token)
+        event = heard.get(timeout=15)
+    finally:
+        client.disconnect()
+    assert event["order_id"] == order["id"] and event["number"] == order["number"]
+    assert worker.proc.poll() is None, worker.output()
