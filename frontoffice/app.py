@@ -59,6 +59,7 @@ def load_all_models() -> None:
     """Import every package's models so the metadata knows all tables."""
     import frontoffice.models  # noqa: F401
     import frontoffice.outbox.models  # noqa: F401
+    import frontoffice.webhooks.models  # noqa: F401
 
     for package in PACKAGES:
         package.import_models()
@@ -110,13 +111,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_auth(app, settings)
     kernel.metrics = init_metrics(app, kernel)
 
-    from frontoffice import apidocs, home, staff, tokens_api
+    from frontoffice import apidocs, home, staff, tokens_api, webhooks
 
     app.register_blueprint(home.bp)
     app.register_blueprint(apidocs.bp)
     app.register_blueprint(tokens_api.bp)
     staff.register(app, kernel)
     register_outbox_pages(app, kernel)
+    webhooks.register(app, kernel)
 
     @app.context_processor
     def _inject() -> dict[str, Any]:

@@ -48,11 +48,21 @@ class EventBus:
         """Every event class somebody hears, by its journal name (``module.QualName``)."""
         return self._types
 
+    def declare(self, *event_types: type) -> None:
+        """Name events a package publishes that no subscriber of this app hears (yet): they are
+        journaled all the same, and webhooks may offer them."""
+        for event_type in event_types:
+            self._know(event_type)
+
     def live_only(self, event_type: type) -> None:
         """Deliver ``event_type`` to its handlers right after the commit, without journaling it
         (for facts too frequent to keep and useless late: positions). It may have no projectors."""
         self._live.add(event_type)
         self._know(event_type)
+
+    def journaled_types(self) -> list[type]:
+        """Every event class somebody hears that goes through the outbox (not live only)."""
+        return [t for t in self._types.values() if t not in self._live and t is not object]
 
     def is_live(self, event: Any) -> bool:
         """True when ``event`` is not journaled (see :meth:`live_only`)."""
@@ -100,10 +110,14 @@ class EventBus:
         for kind, registry in (("projector", self._projectors), ("handler", self._handlers)):
             for event_type, subscribers in registry.items():
                 shown = "handler (live only)" if kind == "handler" and event_type in self._live else kind
+                # ``object``: heard of every journaled event (the webhooks' projector).
+                named = (
+                    "* (every journaled event)"
+                    if event_type is object
+                    else f"{event_type.__module__}.{event_type.__qualname__}"
+                )
                 for sub in subscribers:
-                    rows.append(
-                        (f"{event_type.__module__}.{event_type.__qualname__}", shown, subscriber_name(sub))
-                    )
+                    rows.append((named, shown, subscriber_name(sub)))
         return sorted(rows, key=lambda r: (r[0], r[1] != "projector"))
 
     def dispatch(self, events: list[Any]) -> None:

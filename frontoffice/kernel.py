@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, current_app
 from flask_socketio import SocketIO
@@ -49,6 +50,8 @@ class Kernel:
     jobs: Jobs = field(default_factory=Jobs)
     #: The outbox relay: journals each commit's events and delivers them.
     relay: Relay | None = None
+    #: The webhooks' projector and sender (frontoffice.webhooks.Webhooks).
+    webhooks: Any = None
 
     def add_nav(self, title: str, endpoint: str, roles: set[str] | frozenset[str], order: int = 100) -> None:
         """Show a page in the top bar to ``roles``."""

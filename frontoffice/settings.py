@@ -90,6 +90,12 @@ class Settings:
     outbox_retention_days: float = 7.0
     # Courier track points older than this are purged by a periodic job; 0 keeps them forever.
     track_retention_days: float = 90.0
+    # Webhooks (docs/webhooks.md): the hosts endpoints may point at (comma-separated names, or
+    # ``*.example.com`` for its subdomains; none: no endpoint can be registered), how long a receiver
+    # may take to answer, and how many tries a delivery gets before it is parked.
+    webhook_allowed_hosts: str = ""
+    webhook_timeout_s: float = 5.0
+    webhook_max_attempts: int = 8
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from frontoffice.db import Database, utcnow
 from frontoffice.outbox.jobs import Job, Jobs
 from frontoffice.outbox.models import OutboxEvent, OutboxProcessed, OutboxState, ScheduledJob
-from frontoffice.outbox.relay import OutboxStatus, Relay, RelayPolicy
+from frontoffice.outbox.relay import OutboxStatus, Relay, RelayPolicy, current_event_id
 
 __all__ = [
     "Job",
@@ -28,6 +28,7 @@ __all__ = [
     "Relay",
     "RelayPolicy",
     "ScheduledJob",
+    "current_event_id",
     "purge_delivered",
 ]
 

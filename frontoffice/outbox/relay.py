@@ -20,6 +20,8 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +44,14 @@ LEASE_S = 10.0
 #: How often an idle relay reads the periodic jobs' next runs.
 JOBS_EVERY_S = 5.0
 _COUNTER = itertools.count(1)
+#: The outbox id of the event a projector is applying (see :func:`current_event_id`).
+_CURRENT_EVENT: ContextVar[int | None] = ContextVar("frontoffice_outbox_event", default=None)
+
+
+def current_event_id() -> int | None:
+    """Inside a projector the relay runs: the outbox id of its event (stable across retries and
+    replays: what a webhook carries for the receiver's dedupe). None elsewhere."""
+    return _CURRENT_EVENT.get()
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,9 @@ class Relay:
         self._lease_until = 0.0
         self._jobs_at = 0.0
         self._thread_lock = threading.Lock()
+        #: Called after each round's deliveries in the relay's loop (thread or worker), never inline:
+        #: work that leaves the process (webhook sends) and must not run in a request.
+        self.pumps: list[Callable[[], object]] = []
         db.before_commit(self.journal)
         db.on_commit(self.after_commit)
 
@@ -218,7 +231,11 @@ class Relay:
                 consumer = subscriber_name(projector)[:200]
                 if (consumer, row.id) in applied:
                     continue
-                projector(s, event)
+                token = _CURRENT_EVENT.set(row.id)
+                try:
+                    projector(s, event)
+                finally:
+                    _CURRENT_EVENT.reset(token)
                 applied.add((consumer, row.id))
                 markers.append({"consumer": consumer, "event_id": row.id})
             events.append(event)
@@ -384,6 +401,11 @@ class Relay:
         if not self._may_deliver():
             return 0
         handled = self.drain() if self._anything_due() else 0
+        for pump in self.pumps:
+            try:
+                pump()
+            except Exception:
+                log.exception("relay pump %r failed", pump)
         if time.monotonic() >= self._jobs_at:
             self._jobs_at = time.monotonic() + JOBS_EVERY_S
             self.run_jobs()
