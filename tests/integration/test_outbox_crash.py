@@ -6,23 +6,29 @@ acknowledged order then has its client statistics, bonus lines and loyalty entri
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 import requests
 from sqlalchemy import func, select
+from werkzeug.serving import make_server
 
 from backoffice.models import BonusEntry
 from callcentre.models import ClientStats
 from frontoffice.app import create_app
 from frontoffice.outbox import OutboxEvent, OutboxState
+from frontoffice.webhooks.models import WebhookDelivery
+from frontoffice.webhooks.services import EndpointChange, register_endpoint
 from monitor.models import LoyaltyFact
 from orders.models import Order
 from tests.backoffice_helpers import bonus_rule
 from tests.conftest import load_demo_catalogue, make_users, order_body
 from tests.integration.test_idempotency_after_crash import _query, _serve
+from tests.integration.test_webhooks import Receiver
 from tests.server_processes import ServerProcess, clean_env, frontoffice_command
 
 pytestmark = pytest.mark.slow
@@ -92,35 +98,55 @@ class OrderLoad:
             thread.join(25)
 
 
-def prepare(database_url: str, tmp_path) -> tuple[dict, dict[str, str]]:
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A webhook receiver answering 200 to everything, on a free port of this test process."""
+    hook = Receiver()
+    server = make_server("127.0.0.1", 0, hook, threaded=True)
+    hook.url = f"http://127.0.0.1:{server.port}/hooks"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield hook
+    server.shutdown()
+
+
+def prepare(database_url: str, tmp_path, receiver: Receiver) -> tuple[dict, dict[str, str]]:
     setup = create_app({"database_url": database_url, "instance_path": tmp_path / "setup", "relay": "inline"})
     load_demo_catalogue(setup)
     users = make_users(setup)
     kernel = setup.extensions["frontoffice"]
     bonus_rule(kernel, "order_taken", amount=1000)
     bonus_rule(kernel, "order_delivered", amount=500)
+    with kernel.db.unit_of_work() as s:
+        change = EndpointChange(
+            url=receiver.url, events=["order_placed"], secret="crash-test-secret-of-24-chars"
+        )
+        register_endpoint(s, change, hosts=frozenset({"127.0.0.1"}), known_events=["order_placed"])
     kernel.db.dispose()
     tokens = {"operator": users["operator"].token, "manager": users["manager"].token}
     env = clean_env(
-        database_url=database_url, secret_key="crash-test", instance_path=str(tmp_path / "instance")
+        database_url=database_url,
+        secret_key="crash-test",
+        instance_path=str(tmp_path / "instance"),
+        webhook_allowed_hosts="127.0.0.1",
     )
     return env, tokens
 
 
 def wait_until_delivered(database_url: str, timeout: float = 60) -> None:
-    """Until the relay has delivered every row (none pending)."""
+    """Until the relay has delivered every row and the sender every webhook (none pending)."""
     pending = select(func.count()).select_from(OutboxEvent).where(OutboxEvent.state != OutboxState.DONE)
+    unsent = select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status != "delivered")
     deadline = time.monotonic() + timeout
     left = None
     while time.monotonic() < deadline:
-        left = _query(database_url, pending)[0][0]
-        if left == 0:
+        left = (_query(database_url, pending)[0][0], _query(database_url, unsent)[0][0])
+        if left == (0, 0):
             return
         time.sleep(0.2)
-    raise AssertionError(f"{left} outbox rows still not delivered after {timeout} s")
+    raise AssertionError(f"{left} outbox rows / webhooks still not delivered after {timeout} s")
 
 
-def assert_bookkept_exactly_once(database_url: str, load: OrderLoad) -> None:
+def assert_bookkept_exactly_once(database_url: str, load: OrderLoad, receiver: Receiver) -> None:
     orders = dict(_query(database_url, select(Order.id, Order.status)))
     delivered = {i for i, status in orders.items() if status == "delivered"}
     assert load.placed <= set(orders) and load.delivered <= delivered
@@ -141,10 +167,17 @@ def assert_bookkept_exactly_once(database_url: str, load: OrderLoad) -> None:
     assert paid == dict.fromkeys(delivered, 1)
     facts = _query(database_url, select(LoyaltyFact.order_id, func.count()).group_by(LoyaltyFact.order_id))
     assert dict(facts) == dict.fromkeys(delivered, 1)
+    # One webhook delivery per placed order, each received (at least once: a kill between the
+    # receiver's answer and its record sends it again, under the same webhook-id).
+    hooks = _query(database_url, select(WebhookDelivery.event_id, WebhookDelivery.body))
+    placed_events = {json.loads(body)["data"]["order_id"]: event_id for event_id, body in hooks}
+    assert len(placed_events) == len(hooks) and set(placed_events) == set(orders)
+    received = {h["webhook-id"] for h, _body in receiver.got}
+    assert received == {f"evt_{event_id}" for event_id in placed_events.values()}
 
 
-def test_killing_the_server_mid_load_loses_no_bookkeeping_and_doubles_none(database_url, tmp_path):
-    env, tokens = prepare(database_url, tmp_path)
+def test_killing_the_server_mid_load_loses_no_bookkeeping_and_doubles_none(database_url, tmp_path, receiver):
+    env, tokens = prepare(database_url, tmp_path, receiver)
     first = _serve(env, tmp_path, "first")
     load = OrderLoad(first.url, tokens["operator"], tokens["manager"])
     try:
@@ -164,11 +197,11 @@ def test_killing_the_server_mid_load_loses_no_bookkeeping_and_doubles_none(datab
         wait_until_delivered(database_url)
     finally:
         second.stop()
-    assert_bookkept_exactly_once(database_url, load)
+    assert_bookkept_exactly_once(database_url, load, receiver)
 
 
-def test_killing_the_worker_mid_load_loses_no_bookkeeping_and_doubles_none(database_url, tmp_path):
-    env, tokens = prepare(database_url, tmp_path)
+def test_killing_the_worker_mid_load_loses_no_bookkeeping_and_doubles_none(database_url, tmp_path, receiver):
+    env, tokens = prepare(database_url, tmp_path, receiver)
     web_env = {**env, "FRONTOFFICE_RELAY": "off"}
     web = _serve(web_env, tmp_path, "web")
     worker = ServerProcess(["worker"], 0, env, tmp_path, name="worker-1")
@@ -189,7 +222,7 @@ def test_killing_the_worker_mid_load_loses_no_bookkeeping_and_doubles_none(datab
         web.stop()
         restarted.stop()
     assert "outbox worker" in restarted.log_path.read_text()
-    assert_bookkept_exactly_once(database_url, load)
+    assert_bookkept_exactly_once(database_url, load, receiver)
 
 
 def test_the_worker_command_exists():

@@ -67,7 +67,7 @@ def app(database_url, tmp_path):
         database_url,
         tmp_path,
         webhook_allowed_hosts="127.0.0.1, *.example.org",
-        webhook_timeout_s=0.5,
+        webhook_timeout_s=2.0,  # generous: a loaded machine must not turn a 200 into a timeout
         webhook_max_attempts=3,
         relay_backoff_s=10,
     )
@@ -199,7 +199,7 @@ def test_retries_on_500_and_on_a_timeout_then_parks_and_an_admin_retry_delivers_
 ):
     hook = register(client, users, receiver.url)
     receiver.script = ["500", "slow", "500"]
-    receiver.slow_s = 1.5  # past the 0.5 s timeout
+    receiver.slow_s = 3.0  # past the 2 s timeout
     place(kernel)
     send_due(kernel)
     [d] = deliveries(db)
@@ -213,7 +213,7 @@ def test_retries_on_500_and_on_a_timeout_then_parks_and_an_admin_retry_delivers_
     assert send_due(kernel) == 0  # not due yet
     send_due(kernel, later_s=10)
     [d] = deliveries(db)
-    assert d.attempts == 2 and d.last_status_code is None and "no answer within 0.5 s" in d.last_error
+    assert d.attempts == 2 and d.last_status_code is None and "no answer within 2 s" in d.last_error
     assert 19 < (d.next_attempt_at - utcnow()).total_seconds() <= 20  # doubled
     send_due(kernel, later_s=20)
     [d] = deliveries(db)
@@ -228,7 +228,6 @@ def test_retries_on_500_and_on_a_timeout_then_parks_and_an_admin_retry_delivers_
     ]
     retried = client.post(f"/api/v1/webhooks/deliveries/{d.id}/retry", headers=users["admin"].headers)
     assert retried.status_code == 200 and retried.get_json()["status"] == "pending"
-    time.sleep(receiver.slow_s)  # the slow answer's request has come and gone
     tries_before = len(receiver.got)
     assert send_due(kernel) == 1
     assert send_due(kernel) == 0
