@@ -26,8 +26,8 @@ from frontoffice.webhooks.services import EndpointChange, register_endpoint
 from monitor.models import LoyaltyFact
 from orders.models import Order
 from tests.backoffice_helpers import bonus_rule
-from tests.conftest import load_demo_catalogue, make_users, order_body
-from tests.integration.test_idempotency_after_crash import _query, _serve
+from tests.conftest import load_demo_catalogue, make_users
+from tests.integration.test_idempotency_after_crash import KeyedLoad, _query, _serve, post_order
 from tests.integration.test_webhooks import Receiver
 from tests.server_processes import ServerProcess, clean_env, frontoffice_command
 
@@ -38,23 +38,13 @@ DELIVERY = ("confirmed", "cooking", "ready", "in_delivery", "delivered")
 
 
 @dataclass
-class OrderLoad:
-    """Threads that each place an order (keyed) and take it to delivered, noting every acknowledgement."""
+class OrderLoad(KeyedLoad):
+    """Threads that each place an order (keyed, the operator's ``token``) and take it to delivered
+    (the ``manager``'s token), noting every acknowledgement."""
 
-    url: str
-    operator: str
-    manager: str
+    manager: str = ""
     placed: set[int] = field(default_factory=set)
     delivered: set[int] = field(default_factory=set)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _stop: threading.Event = field(default_factory=threading.Event)
-    _threads: list[threading.Thread] = field(default_factory=list)
-
-    def start(self, senders: int) -> None:
-        for n in range(senders):
-            thread = threading.Thread(target=self._send, args=(n,), daemon=True)
-            thread.start()
-            self._threads.append(thread)
 
     def _send(self, sender: int) -> None:
         http = requests.Session()
@@ -63,12 +53,7 @@ class OrderLoad:
             key = f"{self.url}-{sender}-{count}"
             count += 1
             try:
-                resp = http.post(
-                    f"{self.url}/api/v1/orders",
-                    json=order_body(comment=key),
-                    headers={"Authorization": f"Bearer {self.operator}", "Idempotency-Key": key},
-                    timeout=20,
-                )
+                resp = post_order(http, self.url, self.token, key)
                 if resp.status_code != 201:
                     continue
                 order_id = resp.json()["id"]
@@ -91,11 +76,6 @@ class OrderLoad:
         deadline = time.monotonic() + timeout
         while (len(self.placed) < placed or not self.delivered) and time.monotonic() < deadline:
             time.sleep(0.05)
-
-    def stop(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(25)
 
 
 @pytest.fixture
@@ -179,7 +159,7 @@ def assert_bookkept_exactly_once(database_url: str, load: OrderLoad, receiver: R
 def test_killing_the_server_mid_load_loses_no_bookkeeping_and_doubles_none(database_url, tmp_path, receiver):
     env, tokens = prepare(database_url, tmp_path, receiver)
     first = _serve(env, tmp_path, "first")
-    load = OrderLoad(first.url, tokens["operator"], tokens["manager"])
+    load = OrderLoad(first.url, tokens["operator"], manager=tokens["manager"])
     try:
         load.start(SENDERS)
         load.wait_for(placed=30)
@@ -205,7 +185,7 @@ def test_killing_the_worker_mid_load_loses_no_bookkeeping_and_doubles_none(datab
     web_env = {**env, "FRONTOFFICE_RELAY": "off"}
     web = _serve(web_env, tmp_path, "web")
     worker = ServerProcess(["worker"], 0, env, tmp_path, name="worker-1")
-    load = OrderLoad(web.url, tokens["operator"], tokens["manager"])
+    load = OrderLoad(web.url, tokens["operator"], manager=tokens["manager"])
     try:
         load.start(SENDERS)
         load.wait_for(placed=30)
