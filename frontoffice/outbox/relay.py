@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 _OUTBOX = OutboxEvent.__table__
 _PROCESSED = OutboxProcessed.__table__
+_INSERT_ONE = insert(_OUTBOX)
 #: How long the relay's lease on SQLite lasts; it is renewed when less than half is left.
 LEASE_S = 10.0
 #: How often an idle relay reads the periodic jobs' next runs.
@@ -94,7 +95,7 @@ class Relay:
         self.poll_s = settings.relay_poll_s
         # On SQLite a batch holds the one writer's lock while its projectors run: keep it short so
         # intake requests wait little; PostgreSQL locks only the batch's rows.
-        self.batch_size = 20 if db.dialect == "sqlite" else 100
+        self.batch_size = 8 if db.dialect == "sqlite" else 100
         self.owner = f"{process_name()}:{next(_COUNTER)}"[:100]
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -126,7 +127,9 @@ class Relay:
             for ev in events
             if not self.bus.is_live(ev)
         ]
-        if rows:
+        if len(rows) == 1:
+            session.execute(_INSERT_ONE, rows[0])  # compiled once: the common case
+        elif rows:
             session.execute(insert(_OUTBOX).values(rows))
 
     def after_commit(self, events: list[Any]) -> None:
@@ -214,14 +217,16 @@ class Relay:
             q = q.with_for_update(skip_locked=True)
         return list(s.execute(q).all())
 
-    def _apply(self, s: Session, rows: list[Any]) -> list[Any]:
-        """Run the projectors that have not applied these rows yet; the rows' events."""
+    def _apply(self, s: Session, rows: list[Any], replaying: bool = False) -> list[Any]:
+        """Run the projectors that have not applied these rows yet; the rows' events.
+
+        Marks are written with the row's "done", in one transaction, so a pending row has none: only
+        a replay (of done rows) needs to read them."""
         ids = [r.id for r in rows]
-        applied = set(
-            s.execute(
-                select(_PROCESSED.c.consumer, _PROCESSED.c.event_id).where(_PROCESSED.c.event_id.in_(ids))
-            ).all()
-        )
+        applied: set[tuple[str, int]] = set()
+        if replaying:
+            marks = select(_PROCESSED.c.consumer, _PROCESSED.c.event_id).where(_PROCESSED.c.event_id.in_(ids))
+            applied = {(consumer, event_id) for consumer, event_id in s.execute(marks).all()}
         known = self.bus.known_types()
         markers: list[dict[str, Any]] = []
         events: list[Any] = []
@@ -294,7 +299,7 @@ class Relay:
                 rows = list(s.execute(q).all())
                 if not rows:
                     return done
-                self._apply(s, rows)
+                self._apply(s, rows, replaying=True)
             done += len(rows)
             last = rows[-1].id
 
