@@ -73,6 +73,14 @@ def register_clients_and_zones(app: Flask, kernel: Kernel) -> None:
     kernel.bus.project(OrderPlaced, count_placed)
     kernel.bus.project(OrderStatusChanged, count_status)
 
+    def purge_geocodes() -> int:
+        with kernel.db.unit_of_work() as s:
+            return services.purge_geocode_cache(s)
+
+    kernel.jobs.every(
+        "geocode-cache-purge", 3600.0, purge_geocodes, "Deletes geocoder answers past their 30 days."
+    )
+
     def zones_section(session: Any, branch_id: int) -> BranchSection:
         zones = services.list_zones(session, branch_id=branch_id)
         delivering = sum(1 for z in zones if z.active)

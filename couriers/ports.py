@@ -16,6 +16,6 @@ COURIER_DIRECTORY: Slot[CourierDirectory] = Slot(
 )
 AUTO_DISPATCHER: Slot[AutoDispatcher] = Slot(
     "couriers.auto_dispatcher",
-    "The auto-dispatch loop: it runs from the start when COURIER_AUTO_DISPATCH_MINUTES is set, else "
-    "once the dispatch screen's switch is on; each round follows the stored rule.",
+    "The auto-dispatch round (a periodic job of the deployment); each round follows the stored rule "
+    "(the dispatch screen's switch), COURIER_AUTO_DISPATCH_MINUTES being the rule until a manager sets one.",
 )

@@ -1,12 +1,11 @@
 """Registers the couriers package with the app: the courier, register, dispatch and OsmAnd APIs,
-the courier's web app (``/courier/``), the ``/courier`` namespace and its subscribers, and (when
-enabled) the auto-dispatch loop."""
+the courier's web app (``/courier/``), the ``/courier`` namespace and its subscribers, the
+track-point retention job and the auto-dispatch job."""
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 from zoneinfo import ZoneInfo
 
 from flask import Flask, url_for
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from couriers import demo, labels, services, views
 from couriers.api import courier_bp, couriers_bp, dispatch_bp
 from couriers.app_views import bp as courier_app_bp
+from couriers.events import CourierMoved
 from couriers.osmand import bp as osmand_bp
 from couriers.ports import AUTO_DISPATCHER, COURIER_DIRECTORY
 from couriers.sockets import NAMESPACE, CourierNamespace, PoolRelay
@@ -33,7 +33,8 @@ AUTO_DISPATCH_INTERVAL_KEY = "COURIER_AUTO_DISPATCH_INTERVAL_S"
 
 
 def register(app: Flask, kernel: Kernel) -> None:
-    """APIs, namespace, subscribers; auto-dispatch only when a number of minutes is configured."""
+    """APIs, namespace, subscribers, periodic jobs; auto-dispatch only when a number of minutes is
+    configured."""
     kernel.labels.declare(*labels.VOCABULARIES)
     directory = services.CourierDirectory()
     kernel.extensions.provide(COURIER_DIRECTORY, directory)
@@ -49,6 +50,8 @@ def register(app: Flask, kernel: Kernel) -> None:
     kernel.add_nav("Couriers", "courier_pages.register", views.PAGE_ROLES, order=21)
 
     kernel.socketio.on_namespace(CourierNamespace(NAMESPACE))
+    # Positions are too many to journal and useless late: handlers hear them right after the commit.
+    kernel.bus.live_only(CourierMoved)
     relay = PoolRelay(kernel.socketio, kernel.db)
     kernel.bus.subscribe(OrderPlaced, relay.on_placed)
     kernel.bus.subscribe(OrderStatusChanged, relay.on_status)
@@ -56,10 +59,30 @@ def register(app: Flask, kernel: Kernel) -> None:
 
     minutes = _setting(app, AUTO_DISPATCH_KEY)
     interval = _setting(app, AUTO_DISPATCH_INTERVAL_KEY) or 30.0
-    loop = AutoDispatcher(kernel, minutes if minutes and minutes > 0 else None, interval)
-    kernel.extensions.provide(AUTO_DISPATCHER, loop)
-    if loop.default_minutes is not None:
-        loop.start()
+    dispatcher = AutoDispatcher(kernel, minutes if minutes and minutes > 0 else None, interval)
+    kernel.extensions.provide(AUTO_DISPATCHER, dispatcher)
+    # One round per interval for the deployment; each round follows the stored rule (the dispatch
+    # screen's switch), so switching it on or off needs no restart.
+    kernel.jobs.every(
+        "courier-auto-dispatch",
+        interval,
+        dispatcher.run_once,
+        "Gives long-waiting ready orders to couriers while the stored rule is on.",
+    )
+
+    retention_days = kernel.settings.track_retention_days
+    if retention_days > 0:
+
+        def purge_tracks() -> int:
+            with kernel.db.unit_of_work() as s:
+                return services.purge_track_points(s, retention_days)
+
+        kernel.jobs.every(
+            "track-point-retention",
+            3600.0,
+            purge_tracks,
+            "Deletes track points older than FRONTOFFICE_TRACK_RETENTION_DAYS.",
+        )
 
 
 def couriers_section(session: Session, branch_id: int) -> BranchSection:
@@ -125,51 +148,20 @@ def _setting(app: Flask, key: str) -> float | None:
 
 
 class AutoDispatcher:
-    """A daemon thread that runs :func:`couriers.services.auto_dispatch` every ``interval_s`` seconds
-    while the stored rule (the dispatch screen's switch) says on, with the rule's minutes.
-
-    The thread starts with the process when COURIER_AUTO_DISPATCH_MINUTES is set (that number is the
-    rule until a manager changes it), else the first time this process sees the rule switched on
-    (:meth:`ensure_running`). Several processes may each run one: the conditional UPDATE lets only
-    one assignment win.
-    """
+    """Runs :func:`couriers.services.auto_dispatch` under the stored rule (the dispatch screen's switch,
+    its minutes): a periodic job of the deployment, so one process runs each round (the conditional
+    UPDATE would let only one assignment win anyway). COURIER_AUTO_DISPATCH_MINUTES, when set, is the
+    rule until a manager changes it."""
 
     def __init__(self, kernel: Kernel, default_minutes: float | None, interval_s: float):
         self.kernel = kernel
         self.default_minutes = default_minutes
         self.interval_s = interval_s
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name="courier-auto-dispatch", daemon=True)
-        self._lock = threading.Lock()
 
     @property
     def after_minutes(self) -> float | None:
         """The configured default wait (None: auto-dispatch is off until a manager switches it on)."""
         return self.default_minutes
-
-    @property
-    def running(self) -> bool:
-        """True while the loop thread runs."""
-        return self.thread.is_alive()
-
-    def start(self) -> AutoDispatcher:
-        """Start the loop."""
-        with self._lock:
-            if not self.thread.is_alive() and not self.stopped.is_set():
-                self.thread.start()
-                log.info("auto-dispatch loop started: the stored rule is checked every %s s", self.interval_s)
-        return self
-
-    def ensure_running(self, rule: services.AutoDispatchRule) -> None:
-        """Start the loop if ``rule`` is on and it does not run yet."""
-        if rule.enabled and not self.running:
-            self.start()
-
-    def stop(self) -> None:
-        """Stop the loop (waits for the current round)."""
-        self.stopped.set()
-        if self.thread.is_alive():
-            self.thread.join(self.interval_s + 5)
 
     def run_once(self) -> list[tuple[int, int]]:
         """One round of auto-dispatch under the stored rule (nothing when it is off)."""
@@ -177,21 +169,14 @@ class AutoDispatcher:
             rule = services.auto_dispatch_rule(s, default_minutes=self.default_minutes)
             if not rule.enabled:
                 return []
-            return services.auto_dispatch(
+            done = services.auto_dispatch(
                 s,
                 after_minutes=rule.after_minutes,
                 signal_timeout_s=self.kernel.settings.courier_signal_timeout_s,
             )
-
-    def _loop(self) -> None:
-        while not self.stopped.wait(self.interval_s):
-            try:
-                done = self.run_once()
-            except Exception:  # the loop must survive a bad round (database restart, …)
-                log.exception("auto-dispatch round failed")
-                continue
-            for order_id, courier_id in done:
-                log.info("auto-dispatch: order %s → courier %s", order_id, courier_id)
+        for order_id, courier_id in done:
+            log.info("auto-dispatch: order %s → courier %s", order_id, courier_id)
+        return done
 
 
 PACKAGE = DomainPackage("couriers", register, demo=demo.load)

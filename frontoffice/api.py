@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import inspect
 import logging
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -227,7 +226,6 @@ def _idempotent(user_id: int, key: str, run: Callable[[], Response]) -> Response
     db = kernel.db
     fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data(cache=True))
     takeover_after = dt.timedelta(seconds=kernel.settings.idempotency_takeover_s)
-    _purge_now_and_then(db, kernel.settings.idempotency_retention_h)
     claim = _claim(db, user_id, key, fingerprint, takeover_after)
     if isinstance(claim, Response):
         return claim
@@ -380,22 +378,3 @@ def _release(db: Any, claim: _Claim) -> None:
             )
     except Exception:
         log.warning("idempotency record %s left for a takeover", claim.record_id, exc_info=True)
-
-
-def _purge_now_and_then(db: Any, retention_h: float) -> None:
-    """Delete the records older than the retention, at most once every ``PURGE_EVERY_S`` per app."""
-    due = current_app.extensions.setdefault(_NEXT_PURGE, [0.0])
-    now = time.monotonic()
-    if now < due[0]:
-        return
-    due[0] = now + PURGE_EVERY_S
-    cutoff = utcnow() - dt.timedelta(hours=retention_h)
-    with db.unit_of_work() as s:
-        purged = s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)).rowcount
-    if purged:
-        log.info("purged %d idempotency records older than %g h", purged, retention_h)
-
-
-#: How often a process purges old idempotency records, at most.
-PURGE_EVERY_S = 600.0
-_NEXT_PURGE = "frontoffice.idempotency_next_purge"

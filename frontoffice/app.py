@@ -31,6 +31,8 @@ from frontoffice.ids import install_id_converter
 from frontoffice.kernel import EXTENSION_KEY, Kernel, kernel_of
 from frontoffice.labels import install_label_filters
 from frontoffice.metrics import init_metrics
+from frontoffice.outbox import Jobs, Relay
+from frontoffice.outbox.wiring import register_kernel_jobs, register_outbox_pages
 from frontoffice.packages import DomainPackage
 from frontoffice.ratelimits import RateLimits
 from frontoffice.realtime import make_socketio
@@ -75,6 +77,8 @@ def package_names() -> tuple[str, ...]:
 def load_all_models() -> None:
     """Import every package's models so the metadata knows all tables."""
     import frontoffice.models  # noqa: F401
+    import frontoffice.outbox.models  # noqa: F401
+    import frontoffice.webhooks.models  # noqa: F401
 
     for package in PACKAGES:
         package.import_models()
@@ -106,9 +110,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         )
     )
     bus = EventBus(db.unit_of_work)
-    db.on_commit(bus.dispatch)
-    socketio = make_socketio(app, settings.redis_url, settings.socketio_channel, settings)
-    kernel = Kernel(settings=settings, db=db, bus=bus, socketio=socketio)
+    jobs = Jobs()
+    relay = Relay(db, bus, settings, jobs)  # journals every commit's events, then delivers them
+    socketio = make_socketio(
+        app,
+        settings.redis_url,
+        settings.socketio_channel,
+        settings,
+        write_only=bool(settings.extra.get("socketio_write_only")),  # frontoffice worker
+    )
+    kernel = Kernel(settings=settings, db=db, bus=bus, socketio=socketio, jobs=jobs, relay=relay)
+    register_kernel_jobs(kernel)
     app.extensions[EXTENSION_KEY] = kernel
 
     Babel(app, locale_selector=_select_locale)
@@ -120,13 +132,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_auth(app, settings)
     kernel.metrics = init_metrics(app, kernel)
 
-    from frontoffice import apidocs, audit, home, staff, tokens_api
+    from frontoffice import apidocs, audit, home, staff, tokens_api, webhooks
 
     app.register_blueprint(home.bp)
     app.register_blueprint(apidocs.bp)
     app.register_blueprint(tokens_api.bp)
     staff.register(app, kernel)
     audit.register(app, kernel)
+    register_outbox_pages(app, kernel)
+    webhooks.register(app, kernel)
 
     @app.context_processor
     def _inject() -> dict[str, Any]:
@@ -148,6 +162,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # id (frontoffice.requestlog); behind nginx, ProxyFix makes the client's address, scheme and
     # host the real ones for everything inside (limits, logs, cookies).
     app.wsgi_app = OsmandMiddleware(app.wsgi_app, kernel)  # type: ignore[method-assign]
+    if settings.relay == "thread":
+        relay.start()  # delivers what an earlier process journaled and did not deliver
     app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if settings.trusted_proxies > 0:
         n = settings.trusted_proxies

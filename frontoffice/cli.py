@@ -22,14 +22,23 @@ DEMO_USERS = (
 
 
 def _app(**overrides: Any):
+    """The app of a command run in this process (also gunicorn's arbiter's, before the fork).
+
+    Where the deployment relays in a thread (the default), this process delivers what its commands
+    commit itself, before it exits (``inline``): a relay thread here would die with the command, or
+    sit in the arbiter competing with the serving worker's."""
     from frontoffice.app import create_app
 
+    if "relay" not in overrides and (os.environ.get("FRONTOFFICE_RELAY") or "thread") == "thread":
+        overrides["relay"] = "inline"
     return create_app(overrides or None)
 
 
 def _app_with(overrides: dict[str, Any] | None):
-    """``create_app`` with setting overrides (what the serving worker builds)."""
-    return _app(**(overrides or {}))
+    """``create_app`` with setting overrides (what the serving worker builds, relay as configured)."""
+    from frontoffice.app import create_app
+
+    return create_app(overrides or None)
 
 
 def _upgrade(app) -> None:
@@ -333,6 +342,8 @@ def wiring_tables(kernel: Any) -> str:
     ]
     out += ["", "| event | subscriber kind | subscriber |", "| --- | --- | --- |"]
     out += [f"| `{event}` | {kind} | `{who}` |" for event, kind, who in kernel.bus.table()]
+    out += ["", "| periodic job | every | what |", "| --- | --- | --- |"]
+    out += [f"| `{job.name}` | {job.interval_s:g} s | {job.description} |" for job in kernel.jobs.all()]
     return "\n".join(out) + "\n"
 
 
@@ -340,6 +351,62 @@ def wiring_tables(kernel: Any) -> str:
 def wiring_cmd() -> None:
     """Print who provides which extension point and who hears which event (Markdown)."""
     click.echo(wiring_tables(kernel_of(_app())), nl=False)
+
+
+@main.command("worker")
+def worker_cmd() -> None:
+    """Deliver the outbox and run the periodic jobs in this process, until stopped (SIGTERM/SIGINT).
+
+    Run it beside web processes started with FRONTOFFICE_RELAY=off; several may run (PostgreSQL
+    shares the rows out; on SQLite one holds the lease and the others wait)."""
+    import signal
+
+    # It serves no sockets: its handlers emit into the Redis queue, web processes deliver.
+    app = _app(relay="off", socketio_write_only=True)
+    _upgrade(app)
+    relay = kernel_of(app).relay
+
+    def stop(_signum: int, _frame: Any) -> None:
+        relay.stop(timeout=0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    click.echo(
+        f"outbox worker {relay.owner} delivering from {kernel_of(app).db.engine.url.render_as_string()}"
+    )
+    relay.run_forever()
+    click.echo("outbox worker stopped")
+
+
+@main.group("outbox")
+def outbox_group() -> None:
+    """The outbox of domain events."""
+
+
+@outbox_group.command("status")
+def outbox_status() -> None:
+    """How many events wait, were delivered, are parked; the periodic jobs."""
+    status = kernel_of(_app(relay="off")).relay.status()
+    oldest = "-" if status.oldest_pending_s is None else f"{status.oldest_pending_s:.1f} s"
+    click.echo(f"pending: {status.pending} (due now: {status.due}, oldest: {oldest})")
+    click.echo(f"delivered: {status.done}")
+    click.echo(f"parked: {status.parked}")
+    for job in status.jobs:
+        last = job["last_run_at"].isoformat(timespec="seconds") if job["last_run_at"] else "never"
+        error = f" — last error: {job['last_error']}" if job["last_error"] else ""
+        click.echo(
+            f"job {job['name']}: last run {last}, runs {job['runs']}, owner {job['owner'] or '-'}{error}"
+        )
+
+
+@outbox_group.command("replay")
+@click.option("--from-id", type=int, default=0, help="The first outbox row to replay.")
+@click.option("--to-id", type=int, default=None, help="The last outbox row to replay.")
+def outbox_replay(from_id: int, to_id: int | None) -> None:
+    """Run delivered events through the projectors again: those that applied an event skip it, so
+    only a projector that missed it (a new one, or one whose marks were cleared) changes anything."""
+    replayed = kernel_of(_app(relay="off")).relay.replay(from_id, to_id)
+    click.echo(f"replayed {replayed} event(s)")
 
 
 @main.command("create-user")

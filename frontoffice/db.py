@@ -220,7 +220,9 @@ class Database:
         self.read_sessions = sessionmaker(engine, expire_on_commit=False)
         self.write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._after_commit: list[Callable[[list[Any]], None]] = []
+        self._before_commit: list[Callable[[Session, list[Any]], None]] = []
         for factory in (self.read_sessions, self.write_sessions):
+            event.listen(factory, "before_commit", self._journal)
             event.listen(factory, "after_commit", self._dispatch)
             event.listen(factory, "after_rollback", _discard_events)
             event.listen(factory, "after_soft_rollback", _discard_after_soft_rollback)
@@ -235,6 +237,19 @@ class Database:
     def on_commit(self, callback: Callable[[list[Any]], None]) -> None:
         """Call ``callback(events)`` after every commit that published events."""
         self._after_commit.append(callback)
+
+    def before_commit(self, callback: Callable[[Session, list[Any]], None]) -> None:
+        """Call ``callback(session, events)`` just before a transaction that published events commits,
+        inside it (the outbox writes the events there, so they commit or roll back with the change)."""
+        self._before_commit.append(callback)
+
+    def _journal(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT is being released; the enclosing transaction journals
+        events = session.info.get("pending_events")
+        if events:
+            for callback in self._before_commit:
+                callback(session, events)
 
     def _dispatch(self, session: Session) -> None:
         if session.in_nested_transaction():

@@ -1,9 +1,11 @@
-"""The in-process event bus: domain events are dispatched to subscribers after commit.
+"""The event bus: who hears which domain event.
 
-Services queue events with :func:`frontoffice.db.publish`; the database calls
-:meth:`EventBus.dispatch` once the transaction commits, so nobody hears of a change
-that was rolled back. A failing subscriber is logged and never undoes the commit or
-stops the other subscribers.
+Services queue events with :func:`frontoffice.db.publish`; the outbox (:mod:`frontoffice.outbox`)
+journals them in the same transaction and its relay delivers them after the commit, so nobody
+hears of a change that was rolled back and nothing committed goes unheard. Events declared
+*live only* (:meth:`EventBus.live_only`, e.g. courier positions: too many to journal) skip the
+journal and go straight to their handlers after the commit. A failing handler is logged and never
+undoes the commit or stops the other subscribers.
 
 Two kinds of subscriber:
 
@@ -39,10 +41,40 @@ class EventBus:
         self._handlers: dict[type, list[Handler]] = defaultdict(list)
         self._projectors: dict[type, list[Projector]] = defaultdict(list)
         self._unit_of_work = unit_of_work
+        self._types: dict[str, type] = {}
+        self._live: set[type] = set()
+
+    def known_types(self) -> dict[str, type]:
+        """Every event class somebody hears, by its journal name (``module.QualName``)."""
+        return self._types
+
+    def declare(self, *event_types: type) -> None:
+        """Name events a package publishes that no subscriber of this app hears (yet): they are
+        journaled all the same, and webhooks may offer them."""
+        for event_type in event_types:
+            self._know(event_type)
+
+    def live_only(self, event_type: type) -> None:
+        """Deliver ``event_type`` to its handlers right after the commit, without journaling it
+        (for facts too frequent to keep and useless late: positions). It may have no projectors."""
+        self._live.add(event_type)
+        self._know(event_type)
+
+    def journaled_types(self) -> list[type]:
+        """Every event class somebody hears that goes through the outbox (not live only)."""
+        return [t for t in self._types.values() if t not in self._live and t is not object]
+
+    def is_live(self, event: Any) -> bool:
+        """True when ``event`` is not journaled (see :meth:`live_only`)."""
+        return type(event) in self._live
+
+    def _know(self, event_type: type) -> None:
+        self._types[f"{event_type.__module__}.{event_type.__qualname__}"] = event_type
 
     def subscribe(self, event_type: type, handler: Handler) -> None:
         """Call ``handler(event)`` for every committed event of ``event_type`` (or a subclass)."""
         self._handlers[event_type].append(handler)
+        self._know(event_type)
 
     def project(self, event_type: type, projector: Projector) -> None:
         """Call ``projector(session, event)`` for every committed event of ``event_type``.
@@ -52,7 +84,10 @@ class EventBus:
         """
         if self._unit_of_work is None:
             raise RuntimeError("this EventBus has no unit_of_work: projectors cannot run")
+        if event_type in self._live:
+            raise RuntimeError(f"{event_type.__name__} is live only: it cannot have projectors")
         self._projectors[event_type].append(projector)
+        self._know(event_type)
 
     def handlers_for(self, event_type: type) -> list[Handler]:
         """Every handler that hears ``event_type``, most general class last."""
@@ -74,13 +109,25 @@ class EventBus:
         rows: list[tuple[str, str, str]] = []
         for kind, registry in (("projector", self._projectors), ("handler", self._handlers)):
             for event_type, subscribers in registry.items():
+                shown = "handler (live only)" if kind == "handler" and event_type in self._live else kind
+                # ``object``: heard of every journaled event (the webhooks' projector).
+                named = (
+                    "* (every journaled event)"
+                    if event_type is object
+                    else f"{event_type.__module__}.{event_type.__qualname__}"
+                )
                 for sub in subscribers:
-                    rows.append((f"{event_type.__module__}.{event_type.__qualname__}", kind, _name(sub)))
+                    rows.append((named, shown, subscriber_name(sub)))
         return sorted(rows, key=lambda r: (r[0], r[1] != "projector"))
 
     def dispatch(self, events: list[Any]) -> None:
-        """Deliver committed events in order: first the projectors' bookkeeping, then the handlers."""
+        """Deliver events in order: first the projectors' bookkeeping, then the handlers (what a
+        replay of the events by hand does; the relay delivers the journal)."""
         self._project(events)
+        self.handle(events)
+
+    def handle(self, events: list[Any]) -> None:
+        """Give events to their handlers, in order; a failing handler is logged and skipped."""
         for ev in events:
             for handler in self.handlers_for(type(ev)):
                 try:
@@ -107,7 +154,7 @@ class EventBus:
                 log.exception("projector %r failed on %r", projector, ev)
 
 
-def _name(subscriber: Any) -> str:
+def subscriber_name(subscriber: Any) -> str:
     """A subscriber's dotted name, bound methods as ``Class.method``."""
     target = getattr(subscriber, "__func__", subscriber)
     module = getattr(target, "__module__", type(subscriber).__module__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask, current_app
 from flask_socketio import SocketIO
@@ -12,6 +13,7 @@ from frontoffice.events import EventBus
 from frontoffice.extensions import Extensions
 from frontoffice.labels import Labels
 from frontoffice.metrics import Metrics
+from frontoffice.outbox import Jobs, Relay
 from frontoffice.ratelimits import RateLimits
 from frontoffice.settings import Settings
 
@@ -31,8 +33,9 @@ class NavLink:
 
 @dataclass
 class Kernel:
-    """The shared services of one app: settings, database, event bus, sockets, navigation, the
-    label table and the declared extension points (see :mod:`frontoffice.extensions`)."""
+    """The shared services of one app: settings, database, event bus and outbox relay, periodic
+    jobs, sockets, navigation, the label table and the declared extension points (see
+    :mod:`frontoffice.extensions`)."""
 
     settings: Settings
     db: Database
@@ -46,6 +49,12 @@ class Kernel:
     metrics: Metrics | None = None
     #: The rate limits (logins, tokens, OsmAnd devices); see frontoffice.ratelimits.
     rate_limits: RateLimits | None = None
+    #: The deployment's periodic jobs (run once per deployment by the relay; see frontoffice.outbox).
+    jobs: Jobs = field(default_factory=Jobs)
+    #: The outbox relay: journals each commit's events and delivers them.
+    relay: Relay | None = None
+    #: The webhooks' projector and sender (frontoffice.webhooks.Webhooks).
+    webhooks: Any = None
 
     def add_nav(self, title: str, endpoint: str, roles: set[str] | frozenset[str], order: int = 100) -> None:
         """Show a page in the top bar to ``roles``."""

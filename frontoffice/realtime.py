@@ -53,8 +53,13 @@ def make_socketio(
     redis_url: str | None,
     channel: str = "frontoffice-socketio",
     settings: Settings | None = None,
+    write_only: bool = False,
 ) -> GuardedSocketIO:
-    """Create the app's Socket.IO server, guarded by ``settings`` (the defaults if None)."""
+    """Create the app's Socket.IO server, guarded by ``settings`` (the defaults if None).
+
+    ``write_only`` (``frontoffice worker``): the process serves no sockets and only emits into the
+    Redis queue (a write-only ``RedisManager``/``KombuManager`` that never subscribes), whence every
+    web process delivers to its own clients."""
     settings = settings or Settings()
     kwargs: dict[str, Any] = {
         "async_mode": "gevent" if gevent_patched() else "threading",
@@ -62,7 +67,16 @@ def make_socketio(
         "ping_interval": settings.socket_ping_interval_s,
         "ping_timeout": settings.socket_ping_timeout_s,
     }
-    if redis_url:
+    if redis_url and write_only:
+        import socketio as python_socketio
+
+        manager = (
+            python_socketio.RedisManager
+            if redis_url.startswith(("redis://", "rediss://"))
+            else python_socketio.KombuManager
+        )
+        kwargs["client_manager"] = manager(redis_url, channel=channel, write_only=True)
+    elif redis_url:
         kwargs["message_queue"] = redis_url
         kwargs["channel"] = channel
     socketio = GuardedSocketIO(app, **kwargs)

@@ -16,6 +16,10 @@ def _default_instance_path() -> Path:
     return Path(os.environ.get("FRONTOFFICE_INSTANCE_PATH", Path.cwd() / "instance"))
 
 
+#: The ways a process can run the outbox relay (``FRONTOFFICE_RELAY``).
+RELAY_MODES = ("thread", "inline", "off")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the running service needs to know about its environment."""
@@ -92,6 +96,27 @@ class Settings:
     # unless metrics_public opens it to everyone.
     metrics_token: str | None = None
     metrics_public: bool = False
+    # The outbox relay (frontoffice.outbox): ``thread`` (a thread of this process, the embedded
+    # default), ``inline`` (delivered in the committing thread right after the commit: tests), ``off``
+    # (this process only writes the outbox; ``frontoffice worker`` delivers).
+    relay: str = "thread"
+    # A delivery that fails is retried after relay_backoff_s, doubling up to relay_backoff_max_s; after
+    # relay_max_attempts tries it is parked (a dead letter an admin can retry).
+    relay_max_attempts: int = 8
+    relay_backoff_s: float = 2.0
+    relay_backoff_max_s: float = 600.0
+    # How often an idle relay looks for rows written by other processes and for due periodic jobs.
+    relay_poll_s: float = 1.0
+    # Delivered outbox rows are kept this long (for `frontoffice outbox replay`), then purged.
+    outbox_retention_days: float = 7.0
+    # Courier track points older than this are purged by a periodic job; 0 keeps them forever.
+    track_retention_days: float = 90.0
+    # Webhooks (docs/webhooks.md): the hosts endpoints may point at (comma-separated names, or
+    # ``*.example.com`` for its subdomains; none: no endpoint can be registered), how long a receiver
+    # may take to answer, and how many tries a delivery gets before it is parked.
+    webhook_allowed_hosts: str = ""
+    webhook_timeout_s: float = 5.0
+    webhook_max_attempts: int = 8
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -111,6 +136,10 @@ class Settings:
             direct = {k.lower(): v for k, v in overrides.items() if k.lower() in known}
             extra = {k: v for k, v in overrides.items() if k.lower() not in known}
             settings = replace(settings, **direct, extra={**settings.extra, **extra})
+        if settings.relay not in RELAY_MODES:
+            raise ValueError(
+                f"FRONTOFFICE_RELAY must be one of {', '.join(RELAY_MODES)}, not {settings.relay!r}"
+            )
         return settings.completed()
 
     def completed(self) -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from couriers.events import CourierMoved, CourierShiftChanged
 from frontoffice.kernel import Kernel
@@ -41,11 +42,16 @@ def register(app: Flask, kernel: Kernel) -> None:
     kernel.add_nav("Monitor", "monitor_pages.board", {"manager"}, order=50)
     kernel.add_nav("Reports", "monitor_pages.clients_report", {"manager"}, order=60)
 
-    def on_status(event: OrderStatusChanged) -> None:
+    def count_delivery(session: Session, event: OrderStatusChanged) -> None:
         if event.to_status == "delivered":
-            monitor.record_delivery(event.order_id)
+            monitor.project_delivery(session, event.order_id)
 
-    kernel.bus.subscribe(OrderStatusChanged, on_status)
+    def delivery_counted(event: OrderStatusChanged) -> None:
+        if event.to_status == "delivered":
+            monitor.delivery_counted()
+
+    kernel.bus.project(OrderStatusChanged, count_delivery)
+    kernel.bus.subscribe(OrderStatusChanged, delivery_counted)
     # Wake the sender first: it reads the day while the request thread relays the fact.
     kernel.bus.subscribe(OrderPlaced, hub.order_event)
     kernel.bus.subscribe(OrderPlaced, hub.order_placed)

@@ -22,6 +22,8 @@ from frontoffice.db import Base
 from frontoffice.migrate import upgrade
 from tests.helpers import AuthActions, OrderActions
 
+# Apps the tests build deliver events in the committing thread (server processes get a clean env).
+os.environ.setdefault("FRONTOFFICE_RELAY", "inline")
 POSTGRES_URL = os.environ.get("FRONTOFFICE_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("FRONTOFFICE_TEST_REDIS_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
@@ -116,6 +118,8 @@ def _make_app(url: str, tmp_path: Path, **extra):
         "secret_key": "test-secret",
         "testing": True,
         "instance_path": tmp_path / "instance",
+        # Events are delivered in the committing thread right after the commit, as the tests expect.
+        "relay": "inline",
         **extra,
     }
     return create_app(config)

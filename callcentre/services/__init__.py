@@ -35,7 +35,12 @@ from callcentre.services.directory import (
     search_directory,
 )
 from callcentre.services.dossier import DOSSIER_ORDERS, Dossier, DossierOrder, dossier, recent_orders
-from callcentre.services.geocoding import GEOCODE_CACHE_DAYS, cached_geocode, store_geocode
+from callcentre.services.geocoding import (
+    GEOCODE_CACHE_DAYS,
+    cached_geocode,
+    purge_geocode_cache,
+    store_geocode,
+)
 from callcentre.services.merging import merge_clients
 from callcentre.services.order_entry import (
     AddressChoice,
@@ -102,6 +107,7 @@ __all__ = [
     "addresses_of",
     "branch_hours",
     "cached_geocode",
+    "purge_geocode_cache",
     "create_client",
     "create_zone",
     "delete_zone",

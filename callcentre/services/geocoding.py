@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from callcentre.geocoding import Candidate
@@ -59,3 +59,9 @@ def store_geocode(
             },
         )
     )
+
+
+def purge_geocode_cache(session: Session, *, now: dt.datetime | None = None) -> int:
+    """Delete cached answers older than ``GEOCODE_CACHE_DAYS`` (never read again); how many."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=GEOCODE_CACHE_DAYS)
+    return session.execute(delete(GeocodeCacheEntry).where(GeocodeCacheEntry.created_at < cutoff)).rowcount

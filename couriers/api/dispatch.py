@@ -120,12 +120,8 @@ def _default_minutes() -> float | None:
 
 
 def _rule_in_force(s) -> services.AutoDispatchRule:
-    """The stored rule; a process that sees it on starts its loop (each process runs its own)."""
-    rule = services.auto_dispatch_rule(s, default_minutes=_default_minutes())
-    loop = current_kernel().extensions.find(AUTO_DISPATCHER)
-    if loop is not None:
-        loop.ensure_running(rule)
-    return rule
+    """The stored rule (the periodic auto-dispatch job reads the same one each round)."""
+    return services.auto_dispatch_rule(s, default_minutes=_default_minutes())
 
 
 @endpoint(
@@ -182,9 +178,6 @@ def set_auto_rule(body: sc.AutoDispatchRuleIn, actor: User) -> sc.AutoDispatchRu
         rule = services.set_auto_dispatch_rule(
             s, enabled=body.enabled, after_minutes=body.after_minutes, actor_id=actor.id
         )
-    loop = current_kernel().extensions.find(AUTO_DISPATCHER)
-    if loop is not None:
-        loop.ensure_running(rule)
     return sc.AutoDispatchRuleOut.of(rule)
 
 

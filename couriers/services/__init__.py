@@ -74,7 +74,15 @@ from couriers.services.register import (
     scoped_branches,
     update_courier,
 )
-from couriers.services.shifts import ShiftReport, end_shift, get_shift, open_shift, shift_report, start_shift
+from couriers.services.shifts import (
+    ShiftReport,
+    end_shift,
+    get_shift,
+    open_shift,
+    purge_track_points,
+    shift_report,
+    start_shift,
+)
 from couriers.services.tracking import (
     CARRIED_STATES,
     DEFAULT_SIGNAL_TIMEOUT_S,
@@ -154,6 +162,7 @@ __all__ = [
     "open_app_session",
     "refresh_app_session",
     "open_shift",
+    "purge_track_points",
     "order_history",
     "overview",
     "pickup_order",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -141,3 +141,9 @@ def get_shift(session: Session, courier_id: int, shift_id: int) -> CourierShift:
     if shift is None or shift.courier_id != courier_id:
         raise NotFound(f"You have no shift {shift_id}.")
     return shift
+
+
+def purge_track_points(session: Session, older_than_days: float, *, now: dt.datetime | None = None) -> int:
+    """Delete track points recorded more than ``older_than_days`` ago (the track-point retention); how many."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=older_than_days)
+    return session.execute(delete(CourierTrackPoint).where(CourierTrackPoint.recorded_at < cutoff)).rowcount

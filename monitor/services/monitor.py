@@ -209,15 +209,24 @@ class Monitor:
         return loyal
 
     def record_delivery(self, order_id: int) -> bool:
-        """Count a delivered order in the loyalty projection (once)."""
+        """Count a delivered order in the loyalty projection (once), in a transaction of its own."""
         with self.db.unit_of_work() as s:
-            counted = record_delivery(s, order_id, self.zone)
+            counted = self.project_delivery(s, order_id)
         if counted:
-            self._loyal = None
-        if counted and self._scale is not None and self._scale[1].population < SMALL_POPULATION:
+            self.delivery_counted()
+        return counted
+
+    def project_delivery(self, session: Session, order_id: int) -> bool:
+        """Count a delivered order in the loyalty projection (once), through ``session`` (the
+        relay's transaction)."""
+        return record_delivery(session, order_id, self.zone)
+
+    def delivery_counted(self) -> None:
+        """A delivery was counted: this process's loyalty snapshot and (young) RFM scale are stale."""
+        self._loyal = None
+        if self._scale is not None and self._scale[1].population < SMALL_POPULATION:
             # A young population's quintiles move with every delivery; a large one's hardly do.
             self._scale = None
-        return counted
 
     def scale(self, session: Session, now: dt.datetime) -> tuple[loyalty.RfmScale, dict[str, int]]:
         """The population's RFM scale and segment sizes (computed at most every ten minutes)."""

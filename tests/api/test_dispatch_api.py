@@ -192,11 +192,11 @@ def test_courier_states_are_derived_from_shift_orders_and_signal(app, db):
     }
 
 
-def test_the_auto_dispatch_loop_starts_with_the_process_only_when_configured(app, database_url, tmp_path):
+def test_auto_dispatch_is_a_periodic_job_that_follows_the_stored_rule(app, database_url, tmp_path):
     from frontoffice.app import create_app
 
     idle = app.extensions["frontoffice"].extensions.get(AUTO_DISPATCHER)
-    assert not idle.running and idle.default_minutes is None  # off by default
+    assert idle.default_minutes is None and idle.run_once() == []  # off until configured or switched on
     configured = create_app(
         {
             "database_url": database_url,
@@ -206,14 +206,20 @@ def test_the_auto_dispatch_loop_starts_with_the_process_only_when_configured(app
             "courier_auto_dispatch_interval_s": 3600,
         }
     )
-    loop = configured.extensions["frontoffice"].extensions.get(AUTO_DISPATCHER)
+    kernel = configured.extensions["frontoffice"]
+    loop = kernel.extensions.get(AUTO_DISPATCHER)
+    # the job runs everywhere; each round reads the rule (off by default: the switch turns it on)
+    assert "courier-auto-dispatch" in {j.name for j in app.extensions["frontoffice"].jobs.all()}
     try:
-        assert loop.running and loop.after_minutes == 0.001
+        assert loop.after_minutes == 0.001
+        assert {j.name: j.interval_s for j in kernel.jobs.all()}["courier-auto-dispatch"] == 3600
         near = make_courier(configured, "Near", position=north_of_branch_1(300))
         order_id = pool_order(configured, status="ready")
         time.sleep(0.1)  # ready for longer than the configured 0.06 s
-        assert loop.run_once() == [(order_id, near.id)]
+        assert "courier-auto-dispatch" in kernel.relay.run_jobs()  # due at once, then every hour
+        assert loop.run_once() == []  # the job gave the order away already
+        with kernel.db.reading() as s:
+            assert s.get(Order, order_id).courier_id == near.id
     finally:
-        loop.stop()
-        configured.extensions["frontoffice"].db.dispose()
-    assert not loop.thread.is_alive()
+        kernel.relay.stop()
+        kernel.db.dispose()

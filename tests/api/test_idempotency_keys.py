@@ -97,11 +97,14 @@ def test_a_different_request_under_a_claimed_key_is_refused_even_after_the_timeo
     assert resp.status_code == 422 and "different request" in resp.json["detail"]
 
 
-def test_records_older_than_the_retention_are_purged(client, db, operator):
+def test_records_older_than_the_retention_are_purged_by_the_periodic_job(client, db, kernel, operator):
     raw = json.dumps(order_body(comment="old")).encode()
     claimed_by_a_call_that_died(db, operator, "k-yesterday", raw, started_ago_s=25 * 3600)
     claimed_by_a_call_that_died(db, operator, "k-this-morning", raw, started_ago_s=3 * 3600)
     assert post(client, operator, "k-now", json.dumps(order_body(comment="now")).encode()).status_code == 201
+    with db.reading() as s:
+        assert len(s.execute(select(IdempotencyRecord.key)).all()) == 3  # a call purges nothing itself
+    assert "idempotency-purge" in kernel.relay.run_jobs()
     with db.reading() as s:
         keys = set(s.execute(select(IdempotencyRecord.key)).scalars())
     assert keys == {"k-this-morning", "k-now"}

@@ -32,6 +32,8 @@ from backoffice.services import open_ticket
 from frontoffice.app import load_all_models
 from frontoffice.cli import load_demo
 from frontoffice.db import Base
+from frontoffice.outbox import OutboxEvent
+from frontoffice.webhooks.models import WebhookDelivery, WebhookEndpoint
 from monitor.ports import MONITOR_HUB
 from nomenclature.services import stop_item
 from orders.services import LineRequest
@@ -73,6 +75,10 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "monitor_loyalty_facts": ("client_name",),
     "address_streets": ("city", "name"),
     "address_houses": ("number",),
+    # What an admin typed, what a receiver answered, what a failing projector said.
+    "webhook_endpoints": ("url", "description"),
+    "webhook_deliveries": ("last_response", "last_error"),
+    "outbox": ("last_error",),
 }
 #: Rows whose unique text is left alone: the test users log in with their names.
 KEPT = {"users": lambda users: users.c.username.like("test-%")}
@@ -111,6 +117,10 @@ CODES = set(
     organizations.default_vat_rate organizations.fallback_tax_system tickets.kind tickets.status
     tickets.client_phone ticket_events.kind ticket_events.from_status ticket_events.to_status
     users.password_hash users.role address_streets.key address_houses.key
+    outbox.topic outbox.payload outbox.state outbox_processed.consumer
+    scheduled_jobs.name scheduled_jobs.owner scheduled_jobs.last_error
+    webhook_endpoints.secret webhook_endpoints.events webhook_deliveries.event_type webhook_deliveries.body
+    webhook_deliveries.status
     """.split()
 )
 #: Keys of those JSON documents whose values are text someone typed.
@@ -250,6 +260,31 @@ def add_what_the_demo_leaves_empty(app: Any, operator_id: int) -> None:
             client_phone="+79035550101",
             order_id=order.id,
             actor_id=operator_id,
+        )
+    # A webhook endpoint with a delivery that got an answer and one that got none, a parked event.
+    with kernel.db.unit_of_work() as s:
+        hook = WebhookEndpoint(
+            url="https://hooks.example.org/in", events=["*"], secret="s" * 24, description="d"
+        )
+        s.add(hook)
+        s.flush()
+        for n, code in ((1, 500), (2, None)):
+            s.add(
+                WebhookDelivery(
+                    endpoint_id=hook.id,
+                    event_id=n,
+                    event_type="order_placed",
+                    body="{}",
+                    status="parked",
+                    attempts=3,
+                    last_status_code=code,
+                    last_response="r",
+                    last_error="e",
+                )
+            )
+        first = s.scalar(sa.select(sa.func.min(OutboxEvent.id)))
+        s.execute(
+            sa.update(OutboxEvent).where(OutboxEvent.id == first).values(state="parked", last_error="e")
         )
 
 

@@ -87,7 +87,10 @@ def test_texts_and_fail_reasons_come_in_english_and_russian(client):
     ru = page_config(client.get("/courier/", headers={"Accept-Language": "ru"}).get_data(as_text=True))
     # the fail screen reads the one label table of the codes (couriers/labels.py), as the dispatch screen does
     assert en["labels"]["fail_reason"]["client_absent"] == "Nobody at the door and the client does not answer"
-    assert ru["labels"]["fail_reason"]["client_absent"] not in ("", en["labels"]["fail_reason"]["client_absent"])
+    assert ru["labels"]["fail_reason"]["client_absent"] not in (
+        "",
+        en["labels"]["fail_reason"]["client_absent"],
+    )
     assert set(en["strings"]) == set(ru["strings"])
     untranslated = [k for k in en["strings"] if en["strings"][k] == ru["strings"][k]]
     assert untranslated == []
