@@ -5,7 +5,6 @@ track-point retention job and the auto-dispatch job."""
 from __future__ import annotations
 
 import logging
-import os
 from zoneinfo import ZoneInfo
 
 from flask import Flask, url_for
@@ -27,9 +26,6 @@ from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
 from orders.ports import BRANCH_SECTIONS, ORDER_SECTIONS, BranchSection, OrderSection, SectionImage
 
 log = logging.getLogger(__name__)
-
-AUTO_DISPATCH_KEY = "COURIER_AUTO_DISPATCH_MINUTES"
-AUTO_DISPATCH_INTERVAL_KEY = "COURIER_AUTO_DISPATCH_INTERVAL_S"
 
 
 def register(app: Flask, kernel: Kernel) -> None:
@@ -57,8 +53,8 @@ def register(app: Flask, kernel: Kernel) -> None:
     kernel.bus.subscribe(OrderStatusChanged, relay.on_status)
     kernel.bus.subscribe(CourierAssigned, relay.on_assigned)
 
-    minutes = _setting(app, AUTO_DISPATCH_KEY)
-    interval = _setting(app, AUTO_DISPATCH_INTERVAL_KEY) or 30.0
+    minutes = kernel.settings.courier_auto_dispatch_minutes
+    interval = kernel.settings.courier_auto_dispatch_interval_s
     dispatcher = AutoDispatcher(kernel, minutes if minutes and minutes > 0 else None, interval)
     kernel.extensions.provide(AUTO_DISPATCHER, dispatcher)
     # One round per interval for the deployment; each round follows the stored rule (the dispatch
@@ -132,19 +128,6 @@ def proof_section(session: Session, order_id: int) -> OrderSection | None:
             for i in proof.images
         ),
     )
-
-
-def _setting(app: Flask, key: str) -> float | None:
-    raw = app.config.get(key)
-    if raw is None:
-        raw = os.environ.get(f"FRONTOFFICE_{key}")
-    if raw is None or str(raw).strip() == "":
-        return None
-    try:
-        return float(raw)
-    except ValueError:
-        log.warning("ignoring %s=%r: not a number", key, raw)
-        return None
 
 
 class AutoDispatcher:

@@ -7,10 +7,15 @@ hears of a change that was rolled back and nothing committed goes unheard. Event
 journal and go straight to their handlers after the commit. A failing handler is logged and never
 undoes the commit or stops the other subscribers.
 
-Two kinds of subscriber:
+Three kinds of subscriber:
 
 * handlers (:meth:`EventBus.subscribe`) get ``handler(event)`` and do what they like
   (relay to sockets, wake a thread, open their own transaction);
+* nudges (:meth:`EventBus.nudge`) get ``nudge(event)`` right after the commit, in the committing
+  process, before the relay delivers the event: for a screen that only needs to hear *that*
+  something changed and re-reads the database (the monitor's coalesced updates), where the relay's
+  round trip would be the larger part of the latency. Never journaled nor replayed: a nudge lost in
+  a crash is healed by the screen's next heartbeat;
 * projectors (:meth:`EventBus.project`) keep bookkeeping tables in step with the events:
   they get ``projector(session, event)`` and write through that session. Every projector
   of one commit's events runs in ONE write transaction opened by the bus, instead of one
@@ -43,6 +48,7 @@ class EventBus:
         self._unit_of_work = unit_of_work
         self._types: dict[str, type] = {}
         self._live: set[type] = set()
+        self._nudges: dict[type, list[Handler]] = defaultdict(list)
 
     def known_types(self) -> dict[str, type]:
         """Every event class somebody hears, by its journal name (``module.QualName``)."""
@@ -76,6 +82,22 @@ class EventBus:
         self._handlers[event_type].append(handler)
         self._know(event_type)
 
+    def nudge(self, event_type: type, handler: Handler) -> None:
+        """Call ``handler(event)`` right after each commit of an ``event_type`` (or a subclass), in the
+        committing process, before the relay delivers it (see the module docstring: fast, not durable)."""
+        self._nudges[event_type].append(handler)
+        self._know(event_type)
+
+    def nudge_all(self, events: list[Any]) -> None:
+        """Give just-committed events to their nudges; a failing one is logged and skipped."""
+        for ev in events:
+            for klass in type(ev).__mro__:
+                for handler in self._nudges.get(klass, ()):
+                    try:
+                        handler(ev)
+                    except Exception:
+                        log.exception("nudge %r failed on %r", handler, ev)
+
     def project(self, event_type: type, projector: Projector) -> None:
         """Call ``projector(session, event)`` for every committed event of ``event_type``.
 
@@ -104,10 +126,11 @@ class EventBus:
         return out
 
     def table(self) -> list[tuple[str, str, str]]:
-        """Who hears which event: ``(event class, "projector" | "handler", subscriber)`` rows, sorted
+        """Who hears which event: ``(event class, "projector" | "nudge" | "handler", subscriber)`` rows, sorted
         by event; the source of the event table in docs/architecture.md."""
         rows: list[tuple[str, str, str]] = []
-        for kind, registry in (("projector", self._projectors), ("handler", self._handlers)):
+        registries = (("projector", self._projectors), ("nudge", self._nudges), ("handler", self._handlers))
+        for kind, registry in registries:
             for event_type, subscribers in registry.items():
                 shown = "handler (live only)" if kind == "handler" and event_type in self._live else kind
                 # ``object``: heard of every journaled event (the webhooks' projector).
@@ -118,11 +141,13 @@ class EventBus:
                 )
                 for sub in subscribers:
                     rows.append((named, shown, subscriber_name(sub)))
-        return sorted(rows, key=lambda r: (r[0], r[1] != "projector"))
+        order = {"projector": 0, "nudge": 1}
+        return sorted(rows, key=lambda r: (r[0], order.get(r[1], 2)))
 
     def dispatch(self, events: list[Any]) -> None:
-        """Deliver events in order: first the projectors' bookkeeping, then the handlers (what a
-        replay of the events by hand does; the relay delivers the journal)."""
+        """Deliver events to everyone, as a commit and its relay would: the nudges, the projectors'
+        bookkeeping, then the handlers (a replay of the events by hand; the relay delivers the journal)."""
+        self.nudge_all(events)
         self._project(events)
         self.handle(events)
 

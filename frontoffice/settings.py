@@ -111,6 +111,10 @@ class Settings:
     outbox_retention_days: float = 7.0
     # Courier track points older than this are purged by a periodic job; 0 keeps them forever.
     track_retention_days: float = 90.0
+    # Auto-dispatch (a periodic job): the rule's wait until a manager sets one on the dispatch screen
+    # (unset: off until switched on there), and how often a round looks for ready orders nobody took.
+    courier_auto_dispatch_minutes: float | None = None
+    courier_auto_dispatch_interval_s: float = 30.0
     # Webhooks (docs/webhooks.md): the hosts endpoints may point at (comma-separated names, or
     # ``*.example.com`` for its subdomains; none: no endpoint can be registered), how long a receiver
     # may take to answer, and how many tries a delivery gets before it is parked.
@@ -191,7 +195,7 @@ def _coerce(type_name: Any, raw: str) -> Any:
         return int(raw)
     if text == "int":
         return int(raw)
-    if text == "float":
+    if text == "float" or ("float" in text and "None" in text):
         return float(raw)
     if "Path" in text:
         return Path(raw)

@@ -49,13 +49,15 @@ def register(app: Flask, kernel: Kernel) -> None:
     def delivery_counted(event: OrderStatusChanged) -> None:
         if event.to_status == "delivered":
             monitor.delivery_counted()
+            hub.order_event(event)  # the top clients changed: the screens' next update reads them
 
     kernel.bus.project(OrderStatusChanged, count_delivery)
     kernel.bus.subscribe(OrderStatusChanged, delivery_counted)
-    # Wake the sender first: it reads the day while the request thread relays the fact.
-    kernel.bus.subscribe(OrderPlaced, hub.order_event)
+    # The screens hear of an order at once (a nudge: the hub re-reads the day; a nudge lost in a crash
+    # is healed by the next heartbeat), the ``order_placed`` fact through the relay, at least once.
+    kernel.bus.nudge(OrderPlaced, hub.order_event)
+    kernel.bus.nudge(OrderStatusChanged, hub.order_event)
     kernel.bus.subscribe(OrderPlaced, hub.order_placed)
-    kernel.bus.subscribe(OrderStatusChanged, hub.order_event)
     kernel.bus.subscribe(CourierAssigned, hub.courier_event)
     kernel.bus.subscribe(CourierShiftChanged, hub.courier_event)
     kernel.bus.subscribe(CourierMoved, hub.courier_moved)

@@ -133,7 +133,8 @@ class Relay:
             session.execute(insert(_OUTBOX).values(rows))
 
     def after_commit(self, events: list[Any]) -> None:
-        """After a commit: live-only events to their handlers now; the journal's relay woken."""
+        """After a commit: the nudges and the live-only events' handlers now; the journal's relay woken."""
+        self.bus.nudge_all(events)
         live = [ev for ev in events if self.bus.is_live(ev)]
         if live:
             self.bus.handle(live)

@@ -281,3 +281,22 @@ def test_the_thread_relay_delivers_soon_after_the_commit(app, kernel, db, users)
     finally:
         kernel.relay.stop()
     assert [r.state for r in outbox_rows(db)] == [OutboxState.DONE] * 3
+
+
+def test_a_nudge_hears_the_commit_at_once_and_the_relay_never_calls_it(kernel, db):
+    nudged: list = []
+    handled: list = []
+    kernel.bus.nudge(OrderPlaced, nudged.append)
+    kernel.bus.subscribe(OrderPlaced, handled.append)
+    kernel.relay.mode = "off"  # web processes beside a worker: only the journal here
+    with db.unit_of_work() as s:
+        publish(s, placed_event(41))
+    assert [e.order_id for e in nudged] == [41] and handled == []  # before any relay ran
+    kernel.relay.drain()  # the worker's delivery
+    assert [e.order_id for e in handled] == [41] and len(nudged) == 1
+    kernel.relay.replay()  # nor a replay
+    assert len(nudged) == 1
+    with pytest.raises(RuntimeError), db.unit_of_work() as s:
+        publish(s, placed_event(42))
+        raise RuntimeError("the change fails: rolled back")
+    assert len(nudged) == 1  # nothing rolled back is heard
