@@ -9,14 +9,12 @@ import json
 import re
 
 import pytest
-from sqlalchemy import func, select
 
-from callcentre.models import Client, ClientAddress
-from orders.models import Order
 from tests.callcentre_fixtures import (
     CENTRE,
     SOVETSKY,
     address,
+    counts,
     load_zones,
     open_around_the_clock,
     take_order_body,
@@ -32,16 +30,6 @@ def operator_of_2(app, client, users):
     open_around_the_clock(app)
     link_to_branch(client, users, "operator", 2)
     return users["operator"].headers
-
-
-def written(app) -> tuple[int, int, int]:
-    """Clients, addresses and orders in the database."""
-    with app.extensions["frontoffice"].db.reading() as s:
-        return (
-            s.scalar(select(func.count(Client.id))),
-            s.scalar(select(func.count(ClientAddress.id))),
-            s.scalar(select(func.count(Order.id))),
-        )
 
 
 def quote_body(point: tuple[float, float], **extra) -> dict:
@@ -69,11 +57,11 @@ def test_a_quote_in_the_operators_own_branch_is_answered(client, operator_of_2):
 
 
 def test_an_order_for_another_branchs_zone_is_refused_and_nothing_is_written(app, client, operator_of_2):
-    before = written(app)
+    before = counts(app)
     resp = client.post("/api/v1/callcentre/orders", json=take_order_body(), headers=operator_of_2)
     assert resp.status_code == 422, resp.json
     assert [(e["field"], e["type"]) for e in resp.json["errors"]] == [("address", "branch_out_of_scope")]
-    assert written(app) == before
+    assert counts(app) == before
 
 
 def test_an_order_in_the_operators_own_branch_is_taken(client, operator_of_2):
@@ -84,7 +72,7 @@ def test_an_order_in_the_operators_own_branch_is_taken(client, operator_of_2):
 
 
 def test_pickup_from_another_branch_is_refused_on_the_branch(app, client, operator_of_2):
-    before = written(app)
+    before = counts(app)
     pickup = {"kind": "pickup", "branch_id": 1, "address": None}
     quoted = client.post("/api/v1/callcentre/quote", json=quote_body(CENTRE, **pickup), headers=operator_of_2)
     assert quoted.status_code == 422
@@ -92,7 +80,7 @@ def test_pickup_from_another_branch_is_refused_on_the_branch(app, client, operat
     taken = client.post("/api/v1/callcentre/orders", json=take_order_body(**pickup), headers=operator_of_2)
     assert taken.status_code == 422
     assert ("branch_id", "branch_out_of_scope") in [(e["field"], e["type"]) for e in taken.json["errors"]]
-    assert written(app) == before
+    assert counts(app) == before
 
 
 def test_an_operator_linked_to_no_branch_and_a_manager_of_that_branch_take_it(app, client, users):
