@@ -35,6 +35,7 @@ def test_an_operator_of_one_branch_is_told_an_address_belongs_to_another_and_not
     keys.type("+7 903 111 22 33")
     keys.press("Enter")
     page.wait_for_selector("#client-badge.new")
+    page.wait_for_function("() => document.activeElement?.id === 'client-name'")
     keys.type("Ruslan Khairullin")
     keys.press("Alt+2")
     keys.type("PZ-MARG")
@@ -43,8 +44,10 @@ def test_an_operator_of_one_branch_is_told_an_address_belongs_to_another_and_not
         keys.press("Enter")
     page.wait_for_function("() => document.querySelectorAll('#cart-lines tr').length === 1")
     keys.press("Alt+4")
+    page.wait_for_function("() => document.activeElement?.id === 'addr-text'")
     keys.type(f"{CENTRE[0]}, {CENTRE[1]}")  # Kremlyovskaya St: the Centre zone of KZ1
     keys.press("Enter")
+    page.wait_for_selector("#addr-located.ok")
     address = page.locator('[data-error-for~="address"].on')
     address.filter(has_text="a branch you do not work for").wait_for()
     assert "Baumana" in address.inner_text()
