@@ -318,15 +318,22 @@ def test_a_chain_goes_live_from_an_empty_database_through_the_product_alone(inst
     operator.goto(f"{base}/callcentre")
     operator.wait_for_function("() => document.querySelectorAll('#menu-items li[role=option]').length > 0")
     keys = operator.keyboard
+
+    def focus_on(element_id: str) -> None:
+        operator.wait_for_function("id => document.activeElement?.id === id", arg=element_id)
+
+    focus_on("phone")
     keys.type(NEW_CALLER)
     keys.press("Enter")
     operator.wait_for_selector("#client-badge.new")
+    focus_on("client-name")
     keys.type("Ruslan Khairullin")
     keys.press("Alt+2")
     keys.type("PZ-TAT")
     keys.press("Enter")
     operator.wait_for_function("() => document.querySelectorAll('#cart-lines tr').length === 1")
     keys.press("Alt+4")
+    focus_on("addr-text")
     keys.type("Kazan, Kremlyovskaya 21")
     keys.press("Enter")
     operator.wait_for_selector("#geocode-candidates:not([hidden])")
