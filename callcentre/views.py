@@ -237,6 +237,10 @@ def problem_strings() -> dict[str, str]:
         "problem_unknown_address": _("This address is not one of the caller's."),
         "problem_invalid_phone": _("This is not a phone number: check the digits."),
         "problem_unknown_branch": _("This branch is unknown or closed."),
+        "problem_branch_out_of_scope": _(
+            "This order would go to {branch}, a branch you do not work for: "
+            "hand the call to a colleague of that branch."
+        ),
         "problem_empty_cart": _("The cart is empty."),
         "problem_stopped": _("{name} is on the stop-list."),
     }

@@ -156,9 +156,17 @@ def _values(courier: Courier | None = None, form: Any = None) -> dict[str, Any]:
             "device_id": form.get("device_id", ""),
             "branch_ids": [str(b) for b in form.getlist("branch_ids")],
             "active": bool(form.get("active")),
+            "user_id": form.get("user_id", ""),
         }
     if courier is None:
-        return {"name": "", "phone": "", "vehicle": "car", "max_active_orders": "3", "device_id": ""}
+        return {
+            "name": "",
+            "phone": "",
+            "vehicle": "car",
+            "max_active_orders": "3",
+            "device_id": "",
+            "user_id": "",
+        }
     return {
         "name": courier.name,
         "phone": courier.phone,
@@ -167,6 +175,7 @@ def _values(courier: Courier | None = None, form: Any = None) -> dict[str, Any]:
         "device_id": "",
         "branch_ids": [str(b) for b in courier.branch_ids],
         "active": courier.active,
+        "user_id": str(courier.user_id or ""),
     }
 
 
@@ -194,6 +203,14 @@ def _form_data(
     if any(b not in allowed for b in branch_ids):
         errors.append(field_error("branch_ids", "A branch outside the reader's branches.", "branch_outside"))
     device = form.get("device_id", "").strip() if creating else ""
+    # The login the phone app uses: a courier-role user of the staff page ("": none).
+    raw_user = form.get("user_id", "").strip()
+    user_id = None
+    if raw_user:
+        try:
+            user_id = int(raw_user)
+        except ValueError:
+            errors.append(field_error("user_id", "There is no such user.", "user_unknown"))
     data = services.CourierData(
         name=form.get("name", ""),
         phone=form.get("phone", "").strip(),
@@ -202,6 +219,8 @@ def _form_data(
         branch_ids=branch_ids,
         device_id=device or None,
         active=bool(form.get("active")),
+        user_id=user_id,
+        unlink_user=not creating and "user_id" in form and not raw_user,
     )
     return data, errors
 
@@ -233,6 +252,7 @@ def _register_page(
             )
             if scope is None or scope & set(o.courier.branch_ids)
         ]
+        logins = services.courier_logins(s, courier)
     return render_template(
         "couriers/register.html",
         couriers=listed,
@@ -242,6 +262,7 @@ def _register_page(
         device_errors=messages_by_field(device_errors or [], TEXTS),
         branches=_branches(),
         vehicles=VEHICLES,
+        logins=logins,
     ), status
 
 

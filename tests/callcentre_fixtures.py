@@ -15,11 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 import callcentre.demo
-from callcentre.models import DeliveryZone
-from orders.models import Branch
+from callcentre.models import Client, ClientAddress, DeliveryZone
+from orders.models import Branch, Order
 from tests.conftest import load_demo_catalogue
 
 #: Kremlyovskaya St 21, in the "Centre" zone of KZ1 (fee 99.00, free from 1000.00, minimum 500.00, 45 min).
@@ -46,6 +46,16 @@ def open_around_the_clock(app: Any) -> None:
     with kernel.db.unit_of_work() as s:
         s.execute(update(Branch).values(opening_hours={}))
         s.execute(update(DeliveryZone).values(opening_hours={}))
+
+
+def counts(app) -> tuple[int, int, int]:
+    """Clients, addresses and orders in the database (what a refused order must leave alone)."""
+    with app.extensions["frontoffice"].db.reading() as s:
+        return (
+            s.scalar(select(func.count(Client.id))),
+            s.scalar(select(func.count(ClientAddress.id))),
+            s.scalar(select(func.count(Order.id))),
+        )
 
 
 def address(

@@ -30,6 +30,7 @@ from callcentre.schemas import (
     TakeOrderIn,
 )
 from frontoffice.api import endpoint
+from frontoffice.auth import branch_scope
 from frontoffice.errors import DomainError, InvalidInput
 from frontoffice.kernel import current_kernel
 from frontoffice.models import User
@@ -306,11 +307,14 @@ def geocode(query: GeocodeQuery) -> GeocodeOut:
     "threshold), minimum order and delivery time. ASAP = the zone's minutes + the branch's load (see "
     "`callcentre.promising`); `slots` are pre-order times on a 15-minute grid within the opening hours "
     "until the end of tomorrow. Problems come with `field`, `code` and `params`; outside every zone "
-    "`pickup_offer` names the nearest branch.",
+    "`pickup_offer` names the nearest branch. For an operator linked to branches, an address whose zone "
+    "belongs to another branch (or a chosen branch not theirs) is a 422 on `address` (`branch_id`) with "
+    "type `branch_out_of_scope`.",
 )
-def quote(body: QuoteIn) -> QuoteOut:
+def quote(body: QuoteIn, actor: User) -> QuoteOut:
     """Quote a cart."""
     k = current_kernel()
+    scope = branch_scope(actor)
     with k.db.reading() as s:
         q = services.quote(
             s,
@@ -326,6 +330,7 @@ def quote(body: QuoteIn) -> QuoteOut:
             zones=zone_index(s),
             region=k.settings.phone_region,
             currency=k.settings.currency,
+            scope=scope,
         )
         return QuoteOut.of(q)
 
@@ -342,11 +347,13 @@ def quote(body: QuoteIn) -> QuoteOut:
     tags=["callcentre"],
     description="Finds or creates the client, saves the address, resolves zone → branch, fee, minimum and "
     "promised time, then places the order. Any refusal (outside every zone, below the minimum, closed with "
-    "no pre-order time, unknown items…) is a 422 with per-field `errors` and writes nothing.",
+    "no pre-order time, unknown items, a branch outside the operator's branches: `branch_out_of_scope`…) "
+    "is a 422 with per-field `errors` and writes nothing.",
 )
 def take_order(body: TakeOrderIn, actor: User) -> OrderOut:
     """Take an order."""
     k = current_kernel()
+    scope = branch_scope(actor)
     with k.db.unit_of_work() as s:
         order = services.take_order(
             s,
@@ -370,6 +377,7 @@ def take_order(body: TakeOrderIn, actor: User) -> OrderOut:
             actor_id=actor.id,
             region=k.settings.phone_region,
             currency=k.settings.currency,
+            scope=scope,
         )
         return OrderOut.of(order)
 

@@ -23,6 +23,7 @@ from callcentre.services.addresses import ADDRESS_FIELDS, AddressData, add_addre
 from callcentre.services.clients import ensure_client, find_client, follow_merges, phone_or_422, phone_owner
 from callcentre.services.zones import locate_delivery, record_zone
 from callcentre.zones import WeeklyHours, ZoneError, ZoneIndex, ZoneRule
+from frontoffice.auth import in_scope
 from frontoffice.db import utcnow
 from frontoffice.errors import InvalidInput, field_error
 from frontoffice.money import format_money, from_minor
@@ -41,6 +42,9 @@ from orders.services import (
 from orders.states import ACTIVE
 
 log = logging.getLogger(__name__)
+
+#: The problem of an order for a branch the operator does not work for.
+OUT_OF_SCOPE = "branch_out_of_scope"
 
 
 @dataclass(frozen=True)
@@ -245,12 +249,15 @@ def quote(
     region: str = "RU",
     currency: str = "RUB",
     now: dt.datetime | None = None,
+    scope: frozenset[int] | None = None,
 ) -> Quote:
     """Price a cart for a place and a time: zone → branch, fee, minimum, ASAP and pre-order slots, problems.
 
     Nothing is written. Outside every zone the problems say so and ``pickup_offer``
     names the nearest branch. When no zone is configured at all, zone rules are off:
-    delivery goes to the chosen branch without a fee.
+    delivery goes to the chosen branch without a fee. A branch outside the operator's
+    ``scope`` (None: every branch) is refused with :class:`InvalidInput`
+    (``branch_out_of_scope``): nothing of another branch is quoted.
     """
     problems: list[dict[str, Any]] = []
     phone = None
@@ -259,7 +266,13 @@ def quote(
             phone = match_phone(req.phone, region)
         except InvalidPhone as exc:
             problems.append(field_error("phone", str(exc), "invalid_phone"))
-    return _resolve(session, req, phone, problems, zones=zones, currency=currency, now=now or utcnow())
+    q = _resolve(
+        session, req, phone, problems, zones=zones, currency=currency, now=now or utcnow(), scope=scope
+    )
+    refused = [p for p in q.problems if p["type"] == OUT_OF_SCOPE]
+    if refused:
+        raise InvalidInput(" ".join(p["message"] for p in refused), errors=refused)
+    return q
 
 
 def _resolve(
@@ -271,8 +284,10 @@ def _resolve(
     zones: ZoneIndex,
     currency: str,
     now: dt.datetime,
+    scope: frozenset[int] | None = None,
 ) -> Quote:
-    """The quote of a request whose phone is already in E.164 (``None``: no phone given)."""
+    """The quote of a request whose phone is already in E.164 (``None``: no phone given); a branch
+    outside ``scope`` is one more problem (``branch_out_of_scope``) and is not quoted."""
     client = None
     if req.client_id is not None:
         client = session.get(Client, req.client_id)
@@ -349,6 +364,20 @@ def _resolve(
                 base_minutes = zone.delivery_minutes
                 if not zone.hours.always:
                     hours = zone.hours
+
+    if branch is not None and not in_scope(scope, branch.id):
+        # The zone picked the branch unless the operator chose it (pickup, or no zones at all).
+        where = "address" if zone is not None else "branch_id"
+        problems.append(
+            field_error(
+                where,
+                f"You do not work for branch {branch.code} ({branch.name}), which this order would go to.",
+                OUT_OF_SCOPE,
+                branch=branch.name,
+            )
+        )
+        branch, zone, hours = None, None, None
+        min_order, free_from = 0, None
 
     # Priced for the branch that will cook it: its stop-list applies.
     compiled = catalogue_rules(session)
@@ -445,6 +474,7 @@ def take_order(
     region: str = "RU",
     currency: str = "RUB",
     now: dt.datetime | None = None,
+    scope: frozenset[int] | None = None,
 ) -> Order:
     """Take an order from the phone: client, address → zone → branch, fee, minimum, promise, then place it.
 
@@ -452,7 +482,8 @@ def take_order(
     lines) and becomes the order's draft; the placement policies settle it and the orders
     package writes it, with nothing looked up, normalised, priced or located again. Every
     refusal (bad phone, outside every zone, below the minimum, closed and no pre-order time,
-    unknown items …) is raised as one 422 and leaves nothing written.
+    unknown items, a branch outside the operator's ``scope`` …) is raised as one 422 and
+    leaves nothing written.
     """
     now = now or utcnow()
     phone = phone_or_422(cmd.phone, region)
@@ -472,6 +503,7 @@ def take_order(
         zones=zones,
         currency=currency,
         now=now,
+        scope=scope,
     )
     if q.problems:
         raise InvalidInput(

@@ -62,6 +62,21 @@ def courier_for_user(session: Session, user: User) -> Courier:
     return courier
 
 
+def courier_logins(session: Session, current: Courier | None = None) -> list[User]:
+    """The logins a courier's phone app may use for ``current`` (None: a new courier): active
+    courier-role users not yet linked to another courier, and the one it has, by username."""
+    taken = select(Courier.user_id).where(Courier.user_id.is_not(None))
+    if current is not None:
+        taken = taken.where(Courier.id != current.id)
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role == Role.COURIER, User.active.is_(True), User.id.not_in(taken))
+            .order_by(User.username)
+        )
+    )
+
+
 def scoped_branches(
     requested: Sequence[int] | None, current: Sequence[int], scope: frozenset[int] | None
 ) -> list[int] | None:

@@ -9,16 +9,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from callcentre.models import Client, ClientAddress, DeliveryZone
+from callcentre.models import DeliveryZone
 from nomenclature import services as catalogue_services
 from nomenclature.models import Item, ModifierOption
-from orders.models import Order
 from tests.callcentre_fixtures import (
     CENTRE,
     GREATER_ONLY,
     OUTSIDE,
     SOVETSKY,
     address,
+    counts,
     load_zones,
     open_around_the_clock,
     take_order_body,
@@ -37,16 +37,6 @@ def zones(app):
 def op(users):
     """The operator's headers."""
     return users["operator"].headers
-
-
-def counts(app) -> tuple[int, int, int]:
-    """Clients, addresses and orders in the database."""
-    with app.extensions["frontoffice"].db.reading() as s:
-        return (
-            s.scalar(select(func.count(Client.id))),
-            s.scalar(select(func.count(ClientAddress.id))),
-            s.scalar(select(func.count(Order.id))),
-        )
 
 
 def quote(client, headers, point=CENTRE, lines=(("PZ-MARG", 1),), **extra):

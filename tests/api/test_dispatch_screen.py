@@ -346,6 +346,58 @@ def test_a_bad_register_form_shows_each_reason_next_to_its_field_and_writes_noth
         assert s.scalar(select(func.count()).select_from(Courier)) == 1
 
 
+def test_the_register_page_links_a_courier_to_the_login_of_their_phone_app(app, client, users, auth):
+    """Without the link, a courier user made on the staff page gets a token the courier API refuses
+    ("no courier profile"): an admin must be able to give a registered courier their login."""
+    auth.login(users["admin"])
+    page = client.get("/couriers/register").get_data(as_text=True)
+    # Only courier-role users are offered (test-courier), not the other staff.
+    assert (
+        f'<option value="{users["courier"].id}"' in page
+        and f'<option value="{users["operator"].id}"' not in page
+    )
+    made = register_form(
+        client,
+        auth,
+        "/couriers/register",
+        name="Rustam",
+        branch_ids=["1"],
+        user_id=str(users["courier"].id),
+        active="1",
+    )
+    assert made.status_code == 302
+    me = client.get("/api/courier/v1/me", headers=users["courier"].headers)
+    assert me.status_code == 200 and me.json["courier"]["name"] == "Rustam"
+    with app.extensions["frontoffice"].db.reading() as s:
+        rustam = s.scalar(select(Courier).where(Courier.name == "Rustam"))
+    # Taken: a second courier is not offered the login, and is refused it next to the field.
+    assert f'<option value="{users["courier"].id}"' not in client.get("/couriers/register").get_data(
+        as_text=True
+    )
+    taken = register_form(
+        client, auth, "/couriers/register", name="Timur", branch_ids=["1"], user_id=str(users["courier"].id)
+    )
+    assert taken.status_code == 422 and 'data-field="user_id"' in taken.get_data(as_text=True)
+    wrong = register_form(
+        client, auth, "/couriers/register", name="Timur", branch_ids=["1"], user_id=str(users["manager"].id)
+    )
+    assert wrong.status_code == 422 and "This user is not a courier." in wrong.get_data(as_text=True)
+    # Choosing none unlinks it.
+    unlinked = register_form(
+        client,
+        auth,
+        f"/couriers/register/{rustam.id}",
+        name="Rustam",
+        branch_ids=["1"],
+        user_id="",
+        active="1",
+    )
+    assert unlinked.status_code == 302
+    assert client.get("/api/courier/v1/me", headers=users["courier"].headers).status_code == 403
+    with app.extensions["frontoffice"].db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(Courier)) == 1
+
+
 def test_a_manager_of_one_branch_sees_and_edits_only_its_couriers(app, client, users, auth):
     make_courier(app, "Here", branch_ids=(2,))
     there = make_courier(app, "There", branch_ids=(1,))

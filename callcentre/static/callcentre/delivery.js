@@ -122,6 +122,7 @@ function located(lat, lon, source) {
   const key = source === "pin" ? "pinned" : "located";
   $("addr-located").textContent = t(key, { lat: lat.toFixed(5), lon: lon.toFixed(5) });
   $("addr-located").className = "small ok";
+  clearErrors("submit"); // a refusal of the previous place (another branch's zone…) no longer holds
   requestQuote();
 }
 
