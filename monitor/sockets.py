@@ -14,9 +14,10 @@ A manager's screen gets a full ``snapshot`` when it connects, then:
 * ``couriers_moved`` — ``{"couriers": [{id, lat, lon, at}]}``, the latest position of every
   courier that moved since the previous batch, at the same bounded rate;
 * ``order_placed`` — the fact itself (``orders.events.OrderPlaced``), one per new order, for
-  screens and scripts that alert on new orders, sent right after the update that counts it.
-  Orders arrive at the pace of phone calls; every other fact (status changes, couriers,
-  positions) reaches screens only coalesced.
+  screens and scripts that alert on new orders. It comes through the outbox's relay (at least
+  once), after the update that counts it (the commit's nudge wakes the sender at once, see
+  ``monitor.wiring``), and is never held for the coalescing interval. Orders arrive at the pace of
+  phone calls; every other fact (status changes, couriers, positions) reaches screens only coalesced.
 
 One background task (``socketio.start_background_task``) does all the sending: events only
 mark rooms dirty and wake it. Rooms are ``all`` and ``branch:<id>``
@@ -297,6 +298,13 @@ class MonitorHub:
             # the first change after a quiet spell leaves at once; the next ones wait out the interval
             self._change_due = now + self.min_interval_s
             return self._send()
+        if self._placed:
+            # A new order's fact is not coalesced: it comes through the relay, after the update the
+            # commit's nudge already sent, and screens alert on it.
+            with self._lock:
+                placed, self._placed = self._placed, []
+            self._send_facts(placed)
+            return True
         if self._paced:
             if now >= self._paced_due:
                 room, target, update = self._paced.popleft()
@@ -371,13 +379,17 @@ class MonitorHub:
                 # Let every screen's update leave before the facts queue behind it on each socket:
                 # one process writes to the screens in turn, and the update is what they show.
                 self.socketio.sleep(0)
-        for event in placed:
-            emit_to_branch(self.socketio, NAMESPACE, "order_placed", event_payload(event), event.branch_id)
+        if placed:
+            self._send_facts(placed)
             sent = True
         if moves:
             self._send_moves(moves, watched)
             sent = True
         return sent
+
+    def _send_facts(self, placed: list[OrderPlaced]) -> None:
+        for event in placed:
+            emit_to_branch(self.socketio, NAMESPACE, "order_placed", event_payload(event), event.branch_id)
 
     def _updates(
         self, rooms: set[Room], now: Any, changes: list[OrderChange], clock: float, heartbeat: set[Room]

@@ -293,3 +293,18 @@ def test_an_update_carries_the_orders_of_the_map_that_changed_not_the_whole_map(
     assert all("map_orders" not in u for u in placed + later)
     assert {o["order_id"] for u in later for o in u.get("map_orders_changed", [])} == {second["id"]}
     assert [i for u in later for i in u.get("map_orders_gone", [])] == [first["id"]]
+
+
+def test_a_new_orders_fact_is_not_held_for_the_coalescing_interval(sqlite_app, staff, hub):
+    from tests.integration.test_outbox import placed_event
+
+    hub.min_interval_s = 5.0  # an interval no fact could hide behind
+    client = screen(sqlite_app, staff["manager"].token)
+    received(client, "snapshot")
+    hub.order_event(status_event(701, 1))  # the commit's nudge: its update leaves at once
+    assert wait_for(client, "metrics_updated")
+    started = time.monotonic()
+    hub.order_placed(placed_event(701))  # the fact, through the relay, just after
+    facts = wait_for(client, "order_placed", timeout=3.0)
+    assert [f["order_id"] for f in facts] == [701] and time.monotonic() - started < 1.0
+    client.disconnect("/monitor")
