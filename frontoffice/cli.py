@@ -144,6 +144,8 @@ def _serve(
         connections = (max_sockets or 10_000) + HTTP_RESERVE
     if build is not None and kernel is not None:
         kernel.db.dispose()  # the worker builds its own app, engine and pool
+        if kernel.rate_limits is not None:
+            kernel.rate_limits.close()  # and its own limiter; no thread of this one may cross the fork
     _raise_open_files_limit()
 
     json_logs = kernel is None or kernel.settings.log_format.lower() == "json"

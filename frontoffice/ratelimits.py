@@ -84,6 +84,15 @@ def _failed(response) -> bool:
 class RateLimits:
     """The app's limiter and the limits of the kernel; see the module's docstring."""
 
+    def close(self) -> None:
+        """Stop the in-memory storage's expiry timer (a thread). The serving command calls it before
+        gunicorn forks its worker, which builds an app of its own: a thread of the parent left running
+        would end in the child, where gevent no longer knows it (a KeyError at start-up)."""
+        timer = getattr(self.limiter.storage, "timer", None)  # limits.storage.MemoryStorage
+        if timer is not None:
+            timer.cancel()
+            timer.join(1.0)
+
     def __init__(self, app: Flask, settings: Settings):
         storage = settings.redis_url or "memory://"
         self.limiter = Limiter(

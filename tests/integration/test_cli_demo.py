@@ -72,3 +72,10 @@ def test_the_served_process_writes_json_access_and_app_logs_with_the_request_id(
     assert access and access[0]["path"] == "/api/v1/orders" and access[0]["status"] == 401
     # the app's own lines are JSON too (the migration's, written at start-up)
     assert any(line.startswith('{"time"') and '"alembic' in line for line in demo.output().splitlines())
+
+
+def test_the_demo_starts_without_a_traceback(demo):
+    # e.g. a thread of the parent's app (the rate limiter's expiry timer) ending in the forked worker
+    requests.get(f"{demo.url}/healthz", timeout=10)
+    time.sleep(0.5)
+    assert "Traceback" not in demo.output(), demo.output()[-3000:]
