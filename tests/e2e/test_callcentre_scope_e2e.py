@@ -43,8 +43,9 @@ def test_an_operator_of_one_branch_is_told_an_address_belongs_to_another_and_not
     if page.is_visible("#modifiers-dialog[open]"):
         keys.press("Enter")
     page.wait_for_function("() => document.querySelectorAll('#cart-lines tr').length === 1")
-    keys.press("Alt+4")
-    page.wait_for_function("() => document.activeElement?.id === 'addr-text'")
+    # (The Alt+4 jump to the address is the workspace tests' subject; here the address field is focused
+    # directly, so a key pressed while the cart's quote is still redrawing cannot be lost under load.)
+    page.focus("#addr-text")
     keys.type(f"{CENTRE[0]}, {CENTRE[1]}")  # Kremlyovskaya St: the Centre zone of KZ1
     keys.press("Enter")
     page.wait_for_selector("#addr-located.ok")
