@@ -470,5 +470,14 @@ def test_a_courier_switched_off_is_sent_back_to_the_login_with_the_reason(server
     assert off.status_code == 200, off.text
     page.reload()
     page.wait_for_selector("#login-form")
-    assert page.inner_text("#login-error") != ""
+    # the reason comes with the API's refusal, which may land after the form is drawn: wait for it
+    has_reason = "() => (document.querySelector('#login-error')?.textContent || '').trim() !== ''"
+    page.wait_for_function(has_reason)
+    reason = page.inner_text("#login-error")
+    # The app may learn of it by itself (a live refresh) just before a reload: the reason must survive
+    # the reload, not only the first login screen after the refusal.
+    page.reload()
+    page.wait_for_selector("#login-form")
+    page.wait_for_function(has_reason)
+    assert page.inner_text("#login-error") == reason
     assert page.evaluate("() => localStorage.getItem('courierapp.session')") is None

@@ -78,7 +78,7 @@ function loadSnapshot() {
 }
 
 function expired() {
-  outbox.forgetSession();
+  outbox.forgetSession(t("session_expired"));
   state.me = null;
   renderLogin(t("session_expired"));
 }
@@ -93,9 +93,10 @@ async function reload() {
   if ([me, pool, mine].some(outbox.sessionDied)) return expired();
   if (me.status === 403) {
     // switched off, no courier profile any more, or a password to change: nothing works but a new login
-    outbox.forgetSession();
+    const reason = (me.data && me.data.detail) || t("not_a_courier");
+    outbox.forgetSession(reason); // kept for the login screen, even across a reload
     state.me = null;
-    return renderLogin((me.data && me.data.detail) || t("not_a_courier"));
+    return renderLogin(reason);
   }
   if (!me.ok && !state.me) {
     fill($("#screen"), el("p", { class: "empty" }, t("network_error"))); // nothing known yet to show
@@ -568,4 +569,4 @@ if ("serviceWorker" in navigator) {
 }
 
 if (outbox.session()) start();
-else renderLogin();
+else renderLogin(outbox.signedOutReason());

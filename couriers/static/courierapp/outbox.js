@@ -7,6 +7,7 @@
 import { config, randomKey, t } from "frontoffice/shared.js";
 
 const SESSION_KEY = "courierapp.session";
+const SIGNED_OUT_KEY = "courierapp.signedOut";
 const DB_NAME = "courierapp";
 const STORE = "outbox";
 const RETRY_MS = [1000, 2000, 5000, 10000, 20000, 30000];
@@ -26,11 +27,20 @@ export function session() {
 export function keepSession(data) {
   const value = { token: data.token, expires_at: data.expires_at, issued_at: new Date().toISOString(), courier: data.courier };
   localStorage.setItem(SESSION_KEY, JSON.stringify(value));
+  localStorage.removeItem(SIGNED_OUT_KEY);
   return value;
 }
 
-export function forgetSession() {
+/** Drop the session; ``reason`` (why the server refused it) stays for the login screen, reloads included. */
+export function forgetSession(reason = "") {
   localStorage.removeItem(SESSION_KEY);
+  if (reason) localStorage.setItem(SIGNED_OUT_KEY, reason);
+  else localStorage.removeItem(SIGNED_OUT_KEY);
+}
+
+/** Why the last session ended, if the server refused it ("" after a logout or a new login). */
+export function signedOutReason() {
+  return localStorage.getItem(SIGNED_OUT_KEY) || "";
 }
 
 /** Whether a 401 answer means the stored session is dead (not a call made with a token since swapped). */
