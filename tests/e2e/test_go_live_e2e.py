@@ -24,6 +24,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -376,7 +377,7 @@ def test_a_chain_goes_live_from_an_empty_database_through_the_product_alone(inst
     mine = requests.get(f"{base}/api/courier/v1/orders/active", headers=phone, timeout=10)
     assert [o["id"] for o in mine.json()["items"]] == [order_id], mine.text
     total = mine.json()["items"][0]["total"]
-    assert float(total) == 650 + 99  # the pizza and the zone's fee
+    assert Decimal(total) == Decimal("650.00") + Decimal("99.00")  # the pizza and the zone's fee
     picked = requests.post(f"{base}/api/courier/v1/orders/{order_id}/pickup", headers=phone, timeout=10)
     assert picked.status_code == 200, picked.text
     photo = tiny_png((30, 120, 200))
