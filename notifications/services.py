@@ -9,6 +9,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, or_, select, update
@@ -336,19 +337,29 @@ class MessageSender:
         self.composer = composer
         self.policy = policy
         self._lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
-    def pump(self, wait: bool = True) -> int:
-        """Claim the due messages and send them, one after another; how many were claimed. The
-        relay's loop calls it each round (never a request)."""
-        if not self._lock.acquire(blocking=wait):
+    def pump(self, wait: bool = False) -> int:
+        """Send the due messages: in a thread of its own (the relay's loop calls it each round and
+        must not wait on a slow provider), or here when ``wait``; how many were claimed (0 while a
+        round is still under way)."""
+        if not wait:
+            if self._lock.locked():
+                return 0
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(1, thread_name_prefix="notification-sender")
+            self._pool.submit(self.pump, True)
             return 0
-        try:
+        with self._lock:
             claimed = self.claim()
             for message_id in claimed:
                 self.send(message_id)
             return len(claimed)
-        finally:
-            self._lock.release()
+
+    def shutdown(self) -> None:
+        """Stop the sender's thread (waits for the round under way)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     def claim(self, limit: int = 50, now: dt.datetime | None = None) -> list[int]:
         """Take due messages nobody works on (a conditional UPDATE each: one sender wins)."""
