@@ -139,6 +139,22 @@ def parse_clock(value: str) -> dt.time:
     return dt.time(int(hours), int(minutes or 0))
 
 
+def check_settings(quiet_start: str, quiet_end: str, language: str) -> None:
+    """Refuse, at start-up, quiet hours that are not ``HH:MM`` or a language there are no texts in."""
+    for name, value in (
+        ("FRONTOFFICE_NOTIFY_QUIET_START", quiet_start),
+        ("FRONTOFFICE_NOTIFY_QUIET_END", quiet_end),
+    ):
+        try:
+            parse_clock(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a time of day like 22:00, not {value!r}") from None
+    if language not in LANGUAGES:
+        raise ValueError(
+            f"FRONTOFFICE_NOTIFY_LANGUAGE must be one of {', '.join(LANGUAGES)}, not {language!r}"
+        )
+
+
 def in_quiet_hours(local: dt.time, start: dt.time, end: dt.time) -> bool:
     """True when ``local`` falls in the quiet hours [start, end), which may wrap past midnight."""
     if start == end:

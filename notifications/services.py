@@ -21,6 +21,7 @@ from frontoffice.db import Database, upsert, utcnow
 from frontoffice.errors import InvalidInput, NotFound, field_error
 from frontoffice.outbox import RelayPolicy
 from frontoffice.phones import InvalidPhone, normalize_phone
+from frontoffice.settings import Settings
 from notifications import rules
 from notifications.adapters import Channel, SendResult
 from notifications.models import (
@@ -30,7 +31,6 @@ from notifications.models import (
     NotificationTemplate,
 )
 from notifications.ports import TrackingLink
-from notifications.settings import NotificationSettings
 from orders.events import OrderPlaced, OrderStatusChanged
 from orders.lateness import minutes_late
 from orders.models import Branch, Order
@@ -182,7 +182,7 @@ class Composer:
 
     def __init__(
         self,
-        settings: NotificationSettings,
+        settings: Settings,
         channels: Mapping[str, Channel],
         tracking_link: Callable[[], TrackingLink],
     ):

@@ -21,12 +21,12 @@ from frontoffice.kernel import Kernel
 from frontoffice.models import Role
 from frontoffice.outbox import RelayPolicy
 from frontoffice.packages import DomainPackage
-from notifications import labels, services
+from frontoffice.settings import Settings
+from notifications import labels, rules, services
 from notifications.adapters import Channel
 from notifications.adapters.smsru import SmsRu
 from notifications.adapters.telegram import TelegramBot
 from notifications.ports import TRACKING_LINK
-from notifications.settings import NotificationSettings
 from orders.events import OrderPlaced, OrderStatusChanged
 
 #: Where ``register`` keeps the package's objects in ``app.extensions``.
@@ -37,13 +37,13 @@ EXTENSION_KEY = "notifications"
 class Notifications:
     """The notifications of one app: settings, channels, the composer and the sender."""
 
-    settings: NotificationSettings
+    settings: Settings
     channels: dict[str, Channel]
     composer: services.Composer
     sender: services.MessageSender
 
 
-def channels_of(settings: NotificationSettings) -> dict[str, Channel]:
+def channels_of(settings: Settings) -> dict[str, Channel]:
     """The channels the settings configure (SMS with an api_id, Telegram with a token)."""
     out: dict[str, Channel] = {}
     if settings.notify_smsru_api_id:
@@ -85,12 +85,11 @@ def register(app: Flask, kernel: Kernel) -> None:
     from notifications import api, views
 
     kernel.labels.declare(*labels.VOCABULARIES)
-    settings = NotificationSettings.read(kernel.settings.extra)
+    settings = kernel.settings
+    rules.check_settings(settings.notify_quiet_start, settings.notify_quiet_end, settings.notify_language)
     channels = channels_of(settings)
     composer = services.Composer(settings, channels, lambda: kernel.extensions.get(TRACKING_LINK))
-    policy = RelayPolicy(
-        settings.notify_max_attempts, kernel.settings.relay_backoff_s, kernel.settings.relay_backoff_max_s
-    )
+    policy = RelayPolicy(settings.notify_max_attempts, settings.relay_backoff_s, settings.relay_backoff_max_s)
     sender = services.MessageSender(kernel.db, composer, policy)
     app.extensions[EXTENSION_KEY] = Notifications(settings, channels, composer, sender)
 
