@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session
 
 from callcentre.services import find_client
@@ -20,6 +20,7 @@ from frontoffice import audit
 from frontoffice.db import Database, upsert, utcnow
 from frontoffice.errors import InvalidInput, NotFound, field_error
 from frontoffice.outbox import RelayPolicy
+from frontoffice.outbox.claims import back_in_line, claim_due
 from frontoffice.phones import InvalidPhone, normalize_phone
 from frontoffice.settings import Settings
 from notifications import rules
@@ -361,42 +362,12 @@ class MessageSender:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
-    def claim(self, limit: int = 50, now: dt.datetime | None = None) -> list[int]:
+    def claim(self, limit: int = 50) -> list[int]:
         """Take due messages nobody works on (a conditional UPDATE each: one sender wins)."""
-        now = now or utcnow()
-        until = now + dt.timedelta(seconds=self.composer.settings.notify_timeout_s + 30)
-        free = or_(NotificationMessage.claimed_until.is_(None), NotificationMessage.claimed_until < now)
-        with self.db.reading() as s:
-            due = list(
-                s.scalars(
-                    select(NotificationMessage.id)
-                    .where(
-                        NotificationMessage.status == MessageStatus.PENDING,
-                        NotificationMessage.next_attempt_at <= now,
-                        free,
-                    )
-                    .order_by(NotificationMessage.id)
-                    .limit(limit)
-                )
-            )
-        if not due:
-            return []
-        taken = []
-        with self.db.unit_of_work() as s:
-            for message_id in due:
-                won = s.execute(
-                    update(NotificationMessage)
-                    .where(
-                        NotificationMessage.id == message_id,
-                        NotificationMessage.status == MessageStatus.PENDING,
-                        free,
-                    )
-                    .values(claimed_until=until)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                if won:
-                    taken.append(message_id)
-        return taken
+        hold_s = self.composer.settings.notify_timeout_s + 30
+        return claim_due(
+            self.db, NotificationMessage, pending=MessageStatus.PENDING, hold_s=hold_s, limit=limit
+        )
 
     def send(self, message_id: int, now: dt.datetime | None = None) -> SendResult | None:
         """One try of a claimed message, and its outcome recorded."""
@@ -496,9 +467,6 @@ def retry_message(session: Session, message_id: int) -> NotificationMessage:
     message = session.get(NotificationMessage, message_id)
     if message is None or message.status != MessageStatus.PARKED:
         raise NotFound(f"No parked notification {message_id}.")
-    message.status = MessageStatus.PENDING
-    message.attempts = 0
-    message.next_attempt_at = utcnow()
-    message.claimed_until = None
+    back_in_line(message, MessageStatus.PENDING)
     session.flush()
     return message
