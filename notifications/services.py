@@ -35,10 +35,13 @@ from notifications.ports import TrackingLink
 from orders.events import OrderPlaced, OrderStatusChanged
 from orders.lateness import minutes_late
 from orders.models import Branch, Order
-from orders.states import ACTIVE
+from orders.states import ACTIVE, OrderStatus
 
 log = logging.getLogger(__name__)
 
+#: Open orders that may be late for the client: not one held by antifraud (they were never told it
+#: was taken).
+LATE_CANDIDATES = ACTIVE - {OrderStatus.ON_HOLD}
 #: The audit log's name for a template.
 TEMPLATE_ENTITY = audit.Entity.NOTIFICATION_TEMPLATE
 
@@ -308,7 +311,7 @@ def write_late_apologies(db: Database, composer: Composer, now: dt.datetime | No
         late = list(
             s.execute(
                 select(Order.id, Order.promised_at).where(
-                    Order.status.in_([str(x) for x in ACTIVE]),
+                    Order.status.in_([str(x) for x in LATE_CANDIDATES]),
                     Order.promised_at.is_not(None),
                     Order.promised_at < cutoff,
                     Order.promised_at > now - dt.timedelta(days=1),
