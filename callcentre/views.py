@@ -59,6 +59,7 @@ API = {
     "order": "/api/v1/orders/{id}",
     "status": "/api/v1/orders/{id}/status",
     "cancel": "/api/v1/orders/{id}/cancel",
+    "client": "/api/v1/clients/{id}",
 }
 
 #: The verb on the button that moves an order into a state.
@@ -151,6 +152,8 @@ def workspace_strings() -> dict[str, str]:
         "problem_unknown_order": _("There is no order {number} of {date}."),
         "notes": _("Notes"),
         "marketing_consent": _("agrees to offers"),
+        "consent_saved": _("Consent to messages saved."),
+        "messages_sent": _("Messages to the client"),
         "bonus": _("Bonuses"),
         "bonus_today": _("My bonus today {amount}"),
         "bonus_month": _("this month {amount}"),

@@ -18,6 +18,7 @@ import callcentre.wiring
 import couriers.wiring
 import monitor.wiring
 import nomenclature.wiring
+import notifications.wiring
 import orders.wiring
 from couriers.osmand import OsmandMiddleware
 from frontoffice.auth import init_auth
@@ -56,6 +57,7 @@ PACKAGES: tuple[DomainPackage, ...] = (
     callcentre.wiring.PACKAGE,
     backoffice.wiring.PACKAGE,
     couriers.wiring.PACKAGE,
+    notifications.wiring.PACKAGE,
     monitor.wiring.PACKAGE,
 )
 

@@ -119,6 +119,47 @@ function renderTickets(tickets) {
   );
 }
 
+/** What the client was told: [{order_number, event_label, status, status_label, created_at, last_error}]. */
+function renderNotifications(messages) {
+  const box = $("notifications");
+  const list = messages || [];
+  box.hidden = !list.length;
+  fill(box,
+    list.length ? el("h3", { class: "cc-h3" }, t("messages_sent")) : null,
+    list.length
+      ? el(
+          "ul",
+          { class: "cc-tickets" },
+          ...list.map((m) =>
+            el(
+              "li",
+              { class: m.status === "failed" || m.status === "parked" ? "overdue" : "" },
+              el("span", { class: "muted small" }, `${clock(m.created_at)} `),
+              `${m.order_number} · ${m.event_label} `,
+              el("span", { class: `badge nt-${m.status}` }, m.status_label),
+              m.last_error && m.status !== "sent" ? el("span", { class: "muted small" }, ` ${m.last_error}`) : null,
+            ),
+          ),
+        )
+      : null,
+  );
+}
+
+async function saveConsent(ev) {
+  const client = state.client;
+  if (!client) return;
+  const wanted = ev.target.checked;
+  const res = await call("PATCH", url("client", { id: client.id }), { marketing_consent: wanted });
+  if (!res.ok) {
+    ev.target.checked = !wanted;
+    announce(problemText(res), true);
+    return;
+  }
+  client.marketing_consent = wanted;
+  announce(t("consent_saved"));
+  render();
+}
+
 function linesSummary(order) {
   return (order.lines || []).map((l) => `${l.name} ×${l.quantity}`).join(", ");
 }
@@ -148,10 +189,13 @@ function render() {
     ...others.map((p) => el("li", { class: "tag phone" }, p.display_phone || p.phone, p.label ? ` · ${p.label}` : "")),
   ];
   fill($("client-tags"), ...chips.filter(Boolean));
+  $("consent-box").hidden = !client;
+  $("client-consent").checked = Boolean(client?.marketing_consent);
 
   const sections = data.sections || {};
   renderWarnings(sections.warnings);
   renderTickets(sections.tickets);
+  renderNotifications(sections.notifications);
   const bonus = sections.bonus || sections.loyalty;
   const bbox = $("bonus-client");
   if (bonus && typeof bonus === "object" && Object.keys(bonus).length) {
@@ -332,6 +376,7 @@ export function initDossier(say) {
     }
   });
   $("repeat-last").addEventListener("click", () => repeat((state.lookup?.orders || [])[0]));
+  $("client-consent").addEventListener("change", saveConsent);
   $("history").addEventListener("keydown", onHistoryKey);
   const initial = config().phone;
   if (initial) {
