@@ -13,13 +13,14 @@ from callcentre.sockets import NAMESPACE, CallcentreNamespace
 from frontoffice.kernel import Kernel
 from frontoffice.packages import DomainPackage
 from frontoffice.realtime import emit_to_branch, event_payload
-from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
+from orders.events import CourierAssigned, OrderEdited, OrderPlaced, OrderStatusChanged
 from orders.ports import BRANCH_SECTIONS, PLACEMENT_POLICIES, BranchSection, PolicyOrder
 
 EVENT_NAMES = {
     OrderPlaced: "order_placed",
     OrderStatusChanged: "order_status_changed",
     CourierAssigned: "courier_assigned",
+    OrderEdited: "order_edited",
 }
 
 
