@@ -100,3 +100,12 @@ def check_edit(current: OrderStatus, *, manager: bool) -> bool:
     if not manager:
         raise EditRefused(current, "manager")
     return True
+
+
+def may_edit(current: str, *, manager: bool) -> bool:
+    """True when whoever asks may change an order in state ``current`` (see :func:`check_edit`)."""
+    try:
+        check_edit(OrderStatus(current), manager=manager)
+    except EditRefused:
+        return False
+    return True
