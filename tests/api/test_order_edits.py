@@ -15,6 +15,7 @@ from nomenclature.models import Item
 from orders.models import Order
 from tests.callcentre_fixtures import OUTSIDE, SOVETSKY, address, load_zones, open_around_the_clock
 from tests.callcentre_fixtures import take_order_body as base_body
+from tests.couriers_fixtures import make_courier, pool_order
 
 #: In Novo-Savinovsky, KZ1's second zone (fee 149.00, free from 1500.00, minimum 700.00, 60 min).
 NOVO_SAVINOVSKY = (55.835, 49.130)
@@ -130,26 +131,25 @@ def stop(app, sku: str, branch_id: int) -> None:
         catalogue_services.stop_item(s, branch_id, item_id, "ran out")
 
 
-@pytest.mark.parametrize(
-    ("change", "field", "kind"),
-    [
-        ({"lines": []}, "lines", "empty_cart"),
-        ({"lines": [{"sku": "DR-COLA05", "quantity": 1}]}, "lines", "below_minimum"),
-        ({"address": address(OUTSIDE, text="Zelenodolsk, Lenina St, 1")}, "address", "outside_zones"),
-        ({"address": address(SOVETSKY, text="Kazan, Pobedy Ave, 100")}, "address", "other_branch"),
-        ({"lines": [*base_body()["lines"], {"sku": "DR-MORS", "quantity": 1}]}, "lines.3", "stopped"),
-    ],
-)
-def test_a_bad_edit_is_refused_naming_the_field_and_changes_nothing(
-    client, app, zones, op, change, field, kind
-):
+#: Edits that must be refused: (the change, the field named, the problem's type).
+BAD_EDITS = [
+    ({"lines": []}, "lines", "empty_cart"),
+    ({"lines": [{"sku": "DR-COLA05", "quantity": 1}]}, "lines", "below_minimum"),
+    ({"address": address(OUTSIDE, text="Zelenodolsk, Lenina St, 1")}, "address", "outside_zones"),
+    ({"address": address(SOVETSKY, text="Kazan, Pobedy Ave, 100")}, "address", "other_branch"),
+    ({"lines": [*base_body()["lines"], {"sku": "DR-MORS", "quantity": 1}]}, "lines.3", "stopped"),
+]
+
+
+def test_a_bad_edit_is_refused_naming_the_field_and_changes_nothing(client, app, zones, op):
     order = take(client, op)
     stop(app, "DR-MORS", order["branch_id"])
     before = stored(app, order["id"])
-    resp = edit(client, order, op, **change)
-    assert resp.status_code == 422 and resp.mimetype == "application/problem+json", resp.json
-    assert (field, kind) in {(e["field"], e["type"]) for e in resp.json["errors"]}, resp.json
-    assert stored(app, order["id"]) == before
+    for change, field, kind in BAD_EDITS:
+        resp = edit(client, order, op, **change)
+        assert resp.status_code == 422 and resp.mimetype == "application/problem+json", resp.json
+        assert (field, kind) in {(e["field"], e["type"]) for e in resp.json["errors"]}, resp.json
+        assert stored(app, order["id"]) == before, change
 
 
 def test_a_line_the_kitchen_already_took_survives_a_stop_and_antifraud_screens_the_edit_again(
@@ -175,3 +175,34 @@ def test_a_line_the_kitchen_already_took_survives_a_stop_and_antifraud_screens_t
     with app.extensions["frontoffice"].db.reading() as s:
         verdict = s.scalar(select(AntifraudVerdict).where(AntifraudVerdict.order_id == order["id"]))
     assert verdict is not None and verdict.action == "hold"
+
+
+def test_the_courier_carrying_a_changed_order_hears_what_changed(app, client, catalogue, users):
+    anna = make_courier(app, "Anna", branch_ids=(1,))
+    order_id = pool_order(app, 1, status="cooking")
+    manager = users["manager"].headers
+    given = client.post(
+        f"/api/v1/dispatch/orders/{order_id}/assign", json={"courier_id": anna.id}, headers=manager
+    )
+    assert given.status_code == 200, given.json
+    phone = app.extensions["frontoffice"].socketio.test_client(
+        app, namespace="/courier", auth={"token": anna.token}
+    )
+    try:
+        phone.get_received("/courier")
+        changed = client.patch(
+            EDIT.format(order_id),
+            json={
+                "version": given.json["version"],
+                "comment": "Entrance from the yard",
+                "reason": "Client called",
+            },
+            headers=manager,
+        )
+        assert changed.status_code == 200, changed.json
+        heard = [m["args"][0] for m in phone.get_received("/courier") if m["name"] == "order_changed"]
+        assert [(d["order_id"], d["changed"], d["reason"]) for d in heard] == [
+            (order_id, ["comment"], "changed")
+        ]
+    finally:
+        phone.disconnect("/courier")
