@@ -24,7 +24,7 @@ from frontoffice.errors import Conflict, Forbidden, InvalidInput, field_error
 from frontoffice.money import from_minor
 from nomenclature import distribution as dist
 from orders.events import OrderEdited, OrderStatusChanged
-from orders.models import Order, OrderEvent, OrderLine
+from orders.models import Order, OrderEvent, OrderLine, OrderReceipt
 from orders.pricing import PricedLine
 from orders.services.distribution import receipt_label, split_order
 from orders.services.lifecycle import get_order
@@ -109,8 +109,8 @@ def _line_text(line: PricedLine | OrderLine) -> str:
     return f"{line.quantity} × {receipt_label(line)} = {from_minor(line.total)}"
 
 
-def _receipt_texts(order: Order) -> list[str]:
-    return [f"{r.organization_name} ({r.tax_system}): {from_minor(r.total)}" for r in order.receipts]
+def _receipt_texts(receipts: Sequence[OrderReceipt]) -> list[str]:
+    return [f"{r.organization_name}: {from_minor(r.total)}" for r in receipts]
 
 
 def _money(minor: int | None) -> str | None:
@@ -128,7 +128,7 @@ def _state(order: Order) -> dict[str, Any]:
         "comment": order.comment,
         "delivery_fee": _money(order.delivery_fee),
         "total": _money(order.total),
-        "receipts": _receipt_texts(order),
+        "receipts": _receipt_texts(order.receipts),
         "status": order.status,
     }
 
