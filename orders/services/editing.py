@@ -188,7 +188,7 @@ def write_edit(
     after = {
         **_state(order),
         "lines": [_line_text(ln) for ln in new_lines],
-        "receipts": [f"{r.organization_name} ({r.tax_system}): {from_minor(r.total)}" for r in new_receipts],
+        "receipts": _receipt_texts(new_receipts),
     }
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if not changes:
