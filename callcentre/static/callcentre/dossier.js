@@ -8,6 +8,9 @@ import { findItem, loadMenu } from "./menu.js";
 import { emit, state } from "./state.js";
 import { openTicket, orderName, ticketsOffered } from "./tickets.js";
 
+/** True when the current user may change an order in its state (the page's ``editable`` states). */
+export const editable = (order) => Boolean(order) && (config().editable || []).includes(order.status);
+
 let historyIndex = 0;
 let announce = () => {};
 let lookupSeq = 0;
@@ -266,6 +269,15 @@ function renderHistory() {
           { type: "button", class: "cc-repeat", tabindex: -1, onclick: () => repeat(o) },
           t("repeat"),
         ),
+        editable(o)
+          ? el(
+              "button",
+              { type: "button", class: "cc-repeat cc-edit-order", tabindex: -1, onclick: () => emit("edit", o) },
+              t("edit"),
+              " ",
+              el("kbd", {}, "E"),
+            )
+          : null,
         ticketsOffered()
           ? el(
               "button",
@@ -299,6 +311,7 @@ function onHistoryKey(ev) {
   else if (ev.key === "ArrowUp") select(historyIndex - 1);
   else if (ev.key === "Enter" || ev.key === "r" || ev.key === "к") repeat(orders[historyIndex]);
   else if (ev.code === "KeyI" && ticketsOffered()) openTicket(orders[historyIndex]);
+  else if (ev.code === "KeyE" && editable(orders[historyIndex])) emit("edit", orders[historyIndex]);
   else return;
   ev.preventDefault();
 }
