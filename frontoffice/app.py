@@ -19,6 +19,7 @@ import couriers.wiring
 import monitor.wiring
 import nomenclature.wiring
 import orders.wiring
+import telephony.wiring
 from couriers.osmand import OsmandMiddleware
 from frontoffice.auth import init_auth
 from frontoffice.csp import install_content_security_policy
@@ -54,8 +55,9 @@ PACKAGES: tuple[DomainPackage, ...] = (
     nomenclature.wiring.PACKAGE,
     orders.wiring.PACKAGE,
     callcentre.wiring.PACKAGE,
-    backoffice.wiring.PACKAGE,
     couriers.wiring.PACKAGE,
+    telephony.wiring.PACKAGE,
+    backoffice.wiring.PACKAGE,
     monitor.wiring.PACKAGE,
 )
 
