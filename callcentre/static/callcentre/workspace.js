@@ -11,6 +11,7 @@ import { focusAddress, initDelivery, pinOnMap, resetDelivery, setKind } from "./
 import { focusHistory, focusPhone, initDossier, lookup, repeat, resetDossier, selectedOrder } from "./dossier.js";
 import { initMap } from "./mapview.js";
 import { focusMenu, initMenu, loadMenu, resetMenu } from "./menu.js";
+import { initPhone } from "./phone.js";
 import { isDirty, on, state } from "./state.js";
 import { initTickets, openTicket } from "./tickets.js";
 
@@ -135,6 +136,7 @@ function init() {
   initCheckout(say);
   initDossier(say);
   initTickets(say, lookup);
+  initPhone(say, nextCall);
   loadMenu(null);
   refreshBonus();
   on("placed", () => refreshBonus());
