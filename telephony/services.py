@@ -50,7 +50,7 @@ def set_extension(session: Session, user_id: int, extension: str) -> OperatorExt
     if not extension:
         if current is not None:
             session.delete(current)
-            audit.record(session, "delete", "operator_extension", user_id, before, None)
+            audit.record(session, "delete", audit.Entity.OPERATOR_EXTENSION, user_id, before, None)
         return None
     if not EXTENSION_RE.match(extension):
         raise InvalidInput(
@@ -73,7 +73,7 @@ def set_extension(session: Session, user_id: int, extension: str) -> OperatorExt
     audit.record(
         session,
         "update" if before else "create",
-        "operator_extension",
+        audit.Entity.OPERATOR_EXTENSION,
         user_id,
         before,
         {"extension": extension},
@@ -102,7 +102,9 @@ def add_line(session: Session, number: str, name: str) -> PhoneLine:
     line = PhoneLine(number=key, name=name)
     session.add(line)
     session.flush()
-    audit.record(session, "create", "phone_line", line.id, None, audit.state(line, ["number", "name"]))
+    audit.record(
+        session, "create", audit.Entity.PHONE_LINE, line.id, None, audit.state(line, ["number", "name"])
+    )
     return line
 
 
@@ -111,7 +113,9 @@ def remove_line(session: Session, line_id: int) -> None:
     line = session.get(PhoneLine, line_id)
     if line is None:
         raise NotFound(f"There is no line {line_id}.")
-    audit.record(session, "delete", "phone_line", line_id, audit.state(line, ["number", "name"]), None)
+    audit.record(
+        session, "delete", audit.Entity.PHONE_LINE, line_id, audit.state(line, ["number", "name"]), None
+    )
     session.delete(line)
 
 

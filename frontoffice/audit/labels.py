@@ -36,5 +36,7 @@ AUDIT_ENTITY = Vocabulary(
         Entity.ANTIFRAUD_RULE: lazy_pgettext("audited record", "Antifraud rule"),
         Entity.BLACKLIST_ENTRY: lazy_pgettext("audited record", "Blacklist entry"),
         Entity.BONUS_RULE: lazy_pgettext("audited record", "Bonus rule"),
+        Entity.OPERATOR_EXTENSION: lazy_pgettext("audited record", "Telephone extension"),
+        Entity.PHONE_LINE: lazy_pgettext("audited record", "Telephone line"),
     },
 )

@@ -44,6 +44,8 @@ class Entity(enum.StrEnum):
     ANTIFRAUD_RULE = "antifraud_rule"
     BLACKLIST_ENTRY = "blacklist_entry"
     BONUS_RULE = "bonus_rule"
+    OPERATOR_EXTENSION = "operator_extension"
+    PHONE_LINE = "phone_line"
 
 
 #: Fields whose values never enter the log: a change shows as ``"(changed)"`` on both sides.

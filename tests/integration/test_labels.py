@@ -21,6 +21,7 @@ from nomenclature.schemas.distribution import ConsideredOut
 from nomenclature.taxes import TaxSystem, VatRate
 from orders.services import ORDER_KINDS, PAYMENT_KINDS
 from orders.states import OrderStatus
+from telephony import calls
 
 
 def literal_values(model, field: str) -> tuple[str, ...]:
@@ -54,6 +55,8 @@ DOMAIN_CODES: dict[str, set[str]] = {
     "fail_reason": set(FAIL_REASONS),
     "loyalty_segment": set(SEGMENTS),
     "report_group": set(literal_values(PerformanceQuery, "group")),
+    "call_status": set(calls.STATUSES),
+    "call_direction": set(calls.DIRECTIONS),
 }
 
 
