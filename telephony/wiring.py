@@ -15,7 +15,7 @@ from callcentre.ports import WORKSPACE_ENDPOINTS
 from frontoffice.kernel import Kernel
 from frontoffice.packages import DomainPackage
 from orders.events import OrderPlaced
-from telephony import labels, services
+from telephony import demo, labels, services
 from telephony.adapters import make_pbx
 from telephony.adapters.mango import mango_config
 from telephony.cli import telephony as _telephony_cli
@@ -42,4 +42,4 @@ def register(app: Flask, kernel: Kernel) -> None:
     kernel.bus.project(OrderPlaced, link_order)
 
 
-PACKAGE = DomainPackage("telephony", register, commands=(_telephony_cli,))
+PACKAGE = DomainPackage("telephony", register, demo=demo.load, commands=(_telephony_cli,))

@@ -79,6 +79,9 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "webhook_endpoints": ("url", "description"),
     "webhook_deliveries": ("last_response", "last_error"),
     "outbox": ("last_error",),
+    # A line's name an admin typed; the caller id a PBX sent when it is not a phone number.
+    "telephony_lines": ("name",),
+    "telephony_calls": ("raw_number",),
 }
 #: Rows whose unique text is left alone: the test users log in with their names.
 KEPT = {"users": lambda users: users.c.username.like("test-%")}
@@ -121,6 +124,9 @@ CODES = set(
     scheduled_jobs.name scheduled_jobs.owner scheduled_jobs.last_error
     webhook_endpoints.secret webhook_endpoints.events webhook_deliveries.event_type webhook_deliveries.body
     webhook_deliveries.status
+    telephony_extensions.extension telephony_lines.number telephony_calls.source telephony_calls.external_id
+    telephony_calls.direction telephony_calls.caller telephony_calls.line telephony_calls.extension
+    telephony_calls.status
     """.split()
 )
 #: Keys of those JSON documents whose values are text someone typed.
