@@ -200,6 +200,16 @@ def test_click_to_call_sends_originate_with_the_operators_extension(ami_app, ast
     res = client.post("/api/v1/telephony/dial", json={"phone": "call me"}, headers=users["operator"].headers)
     assert res.status_code == 422 and res.get_json()["errors"][0]["field"] == "phone"
     assert len(asterisk.originates()) == 1
+    # the pages' form (the call-back list, a ticket's client) does the same and goes back where it was
+    auth = AuthActions(client)
+    auth.login("operator")
+    token = auth.csrf(client.get("/telephony/callbacks").data)
+    res = client.post(
+        "/telephony/dial",
+        data={"csrf_token": token, "phone": "+79170001122", "next": "/backoffice/tickets/1"},
+    )
+    assert res.status_code == 302 and res.headers["Location"].endswith("/backoffice/tickets/1")
+    assert asterisk.originates()[-1]["Exten"] == "79170001122"
 
 
 def test_the_ami_link_dropping_and_coming_back_loses_no_call(ami_app, asterisk):
