@@ -242,8 +242,23 @@ def test_the_ami_link_dropping_and_coming_back_loses_no_call(ami_app, asterisk):
         thread.join(3)
 
 
-def test_a_refused_ami_login_is_said_plainly_and_retried_with_backoff(ami_app, asterisk):
-    app, users, _ = ami_app
+@pytest.fixture
+def sqlite_ami_app(tmp_path, _sqlite_template, asterisk):
+    app, users, other_token = _telephony_app(
+        _sqlite_template.fresh(tmp_path),
+        tmp_path,
+        telephony="asterisk",
+        ami_port=asterisk.port,
+        ami_username="frontoffice",
+        ami_secret="s3cret",
+    )
+    yield app, users, other_token
+    app.extensions["frontoffice"].db.dispose()
+
+
+def test_a_refused_ami_login_is_said_plainly_and_retried_with_backoff(sqlite_ami_app, asterisk):
+    """Nothing is written while the login is refused: SQLite alone."""
+    app, users, _ = sqlite_ami_app
     link, thread = _start_link(app, asterisk, secret="wrong")
     try:
         wait_for(lambda: asterisk.refusals >= 3, what="three refused logins")
@@ -284,7 +299,9 @@ def _mango_post(client, kind, payload, key="vpbx-key", salt="vpbx-salt"):
     )
 
 
-def test_mango_notifications_ring_the_operator_and_a_forged_one_is_refused(mango_app):
+def test_mango_notifications_ring_the_operator_a_forged_one_is_refused_and_click_to_call_goes_through_mango(
+    mango_app,
+):
     app, users, other_token, fake = mango_app
     kernel = app.extensions["frontoffice"]
     mine = kernel.socketio.test_client(app, namespace="/callcentre", auth={"token": users["operator"].token})
@@ -320,11 +337,7 @@ def test_mango_notifications_ring_the_operator_and_a_forged_one_is_refused(mango
     (call,) = _calls(client, users, day="2025-12-05")
     assert (call["status"], call["duration_s"], call["source"]) == ("answered", 60, "mango")
     mine.disconnect(namespace="/callcentre")
-
-
-def test_mango_click_to_call_goes_through_its_callback_command(mango_app):
-    app, users, _, fake = mango_app
-    client = app.test_client()
+    # click-to-call goes through Mango's callback command, and its refusal is a clear 503
     res = client.post(
         "/api/v1/telephony/dial", json={"phone": "+7 912 345 67 89"}, headers=users["operator"].headers
     )
