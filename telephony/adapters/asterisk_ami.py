@@ -294,9 +294,13 @@ class AmiLink:
                 if self.conn is not None:
                     self.conn.close()
                     self.conn = None
+            if self.stopped.is_set():
+                return
+            log.info(
+                "connecting to Asterisk at %s:%s again in %.1f s", self.config.host, self.config.port, delay
+            )
             if self.stopped.wait(delay):
                 return
-            log.info("reconnecting to Asterisk at %s:%s in %.1f s", self.config.host, self.config.port, delay)
             delay = min(delay * 2, self.config.reconnect_max_s)
 
     def _failed(self, message: str, level: int) -> None:

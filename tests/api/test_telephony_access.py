@@ -65,5 +65,24 @@ def test_every_telephony_route_admits_its_roles_and_refuses_the_others(app, user
             data = {"csrf_token": session.csrf} if method == "POST" else None
             status = session.open(path, method=method, data=data).status_code
             assert (status == 403) is (role not in admitted), (method, path, role, status)
+    # the staff admin links the extensions page; a bad extension is refused next to its field
+    assert b'href="/telephony/settings"' in sessions["admin"].get("/admin/staff").data
+    refused = sessions["admin"].post(
+        "/telephony/settings",
+        data={
+            "csrf_token": sessions["admin"].csrf,
+            "action": "extension",
+            "user_id": users["operator"].id,
+            "extension": "1",
+        },
+    )
+    assert refused.status_code == 422 and b"An extension is 2 to 10 digits." in refused.data
+    assert client.get("/api/v1/telephony/extensions", headers=users["admin"].headers).get_json()["items"]
+    assert all(
+        e["extension"] is None
+        for e in client.get("/api/v1/telephony/extensions", headers=users["admin"].headers).get_json()[
+            "items"
+        ]
+    )
     # without Mango configured its notifications are not found (and never need a login)
     assert client.post("/api/v1/telephony/mango/events/call", data={}).status_code == 404

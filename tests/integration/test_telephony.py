@@ -13,8 +13,8 @@ import pytest
 from telephony.adapters.asterisk_ami import AmiLink, ami_config
 from telephony.adapters.mango import sign
 from telephony.ports import TELEPHONY
-from tests.conftest import _make_app, make_users
-from tests.helpers import AuthActions
+from tests.conftest import _make_app, load_demo_catalogue, make_users
+from tests.helpers import AuthActions, OrderActions
 from tests.telephony_fixtures import FakeAsterisk, FakeMango, ami_call, wait_for
 
 DID = "78432001010"
@@ -117,6 +117,13 @@ def test_a_ringing_call_rings_only_the_operator_of_that_extension_and_is_logged(
         assert (ring["line"], ring["line_name"], ring["anonymous"]) == (DID, "Pizza Kazan", False)
         assert [m for m in theirs.get_received("/callcentre") if m["name"] == "incoming_call"] == []
         asterisk.push(call["bridge"])
+        wait_for(
+            lambda: [c for c in _calls(app.test_client(), users) if c["status"] == "talking"],
+            what="the answer",
+        )
+        # the order the operator takes while talking is the call's
+        load_demo_catalogue(app)
+        order = OrderActions(kernel).place(("PZ-MARG", 1), policies=False, actor_id=users["operator"].id)
         asterisk.push(call["hangup_leg"])
         asterisk.push(call["hangup"])
         client = app.test_client()
@@ -130,6 +137,7 @@ def test_a_ringing_call_rings_only_the_operator_of_that_extension_and_is_logged(
             "Pizza Kazan",
         )
         assert logged[0]["duration_s"] >= 0 and logged[0]["answered_at"] is not None
+        assert (logged[0]["order_id"], logged[0]["order_number"]) == (order.id, order.number)
     finally:
         link.stop()
         thread.join(3)
