@@ -3,7 +3,7 @@
 Every request either way is a form (``application/x-www-form-urlencoded``) of three fields:
 ``vpbx_api_key`` (the PBX's key), ``json`` (the payload) and ``sign`` =
 ``sha256(vpbx_api_key + json + vpbx_api_salt)`` in hex — Mango's API documentation
-(https://www.mango-office.ru/support/integratsiya-api/), as Mango's published examples and the
+(https://retail.mango-office.ru/support/integratsiya-api/spisok_integratsiy/obshchie_voprosy_po_api_vats_mango_office/), as Mango's published examples and the
 ``mangoapi`` client (github.com/dasshit/Python-Mango-Office-API) sign them. The PBX posts
 ``<our base URL>/events/call`` at each change of a call leg (``call_state`` ``Appeared``,
 ``Connected``, ``OnHold``, ``Disconnected``; ``entry_id`` names the whole call, ``from``/``to``
