@@ -20,6 +20,7 @@ import monitor.wiring
 import nomenclature.wiring
 import notifications.wiring
 import orders.wiring
+import telephony.wiring
 from couriers.osmand import OsmandMiddleware
 from frontoffice.auth import init_auth
 from frontoffice.csp import install_content_security_policy
@@ -55,9 +56,10 @@ PACKAGES: tuple[DomainPackage, ...] = (
     nomenclature.wiring.PACKAGE,
     orders.wiring.PACKAGE,
     callcentre.wiring.PACKAGE,
-    backoffice.wiring.PACKAGE,
     couriers.wiring.PACKAGE,
     notifications.wiring.PACKAGE,
+    telephony.wiring.PACKAGE,
+    backoffice.wiring.PACKAGE,
     monitor.wiring.PACKAGE,
 )
 
