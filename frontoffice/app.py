@@ -19,6 +19,7 @@ import couriers.wiring
 import monitor.wiring
 import nomenclature.wiring
 import orders.wiring
+import training.wiring
 from couriers.osmand import OsmandMiddleware
 from frontoffice.auth import init_auth
 from frontoffice.csp import install_content_security_policy
@@ -55,6 +56,7 @@ PACKAGES: tuple[DomainPackage, ...] = (
     orders.wiring.PACKAGE,
     callcentre.wiring.PACKAGE,
     backoffice.wiring.PACKAGE,
+    training.wiring.PACKAGE,
     couriers.wiring.PACKAGE,
     monitor.wiring.PACKAGE,
 )

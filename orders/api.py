@@ -134,7 +134,7 @@ def get_order(order_id: int, actor: User) -> OrderOut:
     summary="List orders, newest first",
     tags=["orders"],
     description="Only orders of the branches you work for (admins and staff linked to no branch: every "
-    "branch).",
+    "branch). Never training orders, except to a trainee, who sees only the training orders they took.",
 )
 def list_orders(query: OrderQuery, actor: User) -> OrderPage:
     """Filter by status, branch, business date, phone; paginated; within the caller's branches."""
@@ -154,6 +154,7 @@ def list_orders(query: OrderQuery, actor: User) -> OrderPage:
         branch_ids=branch_scope(actor),
         business_date=query.date,
         phone=phone,
+        trainee_id=actor.id if actor.trainee else None,
         page=query.page,
         per_page=query.per_page,
     )

@@ -51,6 +51,7 @@ from orders.services.placement import (
     prepare_draft,
     promise_errors,
     resolved_draft,
+    taken_in_training,
     write_draft,
 )
 from orders.services.revenue import UNSOLD, add_revenue, revenue_from_receipts, revenue_this_year
@@ -101,6 +102,7 @@ __all__ = [
     "revenue_from_receipts",
     "revenue_this_year",
     "split_order",
+    "taken_in_training",
     "update_branch",
     "valid_coordinates",
     "write_draft",

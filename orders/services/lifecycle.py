@@ -95,7 +95,8 @@ def change_status(
         session.flush()
     except StaleDataError:
         raise Conflict(f"Order {number} was changed at the same moment by someone else; reload it.") from None
-    add_revenue(session, order.business_date.year, taken_back)
+    if not order.training:
+        add_revenue(session, order.business_date.year, taken_back)
     publish(
         session,
         OrderStatusChanged(
@@ -108,6 +109,7 @@ def change_status(
             at=now,
             actor_id=actor_id,
             courier_id=order.courier_id,
+            training=order.training,
         ),
     )
     return order
@@ -137,6 +139,8 @@ class OrderFilter:
     branch_ids: Collection[int] | None = None
     business_date: dt.date | None = None
     phone: str | None = None
+    #: None: real orders only; a trainee's id: only the training orders that trainee took.
+    trainee_id: int | None = None
     page: int = 1
     per_page: int = 50
 
@@ -144,7 +148,14 @@ class OrderFilter:
 def list_orders(session: Session, flt: OrderFilter) -> tuple[list[Order], int]:
     """A page of orders, newest first, and the number of matching orders (with their lines and
     delivery positions, loaded in one query each)."""
-    conditions = []
+    conditions = (
+        [Order.training.is_(False)]
+        if flt.trainee_id is None
+        else [
+            Order.training.is_(True),
+            Order.created_by == flt.trainee_id,
+        ]
+    )
     if flt.status:
         conditions.append(Order.status.in_(list(flt.status)))
     if flt.branch_id is not None:

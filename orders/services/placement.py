@@ -9,11 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from frontoffice.db import dialect_of, insert_new, publish, upsert, utcnow
 from frontoffice.errors import FieldError, InvalidInput, field_error
+from frontoffice.models import User
 from frontoffice.phones import InvalidPhone, normalize_phone
 from nomenclature import distribution as dist
 from nomenclature import services as catalogue
@@ -308,9 +309,19 @@ def charge_of(delivery: DeliveryAssignment) -> OrderCharge:
     )
 
 
+def taken_in_training(session: Session, actor_id: int | None) -> bool:
+    """True when the user taking an order is a trainee: the order is then a training order."""
+    if actor_id is None:
+        return False
+    return bool(session.scalar(select(User.trainee).where(User.id == actor_id)))
+
+
 def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = None) -> Order:
     """Write a draft the policies have settled: totals, each line assigned to an organization and
     the order split into receipts, a number, the rows, the policies' hooks, the revenue, ``OrderPlaced``.
+
+    An order a trainee takes is a training order (``Order.training``): numbered ``T-…``, counted in
+    no revenue, its events heard only by subscribers that opted in to training events.
 
     Raises :class:`InvalidInput` (nothing written) when the totals or the distribution refuse it.
     """
@@ -335,7 +346,10 @@ def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = N
         default_organization_id=draft.default_organization_id,
         compiled=draft.rules,
     )
+    training = taken_in_training(session, actor_id)
     seq, number = next_number(session, branch, day)
+    if training:
+        number = f"T-{number}"
     order = Order(
         number=number,
         seq=seq,
@@ -359,6 +373,7 @@ def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = N
         created_by=actor_id,
         created_at=now,
         status_changed_at=now,
+        training=training,
     )
     order.lines = [
         OrderLine(
@@ -413,7 +428,8 @@ def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = N
     sold: dict[int, int] = {}
     for r in split.receipts:
         sold[r.organization_id] = sold.get(r.organization_id, 0) + r.total
-    add_revenue(session, day.year, sold)
+    if not training:
+        add_revenue(session, day.year, sold)
     publish(
         session,
         OrderPlaced(
@@ -431,6 +447,7 @@ def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = N
             lat=order.lat,
             lon=order.lon,
             actor_id=actor_id,
+            training=training,
         ),
     )
     return order
