@@ -118,6 +118,9 @@ def workspace_strings() -> dict[str, str]:
     """Texts of the workspace script, translated for the current locale."""
     return {
         **common_strings(),
+        "training_scenario": _("Scripted call: {title}"),
+        "training_matches": _("Last call: the order matches the scenario."),
+        "training_differences": _("Last call: {n} differences from the scenario; your trainer sees them."),
         "phone_required": _("Type the caller's phone number."),
         "looking_up": _("Looking up…"),
         "new_client": _("New client"),
@@ -311,6 +314,7 @@ def workspace():
         tiles_url=settings.map_tiles_url or "",
         tiles_attribution=current_app.config.get("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors"),
         board_url="/callcentre/board",
+        training=bool(current_user.trainee),
     )
     return render_template("callcentre/workspace.html", config=config)
 

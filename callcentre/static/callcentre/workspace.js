@@ -11,8 +11,9 @@ import { focusAddress, initDelivery, pinOnMap, resetDelivery, setKind } from "./
 import { focusHistory, focusPhone, initDossier, lookup, repeat, resetDossier, selectedOrder } from "./dossier.js";
 import { initMap } from "./mapview.js";
 import { focusMenu, initMenu, loadMenu, resetMenu } from "./menu.js";
-import { isDirty, on, state } from "./state.js";
+import { emit, isDirty, on, state } from "./state.js";
 import { initTickets, openTicket } from "./tickets.js";
+import { initTraining } from "./training.js";
 
 const $ = (id) => document.getElementById(id);
 let statusTimer = null;
@@ -54,6 +55,7 @@ function toggleHelp(force = null) {
 
 /** Start over for the next call. */
 function nextCall() {
+  emit("next_call");
   resetCheckout();
   resetDelivery();
   resetDossier();
@@ -135,6 +137,7 @@ function init() {
   initCheckout(say);
   initDossier(say);
   initTickets(say, lookup);
+  initTraining();
   loadMenu(null);
   refreshBonus();
   on("placed", () => refreshBonus());
