@@ -9,6 +9,7 @@ from frontoffice.kernel import current_kernel
 from frontoffice.models import Role, User
 from training import schemas as sc
 from training import services
+from training.models import TrainingAssignment, TrainingScenario
 
 bp = Blueprint("training_api", __name__, url_prefix="/api/v1/training")
 
@@ -21,6 +22,19 @@ TRAINERS = frozenset({Role.MANAGER, Role.ADMIN})
 def scenario_out(s: object) -> sc.ScenarioOut:
     """A stored scenario as the API shows it."""
     return sc.ScenarioOut.model_validate(s, from_attributes=True)
+
+
+def waiting(given: TrainingAssignment, scenario: TrainingScenario) -> sc.AssignmentWaiting:
+    """A scenario given to a trainee as the trainee reads it: the caller and what they say."""
+    return sc.AssignmentWaiting(
+        assignment=sc.AssignmentOut(
+            id=given.id,
+            title=scenario.title,
+            caller_phone=scenario.caller_phone,
+            caller_name=scenario.caller_name,
+            request_text=scenario.request_text,
+        )
+    )
 
 
 @endpoint(
@@ -70,15 +84,7 @@ def next_assignment(actor: User) -> sc.AssignmentWaiting:
         if found is None:
             return sc.AssignmentWaiting(assignment=None)
         given, scenario = found
-        return sc.AssignmentWaiting(
-            assignment=sc.AssignmentOut(
-                id=given.id,
-                title=scenario.title,
-                caller_phone=scenario.caller_phone,
-                caller_name=scenario.caller_name,
-                request_text=scenario.request_text,
-            )
-        )
+        return waiting(given, scenario)
 
 
 @endpoint(
@@ -131,14 +137,6 @@ def assign(scenario_id: int, body: sc.AssignIn, actor: User) -> sc.AssignmentWai
     """The trainee plays it on their next call."""
     with current_kernel().db.unit_of_work() as s:
         given = services.assign(s, scenario_id, body.trainee_id, actor_id=actor.id)
-        scenario = s.get(services.TrainingScenario, scenario_id)
+        scenario = s.get(TrainingScenario, scenario_id)
         assert scenario is not None
-        return sc.AssignmentWaiting(
-            assignment=sc.AssignmentOut(
-                id=given.id,
-                title=scenario.title,
-                caller_phone=scenario.caller_phone,
-                caller_name=scenario.caller_name,
-                request_text=scenario.request_text,
-            )
-        )
+        return waiting(given, scenario)
