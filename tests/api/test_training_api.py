@@ -98,3 +98,20 @@ def test_the_trainers_page_lists_the_calls(client, auth, kernel, trainee, catalo
     auth.login("manager")
     page = client.get("/training")
     assert page.status_code == 200 and trainee.username.encode() in page.data
+
+
+def test_the_scenario_form_shows_each_refusal_next_to_its_field(client, auth, users, catalogue):
+    auth.login("manager")
+    token = auth.csrf(client.get("/training").data)
+    form = {
+        "csrf_token": token,
+        "title": "",
+        "caller_phone": "12",
+        "kind": "delivery",
+        "address": "",
+        "lines": "NOPE 1",
+    }
+    page = client.post("/training/scenarios", data=form)
+    assert page.status_code == 422
+    for name in ("title", "caller_phone", "address", "lines"):
+        assert f'data-field="{name}"'.encode() in page.data
