@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from frontoffice.db import utcnow
 from frontoffice.errors import Forbidden, InvalidInput, NotFound, field_error
-from frontoffice.models import User
+from frontoffice.models import Role, User
 from frontoffice.phones import InvalidPhone, normalize_phone
+from frontoffice.staff.services import set_trainee
 from nomenclature.models import Item
 from orders.models import Order
 from orders.services import ORDER_KINDS, PAYMENT_KINDS
@@ -262,6 +263,30 @@ def trainees_report(session: Session) -> list[TraineeReport]:
         )
         out.append(TraineeReport(user, [CallRow(c, n, t) for c, n, t in rows], waiting))
     return out
+
+
+def operators_to_train(session: Session) -> list[User]:
+    """Active operators who are not trainees (those a trainer may put in training mode)."""
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.role == Role.OPERATOR, User.active.is_(True), User.trainee.is_(False))
+            .order_by(User.username)
+        )
+    )
+
+
+def put_in_training(session: Session, user_id: int, trainee: bool) -> User:
+    """Put an operator in training mode or take them out (audited); 422 on ``user_id`` for a user who
+    is not an operator (a trainer manages operators; an admin switches anyone on the staff page)."""
+    user = session.get(User, user_id)
+    if user is None or user.role != Role.OPERATOR:
+        raise InvalidInput(
+            f"User {user_id} is not an operator.",
+            errors=[field_error("user_id", "Only an operator can be put in training mode here.")],
+        )
+    set_trainee(session, user_id, trainee)
+    return user
 
 
 def scenarios(session: Session) -> list[TrainingScenario]:

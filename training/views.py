@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from frontoffice.auth import page
@@ -17,6 +18,17 @@ from training.api import TRAINERS
 from training.mistakes import MISTAKE_KINDS
 
 bp = Blueprint("training", __name__, url_prefix="/training", template_folder="templates")
+
+
+#: What the scenario form says next to a refused field, in the reader's language.
+FIELD_MESSAGES = {
+    "title": _l("Give the scenario a title."),
+    "caller_phone": _l("Type the caller's phone number in full, e.g. +7 912 345-67-89."),
+    "kind": _l("Choose delivery or pickup."),
+    "address": _l("A delivery scenario needs the address the caller gives."),
+    "payment_kind": _l("Choose how the caller pays."),
+    "lines": _l("One item per line: a SKU of the menu and a quantity of at least 1."),
+}
 
 
 def parse_lines(text: str) -> list[tuple[str, int]]:
@@ -37,6 +49,7 @@ def _render(errors: dict[str, str] | None = None, status: int = 200):
         scenarios = services.scenarios(s)
         return render_template(
             "training/trainer.html",
+            candidates=services.operators_to_train(s),
             report=report,
             scenarios=scenarios,
             kinds=MISTAKE_KINDS,
@@ -72,9 +85,28 @@ def create_scenario():
         with k.db.unit_of_work() as s:
             services.create_scenario(s, data, actor_id=current_user.id, region=k.settings.phone_region)
     except DomainError as err:
-        errors = {(key.split(".")[0]): msg for key, msg in messages_by_field(err.errors or [], {}).items()}
+        errors = {
+            key.split(".")[0]: str(FIELD_MESSAGES.get(key.split(".")[0], msg))
+            for key, msg in messages_by_field(err.errors or [], {}).items()
+        }
         return _render(errors, 422)
     flash(_("Scenario saved."))
+    return redirect(url_for("training.trainer"))
+
+
+@bp.route("/trainees", methods=["POST"])
+@page(TRAINERS)
+def put_in_training():
+    """Put an operator in training mode, or end it."""
+    trainee = request.form.get("trainee") == "1"
+    try:
+        user_id = parse_id(request.form.get("user_id"))
+        with current_kernel().db.unit_of_work() as s:
+            services.put_in_training(s, user_id, trainee)
+    except (ValueError, DomainError):
+        flash(_("Choose an operator."), "error")
+        return redirect(url_for("training.trainer"))
+    flash(_("The user is now a trainee.") if trainee else _("The user is no longer a trainee."))
     return redirect(url_for("training.trainer"))
 
 
