@@ -37,7 +37,15 @@ from orders.services.distribution import (
     receipt_label,
     split_order,
 )
-from orders.services.lifecycle import OrderFilter, cancel, change_status, get_order, list_orders
+from orders.services.lifecycle import (
+    EVERY_ORDER,
+    OrderFilter,
+    TrainingView,
+    cancel,
+    change_status,
+    get_order,
+    list_orders,
+)
 from orders.services.placement import (
     DefaultOrganization,
     OrderDraft,
@@ -58,6 +66,7 @@ from orders.services.revenue import UNSOLD, add_revenue, revenue_from_receipts, 
 
 __all__ = [
     "DEFAULT_LEAD",
+    "EVERY_ORDER",
     "ORDER_KINDS",
     "PAYMENT_KINDS",
     "UNSOLD",
@@ -73,6 +82,7 @@ __all__ = [
     "PlacementPolicy",
     "PreviewReceipts",
     "SplitOrder",
+    "TrainingView",
     "add_revenue",
     "apply_policies",
     "backtest",

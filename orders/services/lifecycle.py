@@ -19,11 +19,37 @@ from orders.services.revenue import UNSOLD, add_revenue
 from orders.states import NEEDS_REASON, IllegalTransition, OrderStatus, check_transition
 
 
-def get_order(session: Session, order_id: int, *, within: Collection[int] | None = None) -> Order:
+@dataclass(frozen=True)
+class TrainingView:
+    """Which orders a caller may see by id as far as training goes: a trainee only the training orders
+    they took; a trainer (``trainer``) every order; anyone else no training order."""
+
+    trainee_id: int | None = None
+    trainer: bool = True
+
+    def admits(self, order: Order) -> bool:
+        """True when this caller may see ``order``."""
+        if self.trainee_id is not None:
+            return order.training and order.created_by == self.trainee_id
+        return self.trainer or not order.training
+
+
+#: Every order (services, jobs and trainers).
+EVERY_ORDER = TrainingView()
+
+
+def get_order(
+    session: Session,
+    order_id: int,
+    *,
+    within: Collection[int] | None = None,
+    training: TrainingView = EVERY_ORDER,
+) -> Order:
     """The order, or :class:`NotFound` — also for an order of a branch outside ``within`` (the
-    caller's branch scope, see ``frontoffice.auth.branch_scope``; None: every branch)."""
+    caller's branch scope, see ``frontoffice.auth.branch_scope``; None: every branch) or one the
+    caller's ``training`` view does not admit."""
     order = session.get(Order, order_id)
-    if order is None or (within is not None and order.branch_id not in within):
+    if order is None or (within is not None and order.branch_id not in within) or not training.admits(order):
         raise NotFound(f"There is no order {order_id}.")
     return order
 
@@ -39,6 +65,7 @@ def change_status(
     now: dt.datetime | None = None,
     payload: dict[str, Any] | None = None,
     within: Collection[int] | None = None,
+    training: TrainingView = EVERY_ORDER,
 ) -> Order:
     """Move an order through the state machine, with an audit event; 409 on an illegal move, 404
     for an order of a branch outside ``within``."""
@@ -49,7 +76,7 @@ def change_status(
             f"Unknown status {target!r}; known: {', '.join(s.value for s in OrderStatus)}.",
             errors=[field_error("status", "Unknown status.")],
         ) from None
-    order = get_order(session, order_id, within=within)
+    order = get_order(session, order_id, within=within, training=training)
     if expected_version is not None and order.version != expected_version:
         raise Conflict(
             f"Order {order.number} was changed by someone else (version {order.version}, "
@@ -122,10 +149,17 @@ def cancel(
     *,
     actor_id: int | None = None,
     within: Collection[int] | None = None,
+    training: TrainingView = EVERY_ORDER,
 ) -> Order:
     """Cancel an order that has not left with a courier; a reason is required."""
     return change_status(
-        session, order_id, OrderStatus.CANCELLED, actor_id=actor_id, reason=reason, within=within
+        session,
+        order_id,
+        OrderStatus.CANCELLED,
+        actor_id=actor_id,
+        reason=reason,
+        within=within,
+        training=training,
     )
 
 

@@ -106,3 +106,18 @@ def test_a_real_operators_order_is_untouched(app, kernel, users, catalogue):
     with kernel.db.reading() as s:
         assert not s.get(Order, order.id).training
     assert rows(kernel)["client_order_facts"] == before["client_order_facts"] + 1
+
+
+def test_a_trainee_reaches_only_their_training_orders_by_id_and_operators_none(
+    app, kernel, client, users, catalogue
+):
+    real = place(kernel, actor_id=users["manager"].id)
+    make_trainee(kernel, users["operator"].id)
+    practice = place(kernel, actor_id=users["operator"].id)
+    trainee, operator = users["operator"].headers, users["backoffice"].headers
+    assert client.get(f"/api/v1/orders/{practice.id}", headers=trainee).status_code == 200
+    assert client.get(f"/api/v1/orders/{real.id}", headers=trainee).status_code == 404
+    moved = client.post(f"/api/v1/orders/{real.id}/cancel", json={"reason": "practice"}, headers=trainee)
+    assert moved.status_code == 404
+    assert client.get(f"/api/v1/orders/{practice.id}", headers=operator).status_code == 404
+    assert client.get(f"/api/v1/orders/{practice.id}", headers=users["manager"].headers).status_code == 200
