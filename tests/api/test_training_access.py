@@ -31,6 +31,12 @@ PAGES: dict[tuple[str, str], frozenset[str]] = {
 }
 
 
+@pytest.fixture
+def app(sqlite_app):
+    """Access rules and the API's answers do not depend on the database: SQLite only."""
+    return sqlite_app
+
+
 def test_the_matrix_names_every_training_route(app):
     declared = {
         (spec.method, path): spec.roles | {"admin"}

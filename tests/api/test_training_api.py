@@ -21,6 +21,12 @@ SCENARIO = {
 
 
 @pytest.fixture
+def app(sqlite_app):
+    """Access rules and the API's answers do not depend on the database: SQLite only."""
+    return sqlite_app
+
+
+@pytest.fixture
 def trainee(kernel, users):
     with kernel.db.unit_of_work() as s:
         s.execute(update(User).where(User.id == users["operator"].id).values(trainee=True))

@@ -85,13 +85,7 @@ def test_a_trainees_order_appears_nowhere_outside_training(app, kernel, client, 
     auth.login("operator")
     mine = client.get("/api/v1/orders?per_page=200").get_json()
     assert [o["number"] for o in mine["items"]] == [stored.number]
-
-
-def test_a_courier_cannot_claim_a_training_order(app, kernel, users, catalogue):
-    make_trainee(kernel, users["operator"].id)
-    courier = make_courier(app, "Lena", position=(55.79, 49.11))
-    order = place(kernel, actor_id=users["operator"].id)
-    move(kernel, order.id, "confirmed", "cooking", "ready")
+    # A courier who knows its id cannot claim it either.
     with kernel.db.unit_of_work() as s:
         c = s.get(Courier, courier.id)
         with pytest.raises(DomainError):
@@ -100,18 +94,14 @@ def test_a_courier_cannot_claim_a_training_order(app, kernel, users, catalogue):
         assert s.get(Order, order.id).courier_id is None
 
 
-def test_a_real_operators_order_is_untouched(app, kernel, users, catalogue):
-    before = rows(kernel)
-    order = place(kernel, actor_id=users["operator"].id)
-    with kernel.db.reading() as s:
-        assert not s.get(Order, order.id).training
-    assert rows(kernel)["client_order_facts"] == before["client_order_facts"] + 1
-
-
-def test_a_trainee_reaches_only_their_training_orders_by_id_and_operators_none(
+def test_a_trainee_reaches_only_their_training_orders_by_id_and_a_real_order_is_untouched(
     app, kernel, client, users, catalogue
 ):
+    before = rows(kernel)
     real = place(kernel, actor_id=users["manager"].id)
+    with kernel.db.reading() as s:
+        assert not s.get(Order, real.id).training
+    assert rows(kernel)["client_order_facts"] == before["client_order_facts"] + 1
     make_trainee(kernel, users["operator"].id)
     practice = place(kernel, actor_id=users["operator"].id)
     trainee, operator = users["operator"].headers, users["backoffice"].headers

@@ -3,10 +3,17 @@ operator's board hears of them."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
 from frontoffice.models import User
 from tests.backoffice_helpers import place
+
+
+@pytest.fixture
+def app(sqlite_app):
+    """Access rules and the API's answers do not depend on the database: SQLite only."""
+    return sqlite_app
 
 
 def names(client) -> list[str]:
