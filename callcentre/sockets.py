@@ -27,12 +27,20 @@ def emit_to_user(socketio: SocketIO, user_id: int, event: str, data: Any) -> Non
     socketio.emit(event, data, namespace=NAMESPACE, to=user_room(user_id))
 
 
+def trainee_room(user_id: int) -> str:
+    """Room of one trainee's screens: the only place their training orders' changes are sent."""
+    return f"trainee:{user_id}"
+
+
 class CallcentreNamespace(StaffNamespace):
     """Operators, managers and the back office hear of every order change; each also joins a room
-    of their own, for what concerns them alone (a call ringing their phone)."""
+    of their own, for what concerns them alone (a call ringing their phone), and a trainee the room
+    of the changes of the training orders they took."""
 
     roles = frozenset({Role.OPERATOR, Role.MANAGER, Role.BACKOFFICE})
 
     def on_joined(self, user: User, auth: Any, branch: int | None) -> None:
-        """Join the user's own room."""
+        """Join the user's own room, and a trainee's screens the trainee's room too."""
         join_room(user_room(user.id))
+        if user.trainee:
+            join_room(trainee_room(user.id))

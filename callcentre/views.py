@@ -130,6 +130,9 @@ def workspace_strings() -> dict[str, str]:
     """Texts of the workspace script, translated for the current locale."""
     return {
         **common_strings(),
+        "training_scenario": _("Scripted call: {title}"),
+        "training_matches": _("Last call: the order matches the scenario."),
+        "training_differences": _("Last call: {n} differences from the scenario; your trainer sees them."),
         "phone_required": _("Type the caller's phone number."),
         "looking_up": _("Looking up…"),
         "new_client": _("New client"),
@@ -370,6 +373,7 @@ def workspace():
         board_url="/callcentre/board",
         edit_order_id=request.args.get("edit", type=parse_id),
         editable=editable_states(),
+        training=bool(current_user.trainee),
     )
     return render_template("callcentre/workspace.html", config=config)
 

@@ -9,7 +9,8 @@ from flask_babel import gettext
 
 from callcentre import demo
 from callcentre.ports import GEOCODING, ZONES
-from callcentre.sockets import NAMESPACE, CallcentreNamespace
+from callcentre.sockets import NAMESPACE, CallcentreNamespace, trainee_room
+from frontoffice.events import is_training
 from frontoffice.kernel import Kernel
 from frontoffice.models import Role
 from frontoffice.packages import DomainPackage
@@ -48,8 +49,19 @@ def register(app: Flask, kernel: Kernel) -> None:
             kernel.socketio, NAMESPACE, EVENT_NAMES[type(event)], event_payload(event), event.branch_id
         )
 
+    def relay_practice(event: Any) -> None:
+        # Opted in to training events: a training order's change reaches only the trainee who made it.
+        if is_training(event) and event.actor_id is not None:
+            kernel.socketio.emit(
+                EVENT_NAMES[type(event)],
+                event_payload(event),
+                namespace=NAMESPACE,
+                to=trainee_room(event.actor_id),
+            )
+
     for event_type in EVENT_NAMES:
         kernel.bus.subscribe(event_type, relay)
+        kernel.bus.subscribe(event_type, relay_practice, training=True)
     kernel.extensions.add(ORDER_SECTIONS, "change_order", change_order_section, order=10)
 
 

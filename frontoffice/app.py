@@ -21,6 +21,7 @@ import nomenclature.wiring
 import notifications.wiring
 import orders.wiring
 import telephony.wiring
+import training.wiring
 from couriers.osmand import OsmandMiddleware
 from frontoffice.auth import init_auth
 from frontoffice.csp import install_content_security_policy
@@ -60,6 +61,7 @@ PACKAGES: tuple[DomainPackage, ...] = (
     notifications.wiring.PACKAGE,
     telephony.wiring.PACKAGE,
     backoffice.wiring.PACKAGE,
+    training.wiring.PACKAGE,
     monitor.wiring.PACKAGE,
 )
 

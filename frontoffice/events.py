@@ -22,6 +22,11 @@ Three kinds of subscriber:
   transaction each. Projectors must only touch the database and be idempotent per event:
   if any of them fails, that shared transaction is rolled back and every projector is run
   again in a transaction of its own, so the failure is logged and the others still land.
+
+Training events (an event whose ``training`` field is true: an order a trainee took) are journaled
+like any other, but every kind of subscriber hears them only if it subscribed with
+``training=True``: the one place that keeps a trainee's orders away from screens, metrics, loyalty,
+bonuses, webhooks and anything that leaves the process (docs/architecture.md, "Durable events").
 """
 
 from __future__ import annotations
@@ -39,6 +44,11 @@ Projector = Callable[[Any, Any], None]
 UnitOfWork = Callable[[], AbstractContextManager[Any]]
 
 
+def is_training(event: Any) -> bool:
+    """True for a training event (its ``training`` field is true): only opted-in subscribers hear it."""
+    return getattr(event, "training", False) is True
+
+
 class EventBus:
     """Maps event classes to their subscribers (handlers and projectors)."""
 
@@ -49,6 +59,8 @@ class EventBus:
         self._types: dict[str, type] = {}
         self._live: set[type] = set()
         self._nudges: dict[type, list[Handler]] = defaultdict(list)
+        #: ``(kind, subscriber)`` of the subscriptions that opted in to training events.
+        self._training: set[tuple[str, Any]] = set()
 
     def known_types(self) -> dict[str, type]:
         """Every event class somebody hears, by its journal name (``module.QualName``)."""
@@ -77,15 +89,26 @@ class EventBus:
     def _know(self, event_type: type) -> None:
         self._types[f"{event_type.__module__}.{event_type.__qualname__}"] = event_type
 
-    def subscribe(self, event_type: type, handler: Handler) -> None:
-        """Call ``handler(event)`` for every committed event of ``event_type`` (or a subclass)."""
+    def subscribe(self, event_type: type, handler: Handler, *, training: bool = False) -> None:
+        """Call ``handler(event)`` for every committed event of ``event_type`` (or a subclass);
+        training events too only with ``training=True``."""
         self._handlers[event_type].append(handler)
+        self._opt_in("handler", handler, training)
         self._know(event_type)
 
-    def nudge(self, event_type: type, handler: Handler) -> None:
+    def _opt_in(self, kind: str, subscriber: Any, training: bool) -> None:
+        if training:
+            self._training.add((kind, subscriber))
+
+    def _hears(self, kind: str, subscriber: Any, event: Any) -> bool:
+        return not is_training(event) or (kind, subscriber) in self._training
+
+    def nudge(self, event_type: type, handler: Handler, *, training: bool = False) -> None:
         """Call ``handler(event)`` right after each commit of an ``event_type`` (or a subclass), in the
-        committing process, before the relay delivers it (see the module docstring: fast, not durable)."""
+        committing process, before the relay delivers it (see the module docstring: fast, not durable);
+        training events too only with ``training=True``."""
         self._nudges[event_type].append(handler)
+        self._opt_in("nudge", handler, training)
         self._know(event_type)
 
     def nudge_all(self, events: list[Any]) -> None:
@@ -93,13 +116,16 @@ class EventBus:
         for ev in events:
             for klass in type(ev).__mro__:
                 for handler in self._nudges.get(klass, ()):
+                    if not self._hears("nudge", handler, ev):
+                        continue
                     try:
                         handler(ev)
                     except Exception:
                         log.exception("nudge %r failed on %r", handler, ev)
 
-    def project(self, event_type: type, projector: Projector) -> None:
-        """Call ``projector(session, event)`` for every committed event of ``event_type``.
+    def project(self, event_type: type, projector: Projector, *, training: bool = False) -> None:
+        """Call ``projector(session, event)`` for every committed event of ``event_type``
+        (training events too only with ``training=True``).
 
         The session is a write transaction shared by all projectors of the same commit;
         it commits after the last of them. Needs a bus built with a ``unit_of_work``.
@@ -109,6 +135,7 @@ class EventBus:
         if event_type in self._live:
             raise RuntimeError(f"{event_type.__name__} is live only: it cannot have projectors")
         self._projectors[event_type].append(projector)
+        self._opt_in("projector", projector, training)
         self._know(event_type)
 
     def handlers_for(self, event_type: type) -> list[Handler]:
@@ -124,6 +151,15 @@ class EventBus:
         for klass in event_type.__mro__:
             out.extend(self._projectors.get(klass, ()))
         return out
+
+    def handlers_of(self, event: Any) -> list[Handler]:
+        """The handlers that hear this event: :meth:`handlers_for` its class, less those that did not
+        opt in when it is a training event."""
+        return [h for h in self.handlers_for(type(event)) if self._hears("handler", h, event)]
+
+    def projectors_of(self, event: Any) -> list[Projector]:
+        """The projectors that hear this event (see :meth:`handlers_of`)."""
+        return [p for p in self.projectors_for(type(event)) if self._hears("projector", p, event)]
 
     def table(self) -> list[tuple[str, str, str]]:
         """Who hears which event: ``(event class, "projector" | "nudge" | "handler", subscriber)`` rows, sorted
@@ -154,14 +190,14 @@ class EventBus:
     def handle(self, events: list[Any]) -> None:
         """Give events to their handlers, in order; a failing handler is logged and skipped."""
         for ev in events:
-            for handler in self.handlers_for(type(ev)):
+            for handler in self.handlers_of(ev):
                 try:
                     handler(ev)
                 except Exception:  # a subscriber's failure must not affect the caller
                     log.exception("subscriber %r failed on %r", handler, ev)
 
     def _project(self, events: list[Any]) -> None:
-        work = [(projector, ev) for ev in events for projector in self.projectors_for(type(ev))]
+        work = [(projector, ev) for ev in events for projector in self.projectors_of(ev)]
         if not work or self._unit_of_work is None:
             return
         try:

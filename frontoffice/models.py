@@ -41,6 +41,9 @@ class User(Base):
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     #: Set by an admin's password reset: the user must choose a new password before anything else.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Set by a manager or admin: every order this user takes is a training order
+    #: (``Order.training``), heard by no subscriber that has not opted in (docs/training.md).
+    trainee: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from frontoffice.db import utcnow
 from monitor import metrics
-from orders.models import Order
+from orders.models import REAL_ORDER, Order
 
 
 def collector(monitor: Any, hub: Any) -> Callable[[], Iterable[Any]]:
@@ -34,20 +34,20 @@ def collector(monitor: Any, hub: Any) -> Callable[[], Iterable[Any]]:
             counts = dict(
                 s.execute(
                     select(Order.status, func.count())
-                    .where(Order.business_date == day)
+                    .where(Order.business_date == day, REAL_ORDER)
                     .group_by(Order.status)
                 ).all()
             )
             opened = dict(
                 s.execute(
                     select(Order.status, func.count())
-                    .where(Order.status.in_(sorted(metrics.OPEN_STATUSES)))
+                    .where(Order.status.in_(sorted(metrics.OPEN_STATUSES)), REAL_ORDER)
                     .group_by(Order.status)
                 ).all()
             )
             overdue = s.scalar(
                 select(func.count()).where(
-                    Order.status.in_(sorted(metrics.OPEN_STATUSES)), Order.promised_at < now
+                    Order.status.in_(sorted(metrics.OPEN_STATUSES)), Order.promised_at < now, REAL_ORDER
                 )
             )
         for status in metrics.STATUSES:

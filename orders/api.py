@@ -50,6 +50,18 @@ READ = {Role.OPERATOR, Role.MANAGER, Role.BACKOFFICE}
 MOVE = {Role.OPERATOR, Role.MANAGER}
 
 
+#: Who trains: sees trainees' orders by id (the order list never shows them but to their trainee).
+TRAINERS = frozenset({Role.MANAGER, Role.ADMIN})
+
+
+def training_view(actor: User) -> services.TrainingView:
+    """Which orders ``actor`` may see by id: a trainee only their training orders, a trainer every
+    order, anyone else no training order."""
+    if actor.trainee:
+        return services.TrainingView(trainee_id=actor.id)
+    return services.TrainingView(trainer=actor.role in TRAINERS)
+
+
 def command_from(body: OrderCreate) -> services.PlaceOrder:
     """The service command of an API request."""
     address = body.address
@@ -122,7 +134,7 @@ def get_order(order_id: int, actor: User) -> OrderOut:
     """Read one order (404 for an order of a branch you do not work for)."""
     scope = branch_scope(actor)
     with current_kernel().db.reading() as s:
-        return OrderOut.of(services.get_order(s, order_id, within=scope))
+        return OrderOut.of(services.get_order(s, order_id, within=scope, training=training_view(actor)))
 
 
 @endpoint(
@@ -134,7 +146,7 @@ def get_order(order_id: int, actor: User) -> OrderOut:
     summary="List orders, newest first",
     tags=["orders"],
     description="Only orders of the branches you work for (admins and staff linked to no branch: every "
-    "branch).",
+    "branch). Never training orders, except to a trainee, who sees only the training orders they took.",
 )
 def list_orders(query: OrderQuery, actor: User) -> OrderPage:
     """Filter by status, branch, business date, phone; paginated; within the caller's branches."""
@@ -154,6 +166,7 @@ def list_orders(query: OrderQuery, actor: User) -> OrderPage:
         branch_ids=branch_scope(actor),
         business_date=query.date,
         phone=phone,
+        trainee_id=actor.id if actor.trainee else None,
         page=query.page,
         per_page=query.per_page,
     )
@@ -191,6 +204,7 @@ def change_status(order_id: int, body: StatusChange, actor: User) -> OrderOut:
             reason=body.reason,
             expected_version=body.expected_version,
             within=branch_scope(actor),
+            training=training_view(actor),
         )
         return OrderOut.of(order)
 
@@ -210,7 +224,14 @@ def cancel_order(order_id: int, body: CancelIn, actor: User) -> OrderOut:
     """Cancel with a reason."""
     with current_kernel().db.unit_of_work() as s:
         return OrderOut.of(
-            services.cancel(s, order_id, body.reason, actor_id=actor.id, within=branch_scope(actor))
+            services.cancel(
+                s,
+                order_id,
+                body.reason,
+                actor_id=actor.id,
+                within=branch_scope(actor),
+                training=training_view(actor),
+            )
         )
 
 
@@ -232,7 +253,7 @@ def get_receipts(order_id: int, actor: User) -> OrderReceiptsOut:
     """Read the receipts recorded when the order was taken."""
     scope = branch_scope(actor)
     with current_kernel().db.reading() as s:
-        services.get_order(s, order_id, within=scope)
+        services.get_order(s, order_id, within=scope, training=training_view(actor))
         order, docs = services.order_receipts(s, order_id)
         return OrderReceiptsOut.model_validate(
             {"order_id": order.id, "number": order.number, "total": from_minor(order.total), "receipts": docs}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from frontoffice.money import Minor
 
@@ -14,6 +14,8 @@ class OrderEvent:
 
     order_id: int
     branch_id: int
+    #: A trainee's order: the bus gives it only to subscribers that opted in (``training=True``).
+    training: bool = field(default=False, kw_only=True)
 
 
 @dataclass(frozen=True)

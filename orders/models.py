@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -79,6 +80,9 @@ class Order(Base):
     status_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[dt.datetime | None]
     version: Mapped[int] = mapped_column(default=1)
+    #: Taken by a trainee (``User.trainee``): shown on no screen but the trainee's and the trainer's,
+    #: its events delivered only to subscribers that opted in (docs/training.md).
+    training: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     branch: Mapped[Branch] = relationship(lazy="joined")
     lines: Mapped[list[OrderLine]] = relationship(
@@ -97,6 +101,11 @@ class Order(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+#: The condition every read of real orders adds (boards, pool, dispatch, metrics, reports, loyalty):
+#: not a trainee's order.
+REAL_ORDER = Order.training.is_(False)
 
 
 class OrderLine(Base):

@@ -15,7 +15,7 @@ from backoffice.antifraud import ORDER, Facts, PastOrder, Rule, Subject
 from backoffice.models import BlacklistEntry
 from frontoffice.db import utcnow
 from frontoffice.errors import InvalidInput, field_error
-from orders.models import Order
+from orders.models import REAL_ORDER, Order
 from orders.states import OrderStatus
 
 #: Statuses a backtest counts as "the order went wrong in fact".
@@ -95,7 +95,10 @@ def backtest(
     need = antifraud.needs([rule], ORDER)
     start = now - dt.timedelta(days=days)
     history_from = start - dt.timedelta(days=need.phone_days, minutes=need.address_minutes)
-    in_window = session.scalar(select(func.count()).select_from(Order).where(Order.created_at >= start)) or 0
+    in_window = (
+        session.scalar(select(func.count()).select_from(Order).where(Order.created_at >= start, REAL_ORDER))
+        or 0
+    )
     if in_window > MAX_BACKTEST_ORDERS:
         raise InvalidInput(
             f"{in_window} orders in {days} days; backtest at most {MAX_BACKTEST_ORDERS} at once — "
@@ -114,7 +117,7 @@ def backtest(
         }
     rows = session.execute(
         select(*_BACKTEST_COLUMNS)
-        .where(Order.created_at >= history_from, Order.created_at <= now)
+        .where(Order.created_at >= history_from, Order.created_at <= now, REAL_ORDER)
         .order_by(Order.created_at, Order.id)
     )
     result = BacktestResult(days=days)

@@ -18,7 +18,7 @@ from backoffice.services.antifraud import RuleBook
 from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, InvalidInput, field_error
 from orders import services as order_services
-from orders.models import Order, OrderEvent
+from orders.models import REAL_ORDER, Order, OrderEvent
 from orders.pricing import order_totals
 from orders.states import OrderStatus
 
@@ -46,6 +46,7 @@ _PHONE_HISTORY = (
     .where(
         _orders.c.client_phone == bindparam("phone"),
         _orders.c.created_at >= bindparam("since", type_=_orders.c.created_at.type),
+        _orders.c.training.is_(False),
     )
     .order_by(_orders.c.created_at.desc())
     .limit(antifraud.HISTORY_LIMIT)
@@ -241,6 +242,7 @@ def recent_verdicts(session: Session, limit: int = 50) -> list[tuple[AntifraudVe
     rows = session.execute(
         select(AntifraudVerdict, Order)
         .join(Order, Order.id == AntifraudVerdict.order_id)
+        .where(REAL_ORDER)
         .order_by(AntifraudVerdict.created_at.desc(), AntifraudVerdict.id.desc())
         .limit(limit)
     ).all()
@@ -264,7 +266,7 @@ def held_orders(session: Session, branch_id: int | None = None, limit: int = 200
     stmt = (
         select(Order, AntifraudVerdict)
         .outerjoin(AntifraudVerdict, AntifraudVerdict.order_id == Order.id)
-        .where(Order.status == OrderStatus.ON_HOLD)
+        .where(Order.status == OrderStatus.ON_HOLD, REAL_ORDER)
         .order_by(Order.created_at, Order.id)
         .limit(limit)
     )

@@ -19,7 +19,7 @@ from callcentre.models import (
 )
 from callcentre.services.addresses import addresses_of
 from callcentre.services.clients import extra_phones, find_client, phone_or_422
-from orders.models import Order, OrderLine
+from orders.models import REAL_ORDER, Order, OrderLine
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +43,13 @@ _ORDER_COLUMNS = (
 )
 _ORDERS_OF_PHONE = (
     select(*_ORDER_COLUMNS)
-    .where(Order.client_phone == bindparam("phone"))
+    .where(Order.client_phone == bindparam("phone"), REAL_ORDER)
     .order_by(Order.created_at.desc(), Order.id.desc())
     .limit(bindparam("limit"))
 )
 _ORDERS_OF_PHONES = (
     select(*_ORDER_COLUMNS)
-    .where(Order.client_phone.in_(bindparam("phones", expanding=True)))
+    .where(Order.client_phone.in_(bindparam("phones", expanding=True)), REAL_ORDER)
     .order_by(Order.created_at.desc(), Order.id.desc())
     .limit(bindparam("limit"))
 )

@@ -29,7 +29,7 @@ from frontoffice.errors import InvalidInput, field_error
 from frontoffice.money import format_money, from_minor
 from nomenclature.services import CatalogueRules, LineChoice, items_for_lines, price_items, stopped_items
 from nomenclature.services import rules as catalogue_rules
-from orders.models import Branch, Order
+from orders.models import REAL_ORDER, Branch, Order
 from orders.pricing import PricedLine
 from orders.services import (
     LineRequest,
@@ -37,6 +37,7 @@ from orders.services import (
     PlaceOrder,
     apply_policies,
     resolved_draft,
+    taken_in_training,
     write_draft,
 )
 from orders.states import ACTIVE
@@ -122,7 +123,7 @@ def active_orders(session: Session, branch_id: int) -> int:
     return (
         session.scalar(
             select(func.count(Order.id)).where(
-                Order.branch_id == branch_id, Order.status.in_([s.value for s in ACTIVE])
+                Order.branch_id == branch_id, Order.status.in_([s.value for s in ACTIVE]), REAL_ORDER
             )
         )
         or 0
@@ -558,7 +559,8 @@ def take_order(
         rules=q.rules,
     )
     record_zone(draft, q.zone, q.delivery_fee, currency)
-    _remember_caller(session, cmd, q, phone, name, now)
+    if not taken_in_training(session, actor_id):  # a trainee's scripted caller changes no client
+        _remember_caller(session, cmd, q, phone, name, now)
     apply_policies(session, draft, policies)
     return write_draft(session, draft, actor_id=actor_id)
 

@@ -48,6 +48,7 @@ def _take_statement(order_id: int, courier: Courier, now: dt.datetime):
             _orders.c.courier_id.is_(None),
             _orders.c.status.in_(POOL),
             _orders.c.kind == "delivery",
+            _orders.c.training.is_(False),  # a trainee's order never reaches a courier
             serves,
             shift_open,
             carried < courier.max_active_orders,

@@ -15,7 +15,7 @@ from couriers.models import Courier, CourierDelivery, DeliveryProof, DispatchSet
 from frontoffice.db import utcnow
 from frontoffice.errors import InvalidInput, NotFound, field_error
 from orders.lateness import lateness_level, minutes_late
-from orders.models import Branch, Order
+from orders.models import REAL_ORDER, Branch, Order
 from orders.states import ACTIVE
 
 #: The one row of :class:`DispatchSetting`.
@@ -56,7 +56,7 @@ def dispatch_board(
         select(Order, Branch.name, Courier.name)
         .join(Branch, Branch.id == Order.branch_id)
         .outerjoin(Courier, Courier.id == Order.courier_id)
-        .where(Order.kind == "delivery", Order.status.in_(sorted(ACTIVE)))
+        .where(Order.kind == "delivery", Order.status.in_(sorted(ACTIVE)), REAL_ORDER)
         .order_by(Order.promised_at.is_(None), Order.promised_at, Order.id)
         .limit(BOARD_LIMIT)
     )

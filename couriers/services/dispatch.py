@@ -16,7 +16,7 @@ from couriers.services.tracking import CARRIED_STATES, DEFAULT_SIGNAL_TIMEOUT_S,
 from couriers.spatial import GridIndex, distance_m, eta_seconds, rank_by_geodesic
 from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, InvalidInput, NotFound, field_error
-from orders.models import Order
+from orders.models import REAL_ORDER, Order
 from orders.states import OrderStatus
 
 
@@ -172,6 +172,7 @@ def auto_dispatch(
             Order.status == OrderStatus.READY,
             Order.courier_id.is_(None),
             Order.status_changed_at <= cutoff,
+            REAL_ORDER,
         )
         .order_by(Order.promised_at.asc(), Order.id.asc())
     ).all()

@@ -26,7 +26,7 @@ from couriers.spatial import distance_m, valid_coordinates
 from couriers.tracking import TrackPoint
 from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, InvalidInput, NotFound, field_error
-from orders.models import Order
+from orders.models import REAL_ORDER, Order
 from orders.services import change_status
 from orders.states import POOL_STATES, TERMINAL, OrderStatus
 
@@ -347,6 +347,7 @@ def available_orders(session: Session, courier: Courier) -> list[PoolEntry]:
             Order.courier_id.is_(None),
             Order.status.in_(POOL),
             Order.branch_id.in_(branches),
+            REAL_ORDER,
         )
         .order_by(Order.promised_at.asc(), Order.id.asc())
         .limit(200)
@@ -391,6 +392,7 @@ def visible_order(session: Session, courier: Courier, order_id: int) -> PoolEntr
     in_pool = (
         order.courier_id is None
         and order.kind == "delivery"
+        and not order.training
         and order.status in POOL_STATES
         and order.branch_id in courier.branch_ids
     )

@@ -233,7 +233,7 @@ class Relay:
         events: list[Any] = []
         for row in rows:
             event = decode(resolve(row.topic, known), row.payload)
-            for projector in self.bus.projectors_for(type(event)):
+            for projector in self.bus.projectors_of(event):
                 consumer = subscriber_name(projector)[:200]
                 if (consumer, row.id) in applied:
                     continue

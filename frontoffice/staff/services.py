@@ -111,6 +111,17 @@ def _live_token_conditions():
     )
 
 
+def set_trainee(session: Session, user_id: int, trainee: bool) -> None:
+    """Switch training mode for a user (404 for an unknown one), in the audit log."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"There is no user {user_id}.")
+    before = audit.state(user)
+    user.trainee = trainee
+    session.flush()
+    audit.record(session, audit.Action.UPDATE, audit.Entity.USER, user.id, before, audit.state(user))
+
+
 def list_staff(session: Session, *, role: str | None = None, active: bool | None = None) -> list[StaffMember]:
     """Every user (admins first, then by username), with their branches and live token counts."""
     query = select(User)

@@ -205,6 +205,17 @@ def user(user_id: int):
     return redirect(url_for(".user", user_id=user_id))
 
 
+@bp.route("/admin/staff/<int:user_id>/trainee", methods=["POST"])
+@page(ADMIN)
+def set_trainee(user_id: int):
+    """Make an operator a trainee (every order they take is a training order) or a full operator."""
+    trainee = request.form.get("trainee") == "1"
+    with current_kernel().db.unit_of_work() as s:
+        services.set_trainee(s, user_id, trainee)
+    flash(N_("The user is now a trainee.") if trainee else N_("The user is no longer a trainee."))
+    return redirect(url_for(".user", user_id=user_id))
+
+
 @bp.route("/admin/staff/<int:user_id>/active", methods=["POST"])
 @page(ADMIN)
 def switch(user_id: int):

@@ -19,7 +19,7 @@ from couriers.models import Courier, CourierBranch, CourierPosition, CourierShif
 from monitor import metrics
 from monitor.schemas import BranchOut
 from monitor.tiles import OrganizationAmount
-from orders.models import Branch, Order, OrderReceipt
+from orders.models import REAL_ORDER, Branch, Order, OrderReceipt
 
 #: The order columns every metric and report reads (see :func:`order_row`).
 ORDER_COLUMNS = (
@@ -67,19 +67,24 @@ def orders_of_day(
 ) -> tuple[list[metrics.OrderRow], list[metrics.OrderRow], list[tuple[int, dt.datetime]]]:
     """The orders of a business day, the orders of earlier days still open, and (branch, created)
     of the orders of the same day a week before."""
-    today = [order_row(r) for r in session.execute(select(*ORDER_COLUMNS).where(Order.business_date == day))]
+    today = [
+        order_row(r)
+        for r in session.execute(select(*ORDER_COLUMNS).where(Order.business_date == day, REAL_ORDER))
+    ]
     older_open = [
         order_row(r)
         for r in session.execute(
             select(*ORDER_COLUMNS).where(
-                Order.status.in_(sorted(metrics.OPEN_STATUSES)), Order.business_date != day
+                Order.status.in_(sorted(metrics.OPEN_STATUSES)), Order.business_date != day, REAL_ORDER
             )
         )
     ]
     last_week = [
         (r.branch_id, r.created_at)
         for r in session.execute(
-            select(Order.branch_id, Order.created_at).where(Order.business_date == day - dt.timedelta(days=7))
+            select(Order.branch_id, Order.created_at).where(
+                Order.business_date == day - dt.timedelta(days=7), REAL_ORDER
+            )
         )
     ]
     return today, older_open, last_week
@@ -166,7 +171,7 @@ def organization_revenue(session: Session, day: dt.date) -> list[OrganizationAmo
         )
         .select_from(r)
         .join(Order, Order.id == r.order_id)
-        .where(Order.business_date == day, Order.status == "delivered")
+        .where(Order.business_date == day, Order.status == "delivered", REAL_ORDER)
         .group_by(Order.branch_id, r.organization_id)
     )
     return [

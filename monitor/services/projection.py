@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from frontoffice.db import upsert
 from monitor import loyalty, metrics
 from monitor.models import ClientTotals, LoyaltyFact
-from orders.models import Order
+from orders.models import REAL_ORDER, Order
 
 
 def as_utc(value: Any) -> dt.datetime:
@@ -39,7 +39,7 @@ def record_delivery(session: Session, order_id: int, zone: ZoneInfo) -> bool:
     """Count one delivered order in the projection; False if it is not delivered or already counted."""
     row = session.execute(
         select(Order.client_phone, Order.client_name, Order.total, Order.delivered_at, Order.status).where(
-            Order.id == order_id
+            Order.id == order_id, REAL_ORDER
         )
     ).one_or_none()
     if row is None or row.status != "delivered" or row.delivered_at is None:
@@ -114,7 +114,7 @@ def rebuild_loyalty(session: Session, zone: ZoneInfo, chunk: int = 20_000) -> in
     counted = 0
     stmt = (
         select(Order.id, Order.client_phone, Order.client_name, Order.total, Order.delivered_at)
-        .where(Order.status == "delivered", Order.delivered_at.is_not(None))
+        .where(Order.status == "delivered", Order.delivered_at.is_not(None), REAL_ORDER)
         .order_by(Order.delivered_at, Order.id)
         .execution_options(yield_per=chunk)
     )

@@ -16,7 +16,7 @@ from monitor.services.day import ORDER_COLUMNS, order_row
 from monitor.services.projection import as_utc
 from monitor.services.zones import ZoneShape, recorded_zones, zone_of
 from monitor.tiles import average, performance_row
-from orders.models import Branch, Order
+from orders.models import REAL_ORDER, Branch, Order
 
 #: A report's length when no period is given: the last 30 business days.
 DEFAULT_REPORT_DAYS = 30
@@ -51,6 +51,7 @@ def deliveries_by_client(
         Order.status == "delivered",
         Order.business_date >= date_from,
         Order.business_date <= date_to,
+        REAL_ORDER,
     ]
     if branch_id is not None:
         where.append(Order.branch_id == branch_id)
@@ -135,6 +136,7 @@ def delivery_performance(
         Order.status.in_(("delivered", "failed")),
         Order.business_date >= date_from,
         Order.business_date <= date_to,
+        REAL_ORDER,
     ]
     if branch_id is not None:
         where.append(Order.branch_id == branch_id)

@@ -39,7 +39,15 @@ from orders.services.distribution import (
     split_order,
 )
 from orders.services.editing import EDITED, edit_trails, editable_order, stale_version, write_edit
-from orders.services.lifecycle import OrderFilter, cancel, change_status, get_order, list_orders
+from orders.services.lifecycle import (
+    EVERY_ORDER,
+    OrderFilter,
+    TrainingView,
+    cancel,
+    change_status,
+    get_order,
+    list_orders,
+)
 from orders.services.placement import (
     DefaultOrganization,
     OrderDraft,
@@ -53,6 +61,7 @@ from orders.services.placement import (
     prepare_draft,
     promise_errors,
     resolved_draft,
+    taken_in_training,
     write_draft,
 )
 from orders.services.revenue import UNSOLD, add_revenue, revenue_from_receipts, revenue_this_year
@@ -60,6 +69,7 @@ from orders.services.revenue import UNSOLD, add_revenue, revenue_from_receipts, 
 __all__ = [
     "DEFAULT_LEAD",
     "EDITED",
+    "EVERY_ORDER",
     "ORDER_KINDS",
     "PAYMENT_KINDS",
     "UNSOLD",
@@ -75,6 +85,7 @@ __all__ = [
     "PlacementPolicy",
     "PreviewReceipts",
     "SplitOrder",
+    "TrainingView",
     "add_revenue",
     "apply_policies",
     "backtest",
@@ -107,6 +118,7 @@ __all__ = [
     "revenue_this_year",
     "split_order",
     "stale_version",
+    "taken_in_training",
     "update_branch",
     "valid_coordinates",
     "write_draft",

@@ -13,7 +13,7 @@ from frontoffice.errors import Conflict, FieldError, InvalidInput, NotFound, fie
 from frontoffice.phones import InvalidPhone, normalize_phone
 from orders.branches import BranchFacts, branch_problems
 from orders.hours import WeeklyHours
-from orders.models import Branch, Order
+from orders.models import REAL_ORDER, Branch, Order
 from orders.states import ACTIVE
 
 #: How many open orders a refusal to switch a branch off names.
@@ -50,7 +50,7 @@ def get_branch(session: Session, branch_id: int, *, within: Collection[int] | No
 
 def open_orders(session: Session, branch_id: int) -> tuple[int, list[str]]:
     """How many orders of the branch are not finished, and the numbers of the oldest few."""
-    condition = (Order.branch_id == branch_id, Order.status.in_([s.value for s in ACTIVE]))
+    condition = (Order.branch_id == branch_id, Order.status.in_([s.value for s in ACTIVE]), REAL_ORDER)
     count = session.scalar(select(func.count()).select_from(Order).where(*condition)) or 0
     numbers = session.scalars(
         select(Order.number).where(*condition).order_by(Order.id).limit(NAMED_OPEN_ORDERS)
@@ -62,7 +62,7 @@ def open_order_counts(session: Session) -> dict[int, int]:
     """Open orders per branch id (branches without any are absent)."""
     rows = session.execute(
         select(Order.branch_id, func.count())
-        .where(Order.status.in_([s.value for s in ACTIVE]))
+        .where(Order.status.in_([s.value for s in ACTIVE]), REAL_ORDER)
         .group_by(Order.branch_id)
     )
     return dict(rows.all())

@@ -21,7 +21,7 @@ from nomenclature import services as catalogue
 from nomenclature.models import Item
 from nomenclature.modifiers import line_label
 from nomenclature.taxes import TaxSystem, VatRate
-from orders.models import Branch, Order, OrderCharge, OrderLine, OrderReceipt
+from orders.models import REAL_ORDER, Branch, Order, OrderCharge, OrderLine, OrderReceipt
 from orders.pricing import MAX_LINES, PricedLine, order_totals
 from orders.services.cart import ORDER_KINDS, PAYMENT_KINDS, LineRequest, business_date, price_lines
 from orders.services.lifecycle import get_order
@@ -330,6 +330,7 @@ def _sold_positions(session: Session, start: dt.date, end: dt.date) -> list[Any]
         Order.business_date >= start,
         Order.business_date <= end,
         Order.status.not_in([st.value for st in UNSOLD]),
+        REAL_ORDER,
     )
     lines = session.execute(
         select(Order.created_at, OrderLine.position, *order)

@@ -222,14 +222,15 @@ def write_edit(
         )
     )
     session.flush()
-    for hook in draft.written_hooks:
-        hook(session, order.id)
-    moved: dict[int, int] = defaultdict(int)
-    for org, amount in sold_by_organization(split).items():
-        moved[org] += amount
-    for org, amount in sold_before.items():
-        moved[org] -= amount
-    add_revenue(session, order.business_date.year, {o: a for o, a in moved.items() if a})
+    if not order.training:  # a training order keeps no screening record and sells nothing
+        for hook in draft.written_hooks:
+            hook(session, order.id)
+        moved: dict[int, int] = defaultdict(int)
+        for org, amount in sold_by_organization(split).items():
+            moved[org] += amount
+        for org, amount in sold_before.items():
+            moved[org] -= amount
+        add_revenue(session, order.business_date.year, {o: a for o, a in moved.items() if a})
     publish(
         session,
         OrderEdited(
@@ -247,6 +248,7 @@ def write_edit(
             actor_id=actor_id,
             reason=reason or None,
             courier_id=order.courier_id,
+            training=order.training,
         ),
     )
     if held:

@@ -19,11 +19,37 @@ from orders.services.revenue import UNSOLD, add_revenue
 from orders.states import NEEDS_REASON, IllegalTransition, OrderStatus, check_transition
 
 
-def get_order(session: Session, order_id: int, *, within: Collection[int] | None = None) -> Order:
+@dataclass(frozen=True)
+class TrainingView:
+    """Which orders a caller may see by id as far as training goes: a trainee only the training orders
+    they took; a trainer (``trainer``) every order; anyone else no training order."""
+
+    trainee_id: int | None = None
+    trainer: bool = True
+
+    def admits(self, order: Order) -> bool:
+        """True when this caller may see ``order``."""
+        if self.trainee_id is not None:
+            return order.training and order.created_by == self.trainee_id
+        return self.trainer or not order.training
+
+
+#: Every order (services, jobs and trainers).
+EVERY_ORDER = TrainingView()
+
+
+def get_order(
+    session: Session,
+    order_id: int,
+    *,
+    within: Collection[int] | None = None,
+    training: TrainingView = EVERY_ORDER,
+) -> Order:
     """The order, or :class:`NotFound` — also for an order of a branch outside ``within`` (the
-    caller's branch scope, see ``frontoffice.auth.branch_scope``; None: every branch)."""
+    caller's branch scope, see ``frontoffice.auth.branch_scope``; None: every branch) or one the
+    caller's ``training`` view does not admit."""
     order = session.get(Order, order_id)
-    if order is None or (within is not None and order.branch_id not in within):
+    if order is None or (within is not None and order.branch_id not in within) or not training.admits(order):
         raise NotFound(f"There is no order {order_id}.")
     return order
 
@@ -39,6 +65,7 @@ def change_status(
     now: dt.datetime | None = None,
     payload: dict[str, Any] | None = None,
     within: Collection[int] | None = None,
+    training: TrainingView = EVERY_ORDER,
 ) -> Order:
     """Move an order through the state machine, with an audit event; 409 on an illegal move, 404
     for an order of a branch outside ``within``."""
@@ -49,7 +76,7 @@ def change_status(
             f"Unknown status {target!r}; known: {', '.join(s.value for s in OrderStatus)}.",
             errors=[field_error("status", "Unknown status.")],
         ) from None
-    order = get_order(session, order_id, within=within)
+    order = get_order(session, order_id, within=within, training=training)
     if expected_version is not None and order.version != expected_version:
         raise Conflict(
             f"Order {order.number} was changed by someone else (version {order.version}, "
@@ -95,7 +122,8 @@ def change_status(
         session.flush()
     except StaleDataError:
         raise Conflict(f"Order {number} was changed at the same moment by someone else; reload it.") from None
-    add_revenue(session, order.business_date.year, taken_back)
+    if not order.training:
+        add_revenue(session, order.business_date.year, taken_back)
     publish(
         session,
         OrderStatusChanged(
@@ -108,6 +136,7 @@ def change_status(
             at=now,
             actor_id=actor_id,
             courier_id=order.courier_id,
+            training=order.training,
         ),
     )
     return order
@@ -120,10 +149,17 @@ def cancel(
     *,
     actor_id: int | None = None,
     within: Collection[int] | None = None,
+    training: TrainingView = EVERY_ORDER,
 ) -> Order:
     """Cancel an order that has not left with a courier; a reason is required."""
     return change_status(
-        session, order_id, OrderStatus.CANCELLED, actor_id=actor_id, reason=reason, within=within
+        session,
+        order_id,
+        OrderStatus.CANCELLED,
+        actor_id=actor_id,
+        reason=reason,
+        within=within,
+        training=training,
     )
 
 
@@ -137,6 +173,8 @@ class OrderFilter:
     branch_ids: Collection[int] | None = None
     business_date: dt.date | None = None
     phone: str | None = None
+    #: None: real orders only; a trainee's id: only the training orders that trainee took.
+    trainee_id: int | None = None
     page: int = 1
     per_page: int = 50
 
@@ -144,7 +182,14 @@ class OrderFilter:
 def list_orders(session: Session, flt: OrderFilter) -> tuple[list[Order], int]:
     """A page of orders, newest first, and the number of matching orders (with their lines,
     delivery positions and receipts, loaded in one query each)."""
-    conditions = []
+    conditions = (
+        [Order.training.is_(False)]
+        if flt.trainee_id is None
+        else [
+            Order.training.is_(True),
+            Order.created_by == flt.trainee_id,
+        ]
+    )
     if flt.status:
         conditions.append(Order.status.in_(list(flt.status)))
     if flt.branch_id is not None:

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from frontoffice.db import dialect_of, upsert
-from orders.models import Order, OrderReceipt, OrganizationRevenue
+from orders.models import REAL_ORDER, Order, OrderReceipt, OrganizationRevenue
 from orders.states import OrderStatus
 
 #: Orders that end in these states sold nothing: their receipts leave the revenue.
@@ -50,6 +50,7 @@ def revenue_from_receipts(
             OrderReceipt.business_date >= start,
             OrderReceipt.business_date <= end,
             Order.status.not_in([s.value for s in UNSOLD]),
+            REAL_ORDER,
         )
         .group_by(OrderReceipt.organization_id)
     ).all()

@@ -71,6 +71,7 @@ PAGES: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/staff/999"): ADMIN,
     ("POST", "/admin/staff/999"): ADMIN,
     ("POST", "/admin/staff/999/active"): ADMIN,
+    ("POST", "/admin/staff/999/trainee"): ADMIN,
     ("POST", "/admin/staff/999/password-reset"): ADMIN,
     ("POST", "/admin/staff/999/tokens/999/revoke"): ADMIN,
     ("POST", "/admin/staff/999/devices/traccar/revoke"): ADMIN,

@@ -30,8 +30,9 @@ import sqlalchemy as sa
 
 from backoffice.services import open_ticket
 from frontoffice.app import load_all_models
+from frontoffice.auth import create_user
 from frontoffice.cli import load_demo
-from frontoffice.db import Base
+from frontoffice.db import Base, utcnow
 from frontoffice.outbox import OutboxEvent
 from frontoffice.webhooks.models import WebhookDelivery, WebhookEndpoint
 from monitor.ports import MONITOR_HUB
@@ -40,6 +41,7 @@ from orders.services import LineRequest
 from tests.conftest import LiveServer, _make_app, make_users
 from tests.e2e.conftest import login
 from tests.helpers import OrderActions
+from training.models import TrainingAssignment, TrainingCall, TrainingScenario
 
 #: Free-text columns, table by table: whatever a user, a client or an integration can type.
 FREE_TEXT: dict[str, tuple[str, ...]] = {
@@ -85,6 +87,7 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     # A line's name an admin typed; the caller id a PBX sent when it is not a phone number.
     "telephony_lines": ("name",),
     "telephony_calls": ("raw_number",),
+    "training_scenarios": ("title", "caller_name", "request_text", "address"),
 }
 #: Rows whose unique text is left alone: the test users log in with their names.
 KEPT = {"users": lambda users: users.c.username.like("test-%")}
@@ -96,6 +99,7 @@ FREE_TEXT_JSON: dict[str, tuple[str, ...]] = {
     "antifraud_rule_versions": ("params",),
     "antifraud_verdicts": ("hits",),
     "audit_log": ("changes",),
+    "training_calls": ("mistakes", "differences"),
 }
 #: Text columns that hold codes, numbers, secrets or machine data — nothing typed as prose: they are
 #: validated against a vocabulary or a format (phones in E.164, INN/KPP, enums, hashes), generated
@@ -134,6 +138,8 @@ CODES = set(
     telephony_extensions.extension telephony_lines.number telephony_calls.source telephony_calls.external_id
     telephony_calls.direction telephony_calls.caller telephony_calls.line telephony_calls.extension
     telephony_calls.status
+    training_scenarios.caller_phone training_scenarios.kind training_scenarios.payment_kind
+    training_scenarios.lines
     """.split()
 )
 #: Keys of those JSON documents whose values are text someone typed.
@@ -148,6 +154,9 @@ JSON_TEXT_KEYS = {
     "display",
     "before",
     "after",
+    "message",
+    "expected",
+    "actual",
 }
 #: What a payload leaves in the DOM when it is parsed as HTML instead of shown as text.
 INJECTED = "q, img[src='x'], svg[onload], a[href^='javascript:' i], [onerror], [onload]"
@@ -273,6 +282,29 @@ def add_what_the_demo_leaves_empty(app: Any, operator_id: int) -> None:
             client_phone="+79035550101",
             order_id=order.id,
             actor_id=operator_id,
+        )
+    # A trainee's scripted call with a mistake and a difference, on the trainer's page.
+    with kernel.db.unit_of_work() as s:
+        trainee = create_user(s, "trainee", "pw-trainee-long", "operator", "Trainee", strength_checked=False)
+        trainee.trainee = True
+        scenario = TrainingScenario(
+            title="t", caller_phone="+79035550102", caller_name="n", request_text="r", address="a", lines=[]
+        )
+        s.add(scenario)
+        s.flush()
+        given = TrainingAssignment(scenario_id=scenario.id, trainee_id=trainee.id)
+        s.add(given)
+        s.flush()
+        s.add(
+            TrainingCall(
+                trainee_id=trainee.id,
+                started_at=utcnow(),
+                duration_s=60,
+                keystrokes=100,
+                assignment_id=given.id,
+                mistakes=[{"kind": "zone", "code": "outside_zones", "message": "m"}],
+                differences=[{"field": "address", "expected": "e", "actual": "a"}],
+            )
         )
     # A webhook endpoint with a delivery that got an answer and one that got none, a parked event.
     with kernel.db.unit_of_work() as s:

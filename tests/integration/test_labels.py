@@ -24,6 +24,7 @@ from notifications.models import MessageStatus
 from orders.services import ORDER_KINDS, PAYMENT_KINDS
 from orders.states import OrderStatus
 from telephony import calls
+from training.mistakes import MISTAKE_KINDS
 
 
 def literal_values(model, field: str) -> tuple[str, ...]:
@@ -34,6 +35,7 @@ def literal_values(model, field: str) -> tuple[str, ...]:
 #: Where the domain defines each family of codes users see: the label table must cover all of them.
 DOMAIN_CODES: dict[str, set[str]] = {
     "user_role": set(Role),
+    "training_mistake": set(MISTAKE_KINDS),
     "audit_action": set(audit.Action),
     "audit_entity": set(audit.Entity),
     "order_status": set(OrderStatus),

@@ -195,6 +195,7 @@ export async function submit() {
   const local = precheck(b);
   if (local.length || !checkChange()) {
     showErrors(local, "submit");
+    emit("refused", local.map((e) => ({ ...e, type: e.type || "required" })));
     return;
   }
   const json = JSON.stringify(b);
@@ -217,6 +218,7 @@ export async function submit() {
   announce(t("fix_errors"), true);
   const errors = res.data?.errors?.length ? res.data.errors : [{ field: "*", message: problemText(res) }];
   showErrors(errors, "submit");
+  emit("refused", res.data?.antifraud ? [{ type: "antifraud", field: "*", message: problemText(res) }] : errors);
 }
 
 function placed(order, edited = false) {

@@ -310,12 +310,12 @@ export const requestQuote = debounce(async () => {
     const errors = res.data?.errors?.length ? res.data.errors : [{ field: "zone", message: problemText(res) }];
     showErrors(errors, "quote");
     fill(box);
-    emit("quote");
+    emit("quote", { errors });
     return;
   }
   state.quote = res.data;
   renderQuote();
-  emit("quote");
+  emit("quote", { errors: res.data.problems || [] });
 }, 250);
 
 function renderQuote() {

@@ -13,8 +13,9 @@ import { focusHistory, focusPhone, initDossier, lookup, repeat, resetDossier, se
 import { initMap } from "./mapview.js";
 import { focusMenu, initMenu, loadMenu, resetMenu } from "./menu.js";
 import { initPhone } from "./phone.js";
-import { isDirty, on, state } from "./state.js";
+import { emit, isDirty, on, state } from "./state.js";
 import { initTickets, openTicket } from "./tickets.js";
+import { initTraining } from "./training.js";
 
 const $ = (id) => document.getElementById(id);
 let statusTimer = null;
@@ -56,6 +57,7 @@ function toggleHelp(force = null) {
 
 /** Start over for the next call. */
 function nextCall() {
+  emit("next_call");
   resetCheckout();
   resetDelivery();
   resetDossier();
@@ -139,6 +141,7 @@ function init() {
   initTickets(say, lookup);
   initEditing(say, nextCall);
   initPhone(say, nextCall);
+  initTraining();
   loadMenu(null);
   refreshBonus();
   on("placed", () => refreshBonus());
