@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import backoffice.wiring
 import callcentre.wiring
 import couriers.wiring
+import fiscal.wiring
 import monitor.wiring
 import nomenclature.wiring
 import orders.wiring
@@ -56,6 +57,7 @@ PACKAGES: tuple[DomainPackage, ...] = (
     callcentre.wiring.PACKAGE,
     backoffice.wiring.PACKAGE,
     couriers.wiring.PACKAGE,
+    fiscal.wiring.PACKAGE,
     monitor.wiring.PACKAGE,
 )
 
