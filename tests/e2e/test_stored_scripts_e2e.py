@@ -79,6 +79,9 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "webhook_endpoints": ("url", "description"),
     "webhook_deliveries": ("last_response", "last_error"),
     "outbox": ("last_error",),
+    # What an admin typed about a fiscal register; what a register answered.
+    "fiscal_registers": ("name", "payment_address", "company_email", "base_url", "group_code", "login"),
+    "fiscal_receipts": ("message",),
 }
 #: Rows whose unique text is left alone: the test users log in with their names.
 KEPT = {"users": lambda users: users.c.username.like("test-%")}
@@ -90,6 +93,7 @@ FREE_TEXT_JSON: dict[str, tuple[str, ...]] = {
     "antifraud_rule_versions": ("params",),
     "antifraud_verdicts": ("hits",),
     "audit_log": ("changes",),
+    "fiscal_receipts": ("document",),
 }
 #: Text columns that hold codes, numbers, secrets or machine data — nothing typed as prose: they are
 #: validated against a vocabulary or a format (phones in E.164, INN/KPP, enums, hashes), generated
@@ -121,6 +125,12 @@ CODES = set(
     scheduled_jobs.name scheduled_jobs.owner scheduled_jobs.last_error
     webhook_endpoints.secret webhook_endpoints.events webhook_deliveries.event_type webhook_deliveries.body
     webhook_deliveries.status
+    fiscal_registers.kind fiscal_registers.inn fiscal_registers.tax_systems fiscal_registers.secret_encrypted
+    fiscal_registers.secret_env fiscal_receipts.order_number fiscal_receipts.client_phone
+    fiscal_receipts.tax_system fiscal_receipts.purpose fiscal_receipts.operation fiscal_receipts.external_id
+    fiscal_receipts.state fiscal_receipts.provider_uuid fiscal_receipts.fiscal_sign
+    fiscal_receipts.fiscal_document_number fiscal_receipts.fiscal_receipt_number fiscal_receipts.fn_number
+    fiscal_receipts.fiscal_at
     """.split()
 )
 #: Keys of those JSON documents whose values are text someone typed.
