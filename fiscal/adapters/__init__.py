@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import requests
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -58,6 +60,20 @@ class Refused(Exception):
 
 
 Outcome = Waiting | Fiscalized
+
+
+def call(provider: str, method: str, url: str, timeout_s: float, **kwargs: Any) -> requests.Response:
+    """One HTTP call to a register; :class:`Unavailable` for no answer in time, no connection or a
+    server error (the call may be repeated with the same external id)."""
+    try:
+        resp = requests.request(method, url, timeout=timeout_s, allow_redirects=False, **kwargs)
+    except requests.Timeout:
+        raise Unavailable(f"{provider} did not answer within {timeout_s:g} s") from None
+    except requests.RequestException as exc:
+        raise Unavailable(f"{provider} cannot be reached: {type(exc).__name__}") from None
+    if resp.status_code >= 500:
+        raise Unavailable(f"{provider} answered HTTP {resp.status_code}")
+    return resp
 
 
 class Register(Protocol):

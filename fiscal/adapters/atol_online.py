@@ -11,9 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import requests
-
-from fiscal.adapters import Accepted, Connection, Fiscalized, Outcome, Refused, Unavailable, Waiting
+from fiscal.adapters import Accepted, Connection, Fiscalized, Outcome, Refused, Unavailable, Waiting, call
 
 #: ATOL Online's codes for "sno" (tag 1055).
 SNO = {
@@ -93,14 +91,7 @@ class AtolOnline:
         self._lock = threading.Lock()
 
     def _call(self, method: str, url: str, conn: Connection, **kwargs: Any) -> tuple[int, Any]:
-        try:
-            resp = requests.request(method, url, timeout=conn.timeout_s, allow_redirects=False, **kwargs)
-        except requests.Timeout:
-            raise Unavailable(f"ATOL Online did not answer within {conn.timeout_s:g} s") from None
-        except requests.RequestException as exc:
-            raise Unavailable(f"ATOL Online cannot be reached: {type(exc).__name__}") from None
-        if resp.status_code >= 500:
-            raise Unavailable(f"ATOL Online answered HTTP {resp.status_code}")
+        resp = call("ATOL Online", method, url, conn.timeout_s, **kwargs)
         try:
             return resp.status_code, resp.json()
         except ValueError:

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from fiscal.adapters import Accepted, Connection, Fiscalized, Outcome, Refused, Unavailable, Waiting
+from fiscal.adapters import Accepted, Connection, Fiscalized, Outcome, Refused, Unavailable, Waiting, call
 
 TAXATION = {
     "osn": "osn",
@@ -65,17 +65,7 @@ class AtolWebServer:
 
     def _call(self, method: str, url: str, conn: Connection, **kwargs: Any) -> requests.Response:
         auth = (conn.login, conn.secret) if conn.secret else None
-        try:
-            resp = requests.request(
-                method, url, timeout=conn.timeout_s, allow_redirects=False, auth=auth, **kwargs
-            )
-        except requests.Timeout:
-            raise Unavailable(f"ATOL Web Server did not answer within {conn.timeout_s:g} s") from None
-        except requests.RequestException as exc:
-            raise Unavailable(f"ATOL Web Server cannot be reached: {type(exc).__name__}") from None
-        if resp.status_code >= 500:
-            raise Unavailable(f"ATOL Web Server answered HTTP {resp.status_code}")
-        return resp
+        return call("ATOL Web Server", method, url, conn.timeout_s, auth=auth, **kwargs)
 
     def send(self, conn: Connection, external_id: str, doc: Mapping[str, Any]) -> Accepted:
         """Queue the task under ``external_id`` (a UUID); 409: it is queued already."""

@@ -66,7 +66,9 @@ def test_the_fiscal_routes_admit_their_roles_and_refuse_the_others(app, client, 
         assert_page_admits(app, method, url, ("admin", "manager", "operator", "backoffice"), roles)
 
 
-def test_a_register_is_refused_naming_each_wrong_field_and_its_password_is_never_shown(fiscal, client, users):
+def test_a_register_is_refused_naming_each_wrong_field_and_its_password_is_never_shown(
+    fiscal, client, auth, users
+):
     admin = users["admin"].headers
     bad = client.post(
         "/api/v1/fiscal/registers",
@@ -98,10 +100,7 @@ def test_a_register_is_refused_naming_each_wrong_field_and_its_password_is_never
     audit = client.get("/api/v1/audit", headers=admin).get_data(as_text=True)
     assert "fiscal_register" in audit and PASSWORD not in audit
 
-
-def test_the_register_pages_in_english_and_russian_show_the_reason_next_to_the_field(
-    fiscal, client, auth, users
-):
+    # The pages, in English and Russian: the reason next to the field.
     auth.login("admin")
     page = client.get("/admin/fiscal/registers")
     assert page.status_code == 200 and b"Add a register" in page.data
@@ -125,21 +124,3 @@ def test_the_register_pages_in_english_and_russian_show_the_reason_next_to_the_f
     ru = client.get("/admin/fiscal/registers")
     assert "Фискальные регистраторы".encode() in ru.data and b"Till 1" in ru.data
     assert "Чеки, ещё не фискализированные".encode() in client.get("/fiscal/receipts").data
-
-
-def test_the_order_page_and_the_dossier_show_the_fiscal_receipts(fiscal, orders, client, auth, users):
-    fiscal.add_register(LLC)
-    order = orders.place(("PZ-MARG", 1), payment_kind="prepaid", delivery_fee=0)
-    (receipt,) = fiscal.settle(order.id)
-    auth.login("manager")
-    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
-    assert "Fiscal receipts" in page and f"FD {receipt.fiscal_document_number}" in page
-    listed = client.get(f"/api/v1/fiscal/orders/{order.id}/receipts").get_json()["items"]
-    assert [(r["purpose"], r["state"], r["fiscal_sign"]) for r in listed] == [
-        ("prepayment", "done", receipt.fiscal_sign)
-    ]
-    auth.login("operator")
-    dossier = client.get("/api/v1/callcentre/lookup", query_string={"phone": order.client_phone}).get_json()
-    (line,) = dossier["sections"]["fiscal"]
-    assert line["state"] == "done" and line["fiscal_sign"] == receipt.fiscal_sign
-    assert line["line"].startswith(f"{order.number}: Prepayment") and "fiscalized" in line["line"]

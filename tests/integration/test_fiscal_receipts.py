@@ -23,16 +23,14 @@ MIXED = (("PZ-MARG", 1), ("DR-COLA05", 2), ("DS-TIRAM", 1))
 DELIVERED = ("confirmed", "cooking", "ready", "in_delivery", "delivered")
 
 
-def sells(fake, operation="sell"):
-    """The documents a fake took for ``operation``, in the order it took them."""
-    return [
-        p.body
-        for p in fake.state.printed.values()
-        if p.operation in (operation, {"sell": "sell", "sell_refund": "sellReturn"}[operation])
-    ]
+def sells(fake):
+    """The documents a fake ATOL Online took, in the order it took them."""
+    return [p.body for p in fake.state.printed.values()]
 
 
-def test_a_mixed_prepaid_order_is_fiscalized_once_per_organization_with_its_tags(fiscal, orders):
+def test_a_mixed_prepaid_order_is_fiscalized_once_per_organization_with_its_tags_and_shown(
+    fiscal, orders, client, auth, users
+):
     fiscal.add_register(LLC)
     fiscal.add_register(DRINKS_IP, "atol_webserver")
     fiscal.add_register(DESSERTS_IP)
@@ -71,39 +69,62 @@ def test_a_mixed_prepaid_order_is_fiscalized_once_per_organization_with_its_tags
     assert {(it["paymentMethod"], it["tax"]["type"]) for it in task["items"]} == {("fullPrepayment", "none")}
     assert task["payments"] == [{"type": "electronically", "sum": task["total"]}]
 
+    # The order's page, the API and the caller's dossier show them.
+    auth.login("manager")
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "Fiscal receipts" in page and "3 of 3 fiscalized." in page
+    assert f"FD {receipts[0].fiscal_document_number}, FP {receipts[0].fiscal_sign}" in page
+    listed = client.get(f"/api/v1/fiscal/orders/{order.id}/receipts").get_json()["items"]
+    assert [(r["purpose"], r["state"], r["fiscal_sign"]) for r in listed] == [
+        ("prepayment", "done", r.fiscal_sign) for r in receipts
+    ]
+    auth.login("operator")
+    dossier = client.get("/api/v1/callcentre/lookup", query_string={"phone": order.client_phone}).get_json()
+    lines = dossier["sections"]["fiscal"]
+    assert {(d["state"], d["fiscal_sign"]) for d in lines} == {("done", r.fiscal_sign) for r in receipts}
+    assert lines[0]["line"].startswith(f"{order.number}: Prepayment") and "fiscalized" in lines[0]["line"]
 
-def test_a_prepaid_order_delivered_gets_its_prepayment_then_a_settlement_offsetting_it(fiscal, orders):
+
+def test_each_movement_of_money_gets_its_receipt_and_a_settlement_follows_its_prepayment(fiscal, orders):
     fiscal.add_register(LLC)
-    order = orders.place(("PZ-MARG", 2), payment_kind="prepaid", delivery_fee=0)
-    orders.move(order.id, *DELIVERED)  # delivered before the register answered the prepayment
+    prepaid = orders.place(("PZ-MARG", 2), payment_kind="prepaid", delivery_fee=0)
+    orders.move(prepaid.id, *DELIVERED)  # delivered before the register answered the prepayment
+    cash = orders.place(("PZ-MARG", 1), payment_kind="cash", delivery_fee=0)
+    cancelled = orders.place(("PZ-MARG", 3), payment_kind="prepaid", delivery_fee=0)
+    fiscal.settle()
+    assert fiscal.receipts(cash.id) == []  # nothing was paid yet
+    orders.move(cash.id, *DELIVERED)
+    orders.move(cancelled.id, "cancelled", reason="the client changed their mind")
 
-    receipts = fiscal.settle(order.id)
+    fiscal.settle()
 
-    assert [(r.purpose, r.operation, r.state) for r in receipts] == [
+    assert [(r.purpose, r.operation, r.state) for r in fiscal.receipts(prepaid.id)] == [
         ("prepayment", "sell", "done"),
         ("settlement", "sell", "done"),
     ]
-    prepayment, settlement = [p.body["receipt"] for p in fiscal.online.state.printed.values()]
+    by_external_id = {r.external_id: r.order_id for r in fiscal.receipts()}
+    printed = [
+        (by_external_id[p.external_id], p.operation, p.body["receipt"])
+        for p in fiscal.online.state.printed.values()
+    ]
+    prepayment, settlement = [r for order_id, _op, r in printed if order_id == prepaid.id]
     assert {it["vat"]["type"] for it in prepayment["items"]} == {"vat122"}
     assert {(it["payment_method"], it["vat"]["type"]) for it in settlement["items"]} == {
         ("full_payment", "vat22")
     }
     # Paid by offsetting the prepayment (tag 1215), so the money is not counted twice.
     assert settlement["payments"] == [{"type": 2, "sum": settlement["total"]}]
-    assert settlement["total"] == prepayment["total"] == order.total / 100
-
-
-def test_a_cash_order_is_fiscalized_once_when_it_is_delivered(fiscal, orders):
-    fiscal.add_register(LLC)
-    order = orders.place(("PZ-MARG", 1), payment_kind="cash", delivery_fee=0)
-    fiscal.sender.pump(wait=True)
-    assert fiscal.receipts(order.id) == []  # nothing was paid yet
-    orders.move(order.id, *DELIVERED)
-    (receipt,) = fiscal.settle(order.id)
-    (body,) = sells(fiscal.online)
-    assert receipt.purpose == "settlement" and body["receipt"]["payments"] == [
-        {"type": 0, "sum": order.total / 100}
-    ]
+    assert settlement["total"] == prepayment["total"] == prepaid.total / 100
+    # A cash order: one full settlement when it is delivered, paid in cash (tag 1031).
+    (cash_receipt,) = [r for order_id, _op, r in printed if order_id == cash.id]
+    assert cash_receipt["payments"] == [{"type": 0, "sum": cash.total / 100}]
+    # A cancelled paid order: the refund mirrors its prepayment.
+    assert [op for order_id, op, _r in printed if order_id == cancelled.id] == ["sell", "sell_refund"]
+    refund = printed[-1][2]
+    assert {(it["payment_method"], it["vat"]["type"]) for it in refund["items"]} == {
+        ("full_prepayment", "vat122")
+    }
+    assert refund["total"] == cancelled.total / 100
 
 
 def test_a_timeout_after_the_register_accepted_is_retried_without_a_second_receipt(fiscal, orders):
@@ -127,25 +148,6 @@ def test_a_timeout_after_the_register_accepted_is_retried_without_a_second_recei
     assert len(fiscal.online.state.printed) == len(fiscal.webserver.state.printed) == 1
     assert sum(1 for r in fiscal.online.state.requests if r.endswith("/sell")) == 2
     assert sum(1 for r in fiscal.webserver.state.requests if r == "POST /api/v2/requests") == 2
-
-
-def test_a_cancelled_paid_order_is_refunded_like_its_prepayment(fiscal, orders):
-    fiscal.add_register(LLC)
-    order = orders.place(("PZ-MARG", 1), payment_kind="prepaid", delivery_fee=0)
-    fiscal.settle(order.id)
-    orders.move(order.id, "cancelled", reason="the client changed their mind")
-
-    receipts = fiscal.settle(order.id)
-
-    assert [(r.purpose, r.operation, r.state) for r in receipts] == [
-        ("prepayment", "sell", "done"),
-        ("refund", "sell_refund", "done"),
-    ]
-    (refund,) = sells(fiscal.online, "sell_refund")
-    assert {(it["payment_method"], it["vat"]["type"]) for it in refund["receipt"]["items"]} == {
-        ("full_prepayment", "vat122")
-    }
-    assert refund["receipt"]["total"] == order.total / 100
 
 
 def test_a_receipt_the_register_refuses_fails_with_its_message_and_a_manager_resends_it(
