@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
-from fiscal import secrets, services
+from fiscal import services
 from fiscal.adapters import KINDS
 from fiscal.models import ReceiptState
 from frontoffice.auth import branch_scope, page
@@ -99,13 +100,20 @@ def registers_page():
     return _list()
 
 
+def secret_hint(encrypted: str | None, env_name: str) -> str:
+    """Where a register's password comes from, in the reader's language (never the password)."""
+    if env_name:
+        return gettext("from $%(name)s", name=env_name)
+    return gettext("stored encrypted") if encrypted else gettext("none")
+
+
 def _values(data: services.RegisterData) -> dict[str, Any]:
     return {k: v for k, v in vars(data).items() if k != "secret"}
 
 
 def _list(status: int = 200, **extra: Any):
     with current_kernel().db.reading() as s:
-        regs = [(r, secrets.hint(r.secret_encrypted, r.secret_env)) for r in services.list_registers(s)]
+        regs = [(r, secret_hint(r.secret_encrypted, r.secret_env)) for r in services.list_registers(s)]
     return render_template("fiscal/registers.html", **_context(registers=regs, **extra)), status
 
 
@@ -136,7 +144,7 @@ def register_page(register_id: int):
 def _one(register_id: int, status: int = 200, **extra: Any):
     with current_kernel().db.reading() as s:
         reg = services.get_register(s, register_id)
-        hint = secrets.hint(reg.secret_encrypted, reg.secret_env)
+        hint = secret_hint(reg.secret_encrypted, reg.secret_env)
         values = {name: getattr(reg, name) for name in (*FIELDS, "organization_id", "tax_systems", "active")}
     extra.setdefault("values", values)
     return render_template(
