@@ -6,12 +6,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from fiscal import secrets
 from fiscal.adapters import KINDS
-from fiscal.models import FiscalRegister
+from fiscal.models import FiscalReceipt, FiscalRegister, ReceiptState
 from frontoffice import audit
 from frontoffice.db import utcnow
 from frontoffice.errors import FieldError, InvalidInput, NotFound, field_error
@@ -151,6 +151,7 @@ def create_register(session: Session, data: RegisterData, *, app_secret: str) ->
         raise InvalidInput("The fiscal register is not valid.", errors=errors)
     session.add(reg)
     session.flush()
+    wake_waiting(session, reg.organization_id)
     audit.record(session, audit.Action.CREATE, audit.Entity.FISCAL_REGISTER, reg.id, None, _audit_state(reg))
     return reg
 
@@ -168,10 +169,21 @@ def change_register(
         raise InvalidInput("The fiscal register is not valid.", errors=errors)
     reg.updated_at = utcnow()
     session.flush()
+    wake_waiting(session, reg.organization_id)
     audit.record(
         session, audit.Action.UPDATE, audit.Entity.FISCAL_REGISTER, reg.id, before, _audit_state(reg)
     )
     return reg
+
+
+def wake_waiting(session: Session, organization_id: int) -> None:
+    """An organization's receipts held before sending are checked again now (its register changed)."""
+    session.execute(
+        update(FiscalReceipt)
+        .where(FiscalReceipt.organization_id == organization_id, FiscalReceipt.state == ReceiptState.PENDING)
+        .values(next_attempt_at=utcnow(), attempts=0)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def get_register(session: Session, register_id: int) -> FiscalRegister:

@@ -43,6 +43,22 @@ class Step:
     again_in_s: float | None = None
 
 
+def wake_followers(session, prepayment: FiscalReceipt, now: dt.datetime) -> None:
+    """The settlement or refund waiting for ``prepayment`` goes now that it is fiscalized."""
+    session.execute(
+        update(FiscalReceipt)
+        .where(
+            FiscalReceipt.order_id == prepayment.order_id,
+            FiscalReceipt.organization_id == prepayment.organization_id,
+            FiscalReceipt.tax_system == prepayment.tax_system,
+            FiscalReceipt.purpose != ffd.PREPAYMENT,
+            FiscalReceipt.state == ReceiptState.PENDING,
+        )
+        .values(next_attempt_at=now, attempts=0)
+        .execution_options(synchronize_session=False)
+    )
+
+
 class FiscalSender:
     """Sends and polls due receipts from a few threads, so one slow register holds up only its own."""
 
@@ -159,10 +175,11 @@ class FiscalSender:
                 return self._poll(self.registers[reg.kind], conn, receipt.provider_uuid or "")
             before = predecessor_state(s, receipt)
             if before is not None and before != ReceiptState.DONE:
+                # Backs off; the prepayment's fiscalization wakes it (see _record).
                 return Step(
                     ReceiptState.PENDING,
                     "Waits for the prepayment receipt to be fiscalized first.",
-                    again_in_s=max(self.poll_s, 0.05),
+                    failed_try=True,
                 )
             reg = register_for(s, receipt.organization_id, receipt.tax_system)
             org_inn = (
@@ -232,6 +249,8 @@ class FiscalSender:
                 f = step.fiscalized
                 r.fiscal_sign, r.fiscal_document_number = f.fiscal_sign, f.document_number
                 r.fiscal_receipt_number, r.fn_number, r.fiscal_at = f.receipt_number, f.fn_number, f.at
+                if r.purpose == ffd.PREPAYMENT:
+                    wake_followers(s, r, now)
             if step.failed_try:
                 r.attempts += 1
                 if step.unanswered and r.attempts >= self.policy.max_attempts:

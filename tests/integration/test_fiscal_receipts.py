@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import update
 
+from fiscal import services
 from nomenclature.models import Item, Organization
 from tests.fiscal_fixtures import DESSERTS_IP, DRINKS_IP, INNS, LLC, fiscal_world
 
@@ -180,7 +181,7 @@ def test_a_receipt_the_register_refuses_fails_with_its_message_and_a_manager_res
 
 
 def test_what_a_register_cannot_print_stays_pending_with_the_reason_and_is_never_sent(fiscal, orders):
-    fiscal.add_register(LLC)
+    llc_register = fiscal.add_register(LLC)
     fiscal.add_register(DRINKS_IP)
     fiscal.add_register(DESSERTS_IP, tax_systems=["usn_income"])  # desserts are sold on the patent
     kernel = fiscal.kernel
@@ -202,3 +203,11 @@ def test_what_a_register_cannot_print_stays_pending_with_the_reason_and_is_never
     # Over the provider's limits: FFD 1.2 names an item with at most 128 characters.
     assert "characters; FFD tag 1030 takes at most 128" in by_org[DRINKS_IP].message
     assert fiscal.online.state.printed == {} and fiscal.online.state.requests == []
+
+    # An admin sets the register to the organization's new INN: the receipt goes out at once.
+    with kernel.db.unit_of_work() as s:
+        services.change_register(
+            s, llc_register, services.RegisterData(inn="7707083893"), app_secret=kernel.settings.secret_key
+        )
+    done = fiscal.pump_until(lambda rs: any(r.state == "done" for r in rs), order.id)
+    assert [r.organization_id for r in done if r.state == "done"] == [LLC]
