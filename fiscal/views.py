@@ -43,6 +43,7 @@ TEXTS = {
     "fiscal_login": N_("ATOL Online needs the login."),
     "fiscal_email": N_("ATOL Online needs the seller's e-mail."),
     "fiscal_env": N_("An environment variable name has A-Z, 0-9 and _ only."),
+    "fiscal_secret": N_("ATOL Online needs the password, or the environment variable that holds it."),
 }
 FIELDS = (
     "kind",

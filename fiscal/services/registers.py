@@ -104,6 +104,14 @@ def _problems(session: Session, reg: FiscalRegister) -> list[FieldError]:
             errors.append(
                 field_error("company_email", "ATOL Online needs the seller's e-mail.", "fiscal_email")
             )
+        if not reg.secret_encrypted and not reg.secret_env:
+            errors.append(
+                field_error(
+                    "secret",
+                    "ATOL Online needs the password, or the environment variable that holds it.",
+                    "fiscal_secret",
+                )
+            )
     if reg.secret_env and not set(reg.secret_env) <= ENV_NAME_CHARS:
         errors.append(
             field_error("secret_env", "An environment variable name has A-Z, 0-9 and _ only.", "fiscal_env")

@@ -72,12 +72,14 @@ def test_a_register_is_refused_naming_each_wrong_field_and_its_password_is_never
     admin = users["admin"].headers
     bad = client.post(
         "/api/v1/fiscal/registers",
-        json=body(fiscal.online, inn="7707083893", tax_systems=["psn"], group_code="", base_url="ftp://x"),
+        json=body(
+            fiscal.online, inn="7707083893", tax_systems=["psn"], group_code="", base_url="ftp://x", secret=""
+        ),
         headers=admin,
     )
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
     fields = {e["field"] for e in bad.get_json()["errors"]}
-    assert fields == {"inn", "tax_systems", "group_code", "base_url"}
+    assert fields == {"inn", "tax_systems", "group_code", "base_url", "secret"}
     assert "1655012344" in next(e["message"] for e in bad.get_json()["errors"] if e["field"] == "inn")
 
     made = client.post("/api/v1/fiscal/registers", json=body(fiscal.online), headers=admin)
