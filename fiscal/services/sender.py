@@ -160,6 +160,7 @@ class FiscalSender:
         )
 
     def _try(self, receipt_id: int) -> Step | None:
+        # What a try needs is read first; no session stays open while a register is asked.
         with self.db.reading() as s:
             receipt = s.get(FiscalReceipt, receipt_id)
             if receipt is None or receipt.state not in ReceiptState.OPEN:
@@ -172,7 +173,18 @@ class FiscalSender:
                     conn = self._connection(reg)
                 except secrets.SecretUnavailable as exc:
                     return Step(ReceiptState.SENT, str(exc), failed_try=True, unanswered=True)
-                return self._poll(self.registers[reg.kind], conn, receipt.provider_uuid or "")
+                polled = (self.registers[reg.kind], conn, receipt.provider_uuid or "")
+            else:
+                polled = None
+        if polled is not None:
+            return self._poll(*polled)
+        return self._first_try(receipt_id)
+
+    def _first_try(self, receipt_id: int) -> Step | None:
+        with self.db.reading() as s:
+            receipt = s.get(FiscalReceipt, receipt_id)
+            if receipt is None or receipt.state != ReceiptState.PENDING:
+                return None
             before = predecessor_state(s, receipt)
             if before is not None and before != ReceiptState.DONE:
                 # Backs off; the prepayment's fiscalization wakes it (see _record).
