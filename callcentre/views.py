@@ -153,6 +153,7 @@ def workspace_strings() -> dict[str, str]:
         "stats_last": _("Last order"),
         "warnings": _("Warnings"),
         "tickets": _("Open tickets"),
+        "fiscal_receipts": _("Fiscal receipts"),
         "ticket": _("Ticket"),
         "ticket_key": _("I"),
         "ticket_about": _("About the caller {phone}"),

@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import backoffice.wiring
 import callcentre.wiring
 import couriers.wiring
+import fiscal.wiring
 import monitor.wiring
 import nomenclature.wiring
 import notifications.wiring
@@ -60,6 +61,7 @@ PACKAGES: tuple[DomainPackage, ...] = (
     couriers.wiring.PACKAGE,
     notifications.wiring.PACKAGE,
     telephony.wiring.PACKAGE,
+    fiscal.wiring.PACKAGE,
     backoffice.wiring.PACKAGE,
     training.wiring.PACKAGE,
     monitor.wiring.PACKAGE,

@@ -10,7 +10,7 @@ import click
 
 from frontoffice.kernel import kernel_of
 from frontoffice.launch import WORKERS
-from frontoffice.ports import LIVE_DAY
+from frontoffice.ports import DEMO_SERVICES, LIVE_DAY
 
 DEMO_USERS = (
     ("admin", "admin", "admin", "Anna Admin"),
@@ -300,6 +300,8 @@ def demo(
     click.echo(f"API reference: http://{host}:{port}/api/docs")
     click.echo("")
     if not no_serve:
+        for start_service in kernel_of(app).extensions.all(DEMO_SERVICES):
+            _in_own_thread(lambda start=start_service: click.echo(start(app)))
         if simulate_rate:
             local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
             live_day = kernel_of(app).extensions.get(LIVE_DAY)

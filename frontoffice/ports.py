@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from frontoffice.extensions import Chain, Slot
 
@@ -18,6 +18,17 @@ LIVE_DAY: Slot[LivePlayer] = Slot(
     "frontoffice.live_day",
     "What ``frontoffice demo --simulate`` starts: plays a live day (orders, kitchen, couriers) against "
     "the instance at ``url`` once it answers; provided by the monitor's simulator.",
+)
+
+#: ``start(app)``: start a stand-in for an outside system in a background thread of the demo process
+#: and point the app's configuration at it (in the database); returns what to print.
+DemoService = Callable[[Any], str]
+
+DEMO_SERVICES: Chain[DemoService] = Chain(
+    "frontoffice.demo_services",
+    "What ``frontoffice demo`` starts before it serves: local stand-ins for outside systems (a fake "
+    "fiscal register …) on 127.0.0.1, in a thread of the demo process, so the loop is visible "
+    "without them; each configures the app to use its stand-in and returns a line to print.",
 )
 
 #: ``names(session)``: every branch staff may work for, id → what an admin reads ("KZ1 · Kazan — Baumana").

@@ -156,6 +156,12 @@ class Settings:
     mango_api_url: str = "https://app.mango-office.ru/vpbx"
     mango_api_key: str = ""
     mango_api_salt: str = ""
+    # Fiscal registers (docs/fiscal.md): how long a register may take to answer, how soon an accepted
+    # receipt's result is asked for again, and how many unanswered tries a receipt gets before it
+    # fails (a manager resends it); tries back off as the relay's do.
+    fiscal_timeout_s: float = 10.0
+    fiscal_poll_s: float = 2.0
+    fiscal_max_attempts: int = 8
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

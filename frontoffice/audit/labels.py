@@ -39,5 +39,6 @@ AUDIT_ENTITY = Vocabulary(
         Entity.NOTIFICATION_TEMPLATE: lazy_pgettext("audited record", "Message template"),
         Entity.OPERATOR_EXTENSION: lazy_pgettext("audited record", "Telephone extension"),
         Entity.PHONE_LINE: lazy_pgettext("audited record", "Telephone line"),
+        Entity.FISCAL_REGISTER: lazy_pgettext("audited record", "Fiscal register"),
     },
 )

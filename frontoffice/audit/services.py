@@ -47,6 +47,7 @@ class Entity(enum.StrEnum):
     NOTIFICATION_TEMPLATE = "notification_template"
     OPERATOR_EXTENSION = "operator_extension"
     PHONE_LINE = "phone_line"
+    FISCAL_REGISTER = "fiscal_register"
 
 
 #: Fields whose values never enter the log: a change shows as ``"(changed)"`` on both sides.

@@ -88,6 +88,9 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "telephony_lines": ("name",),
     "telephony_calls": ("raw_number",),
     "training_scenarios": ("title", "caller_name", "request_text", "address"),
+    # What an admin typed about a fiscal register; what a register answered.
+    "fiscal_registers": ("name", "payment_address", "company_email", "base_url", "group_code", "login"),
+    "fiscal_receipts": ("message",),
 }
 #: Rows whose unique text is left alone: the test users log in with their names.
 KEPT = {"users": lambda users: users.c.username.like("test-%")}
@@ -100,6 +103,7 @@ FREE_TEXT_JSON: dict[str, tuple[str, ...]] = {
     "antifraud_verdicts": ("hits",),
     "audit_log": ("changes",),
     "training_calls": ("mistakes", "differences"),
+    "fiscal_receipts": ("document",),
 }
 #: Text columns that hold codes, numbers, secrets or machine data — nothing typed as prose: they are
 #: validated against a vocabulary or a format (phones in E.164, INN/KPP, enums, hashes), generated
@@ -140,6 +144,12 @@ CODES = set(
     telephony_calls.status
     training_scenarios.caller_phone training_scenarios.kind training_scenarios.payment_kind
     training_scenarios.lines
+    fiscal_registers.kind fiscal_registers.inn fiscal_registers.tax_systems fiscal_registers.secret_encrypted
+    fiscal_registers.secret_env fiscal_receipts.order_number fiscal_receipts.client_phone
+    fiscal_receipts.tax_system fiscal_receipts.purpose fiscal_receipts.operation fiscal_receipts.external_id
+    fiscal_receipts.state fiscal_receipts.provider_uuid fiscal_receipts.fiscal_sign
+    fiscal_receipts.fiscal_document_number fiscal_receipts.fiscal_receipt_number fiscal_receipts.fn_number
+    fiscal_receipts.fiscal_at
     """.split()
 )
 #: Keys of those JSON documents whose values are text someone typed.

@@ -13,6 +13,9 @@ from couriers.models import DELIVERY_OUTCOMES, VEHICLES
 from couriers.services.pool import FAIL_REASONS, PROOF_KINDS
 from couriers.services.register import DeviceKind
 from couriers.services.tracking import CourierState
+from fiscal import ffd
+from fiscal.adapters import KINDS as FISCAL_REGISTER_KINDS
+from fiscal.models import ReceiptState
 from frontoffice import audit
 from frontoffice.models import Role
 from monitor.loyalty import SEGMENTS
@@ -65,6 +68,9 @@ DOMAIN_CODES: dict[str, set[str]] = {
     "notification_skip_reason": {"no_consent", "no_channel"},
     "call_status": set(calls.STATUSES),
     "call_direction": set(calls.DIRECTIONS),
+    "fiscal_state": set(ReceiptState.ALL),
+    "fiscal_purpose": set(ffd.PURPOSES),
+    "fiscal_register_kind": set(FISCAL_REGISTER_KINDS),
 }
 
 

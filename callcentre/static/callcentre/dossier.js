@@ -91,6 +91,21 @@ function renderWarnings(warnings) {
 }
 
 /** Open (and recently closed) tickets: [{id, kind, status, subject, overdue, minutes_left, url}]. */
+function renderFiscal(receipts) {
+  // The fiscal package's section (when installed): the caller's latest receipts, one line each.
+  const box = $("fiscal");
+  const list = receipts || [];
+  box.hidden = !list.length;
+  if (!list.length) {
+    fill(box);
+    return;
+  }
+  fill(box,
+    el("h3", { class: "cc-h3" }, t("fiscal_receipts")),
+    el("ul", { class: "cc-tickets" }, ...list.map((r) => el("li", { class: r.state === "failed" ? "overdue" : "" }, r.line))),
+  );
+}
+
 function renderTickets(tickets) {
   const box = $("tickets");
   const list = tickets || [];
@@ -199,6 +214,7 @@ function render() {
   renderWarnings(sections.warnings);
   renderTickets(sections.tickets);
   renderNotifications(sections.notifications);
+  renderFiscal(sections.fiscal);
   const bonus = sections.bonus || sections.loyalty;
   const bbox = $("bonus-client");
   if (bonus && typeof bonus === "object" && Object.keys(bonus).length) {

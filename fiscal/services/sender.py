@@ -1,0 +1,280 @@
+"""The sender: a pump of the outbox relay's loop (thread or worker, never a request) that takes due
+receipts, checks them, sends them to their register under their external id and polls the result;
+unanswered tries back off and, after the last, the receipt fails for a manager to resend."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import or_, select, update
+
+from fiscal import ffd, secrets
+from fiscal.adapters import Accepted, Connection, Fiscalized, Refused, Register, Unavailable, Waiting
+from fiscal.models import FiscalReceipt, FiscalRegister, ReceiptState
+from fiscal.services.receipts import REFUSED_MARK, predecessor_state
+from fiscal.services.registers import register_for
+from frontoffice.db import Database, utcnow
+from frontoffice.outbox import RelayPolicy
+from nomenclature.models import Organization
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """What one try of a receipt came to, to be recorded."""
+
+    state: str
+    message: str | None = None
+    register_id: int | None = None
+    provider_uuid: str | None = None
+    fiscalized: Fiscalized | None = None
+    #: Counts as a failed try (backs off).
+    failed_try: bool = False
+    #: The register did not answer: after the policy's last try the receipt fails.
+    unanswered: bool = False
+    #: The register refused it for good: nothing was printed.
+    refused: bool = False
+    #: Try again after this many seconds (None: the policy's backoff).
+    again_in_s: float | None = None
+
+
+def wake_followers(session, prepayment: FiscalReceipt, now: dt.datetime) -> None:
+    """The settlement or refund waiting for ``prepayment`` goes now that it is fiscalized."""
+    session.execute(
+        update(FiscalReceipt)
+        .where(
+            FiscalReceipt.order_id == prepayment.order_id,
+            FiscalReceipt.organization_id == prepayment.organization_id,
+            FiscalReceipt.tax_system == prepayment.tax_system,
+            FiscalReceipt.purpose != ffd.PREPAYMENT,
+            FiscalReceipt.state == ReceiptState.PENDING,
+        )
+        .values(next_attempt_at=now, attempts=0)
+        .execution_options(synchronize_session=False)
+    )
+
+
+class FiscalSender:
+    """Sends and polls due receipts from a few threads, so one slow register holds up only its own."""
+
+    def __init__(
+        self,
+        db: Database,
+        registers: dict[str, Register],
+        *,
+        app_secret: str,
+        timeout_s: float,
+        poll_s: float,
+        policy: RelayPolicy,
+        threads: int = 2,
+    ):
+        self.db = db
+        self.registers = registers
+        self.app_secret = app_secret
+        self.timeout_s = timeout_s
+        self.poll_s = poll_s
+        self.policy = policy
+        self.threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: set[int] = set()
+        self._lock = threading.Lock()
+
+    def pump(self, wait: bool = False) -> int:
+        """Claim the due receipts and work on them (in the pool; ``wait``: here, until done)."""
+        claimed = self.claim()
+        if wait:
+            for receipt_id in claimed:
+                self.work(receipt_id)
+        elif claimed:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="fiscal-sender")
+            for receipt_id in claimed:
+                self._pool.submit(self.work, receipt_id)
+        return len(claimed)
+
+    def claim(self, limit: int = 50) -> list[int]:
+        """Take due receipts nobody works on (a conditional UPDATE each: one sender wins)."""
+        now = utcnow()
+        until = now + dt.timedelta(seconds=2 * self.timeout_s + 30)
+        free = or_(FiscalReceipt.claimed_until.is_(None), FiscalReceipt.claimed_until < now)
+        with self.db.reading() as s:
+            due = list(
+                s.scalars(
+                    select(FiscalReceipt.id)
+                    .where(
+                        FiscalReceipt.state.in_(ReceiptState.OPEN), FiscalReceipt.next_attempt_at <= now, free
+                    )
+                    .order_by(FiscalReceipt.id)
+                    .limit(limit)
+                )
+            )
+        with self._lock:
+            due = [d for d in due if d not in self._in_flight]
+        taken = []
+        if due:
+            with self.db.unit_of_work() as s:
+                for receipt_id in due:
+                    won = s.execute(
+                        update(FiscalReceipt)
+                        .where(
+                            FiscalReceipt.id == receipt_id, FiscalReceipt.state.in_(ReceiptState.OPEN), free
+                        )
+                        .values(claimed_until=until)
+                        .execution_options(synchronize_session=False)
+                    ).rowcount
+                    if won:
+                        taken.append(receipt_id)
+        with self._lock:
+            self._in_flight.update(taken)
+        return taken
+
+    def work(self, receipt_id: int) -> Step | None:
+        """One try of a claimed receipt, recorded."""
+        try:
+            step = self._try(receipt_id)
+            if step is not None:
+                self._record(receipt_id, step)
+            return step
+        except Exception:
+            log.exception("fiscal receipt %s could not be sent or recorded", receipt_id)
+            return None
+        finally:
+            with self._lock:
+                self._in_flight.discard(receipt_id)
+
+    def _connection(self, reg: FiscalRegister) -> Connection:
+        return Connection(
+            base_url=reg.base_url,
+            group_code=reg.group_code,
+            login=reg.login,
+            secret=secrets.reveal(reg.secret_encrypted, reg.secret_env, self.app_secret),
+            inn=reg.inn,
+            payment_address=reg.payment_address,
+            company_email=reg.company_email,
+            timeout_s=self.timeout_s,
+        )
+
+    def _try(self, receipt_id: int) -> Step | None:
+        # What a try needs is read first; no session stays open while a register is asked.
+        with self.db.reading() as s:
+            receipt = s.get(FiscalReceipt, receipt_id)
+            if receipt is None or receipt.state not in ReceiptState.OPEN:
+                return None
+            if receipt.state == ReceiptState.SENT:
+                reg = s.get(FiscalRegister, receipt.register_id) if receipt.register_id else None
+                if reg is None:
+                    return Step(ReceiptState.FAILED, "The register that took this receipt was removed.")
+                try:
+                    conn = self._connection(reg)
+                except secrets.SecretUnavailable as exc:
+                    return Step(ReceiptState.SENT, str(exc), failed_try=True, unanswered=True)
+                polled = (self.registers[reg.kind], conn, receipt.provider_uuid or "")
+            else:
+                polled = None
+        if polled is not None:
+            return self._poll(*polled)
+        return self._first_try(receipt_id)
+
+    def _first_try(self, receipt_id: int) -> Step | None:
+        with self.db.reading() as s:
+            receipt = s.get(FiscalReceipt, receipt_id)
+            if receipt is None or receipt.state != ReceiptState.PENDING:
+                return None
+            before = predecessor_state(s, receipt)
+            if before is not None and before != ReceiptState.DONE:
+                # Backs off; the prepayment's fiscalization wakes it (see _record).
+                return Step(
+                    ReceiptState.PENDING,
+                    "Waits for the prepayment receipt to be fiscalized first.",
+                    failed_try=True,
+                )
+            reg = register_for(s, receipt.organization_id, receipt.tax_system)
+            org_inn = (
+                s.scalar(select(Organization.inn).where(Organization.id == receipt.organization_id)) or ""
+            )
+            adapter = self.registers[reg.kind] if reg is not None else None
+            facts = None
+            if reg is not None and adapter is not None:
+                facts = ffd.RegisterFacts(
+                    reg.inn,
+                    list(reg.tax_systems or ()),
+                    reg.payment_address,
+                    reg.company_email,
+                    adapter.max_items,
+                    adapter.requires_email,
+                )
+            problems = ffd.problems(receipt.document, facts, org_inn)
+            if problems:
+                # Refused before sending: it stays pending, the reason shown, checked again later.
+                return Step(ReceiptState.PENDING, " ".join(problems), failed_try=True)
+            assert reg is not None and adapter is not None
+            try:
+                conn = self._connection(reg)
+            except secrets.SecretUnavailable as exc:
+                return Step(ReceiptState.PENDING, str(exc), failed_try=True)
+            external_id, doc, register_id = receipt.external_id, receipt.document, reg.id
+        try:
+            accepted: Accepted = adapter.send(conn, external_id, doc)
+        except Unavailable as exc:
+            return Step(
+                ReceiptState.PENDING, str(exc), register_id=register_id, failed_try=True, unanswered=True
+            )
+        except Refused as exc:
+            return Step(ReceiptState.FAILED, REFUSED_MARK + str(exc), register_id=register_id, refused=True)
+        # Accepted: poll right away (a register often has the result at once).
+        polled = self._poll(adapter, conn, accepted.uuid)
+        return dataclasses.replace(polled, register_id=register_id, provider_uuid=accepted.uuid)
+
+    def _poll(self, adapter: Register, conn: Connection, uuid: str) -> Step:
+        try:
+            outcome = adapter.result(conn, uuid)
+        except Unavailable as exc:
+            return Step(ReceiptState.SENT, str(exc), provider_uuid=uuid, failed_try=True, unanswered=True)
+        except Refused as exc:
+            return Step(ReceiptState.FAILED, REFUSED_MARK + str(exc), refused=True)
+        if isinstance(outcome, Waiting):
+            return Step(ReceiptState.SENT, None, provider_uuid=uuid, again_in_s=self.poll_s)
+        return Step(ReceiptState.DONE, None, provider_uuid=uuid, fiscalized=outcome)
+
+    def _record(self, receipt_id: int, step: Step) -> None:
+        now = utcnow()
+        with self.db.unit_of_work() as s:
+            r = s.get(FiscalReceipt, receipt_id)
+            if r is None or r.state not in ReceiptState.OPEN:
+                return
+            r.claimed_until = None
+            r.updated_at = now
+            r.message = step.message
+            r.state = step.state
+            if step.register_id is not None:
+                r.register_id = step.register_id
+            if step.refused:
+                r.provider_uuid = None  # the register refused it: nothing was printed
+            elif step.provider_uuid is not None:
+                r.provider_uuid = step.provider_uuid
+            if step.fiscalized is not None:
+                f = step.fiscalized
+                r.fiscal_sign, r.fiscal_document_number = f.fiscal_sign, f.document_number
+                r.fiscal_receipt_number, r.fn_number, r.fiscal_at = f.receipt_number, f.fn_number, f.at
+                if r.purpose == ffd.PREPAYMENT:
+                    wake_followers(s, r, now)
+            if step.failed_try:
+                r.attempts += 1
+                if step.unanswered and r.attempts >= self.policy.max_attempts:
+                    r.state = ReceiptState.FAILED
+                    log.error(
+                        "fiscal receipt %s failed after %s tries: %s", receipt_id, r.attempts, step.message
+                    )
+                r.next_attempt_at = now + dt.timedelta(seconds=self.policy.delay(r.attempts))
+            else:
+                r.next_attempt_at = now + dt.timedelta(seconds=step.again_in_s or 0)
+
+    def shutdown(self) -> None:
+        """Stop the pool (waits for the tries under way)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
