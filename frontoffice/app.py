@@ -19,6 +19,7 @@ import couriers.wiring
 import monitor.wiring
 import nomenclature.wiring
 import orders.wiring
+import tracking.wiring
 from couriers.osmand import OsmandMiddleware
 from frontoffice.auth import init_auth
 from frontoffice.csp import install_content_security_policy
@@ -56,6 +57,7 @@ PACKAGES: tuple[DomainPackage, ...] = (
     callcentre.wiring.PACKAGE,
     backoffice.wiring.PACKAGE,
     couriers.wiring.PACKAGE,
+    tracking.wiring.PACKAGE,
     monitor.wiring.PACKAGE,
 )
 

@@ -1,0 +1,76 @@
+"""Registers the tracking package: the public page ``/t/<token>``, the ``/track`` namespace, the
+projectors that issue and end links, the handlers that keep open pages live, and the travel-time
+function the ETA uses (chosen by ``FRONTOFFICE_TRAVEL_TIME``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import partial
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from couriers.events import CourierMoved
+from frontoffice.kernel import Kernel
+from frontoffice.packages import DomainPackage
+from frontoffice.settings import Settings
+from orders.events import OrderPlaced, OrderStatusChanged
+from tracking import services, views
+from tracking.adapters.osrm import OsrmTable
+from tracking.eta import StraightLine, TravelTime
+from tracking.ports import TRACKING_FEED, TRAVEL_TIME
+from tracking.sockets import NAMESPACE, TrackingFeed, TrackNamespace
+
+#: The ways the ETA can measure travel (``FRONTOFFICE_TRAVEL_TIME``).
+TRAVEL_TIMES = ("straight_line", "osrm")
+
+
+def make_travel_time(settings: Settings) -> TravelTime:
+    """The travel-time function the settings choose (a setting that cannot work fails at start-up)."""
+    if settings.travel_time not in TRAVEL_TIMES:
+        raise ValueError(
+            f"FRONTOFFICE_TRAVEL_TIME must be one of {', '.join(TRAVEL_TIMES)}, not {settings.travel_time!r}"
+        )
+    if not settings.route_detour_factor >= 1:
+        raise ValueError("FRONTOFFICE_ROUTE_DETOUR_FACTOR must be a number of at least 1")
+    straight = StraightLine(settings.route_detour_factor)
+    if settings.travel_time == "straight_line":
+        return straight
+    if not settings.osrm_url:
+        raise ValueError("FRONTOFFICE_TRAVEL_TIME=osrm needs FRONTOFFICE_OSRM_URL")
+    return OsrmTable(
+        settings.osrm_url, straight, profile=settings.osrm_profile, timeout_s=settings.osrm_timeout_s
+    )
+
+
+def tracking_url_for(kernel: Kernel) -> Callable[[Session, int], str | None]:
+    """``tracking_url(session, order_id)``: the absolute address of an order's tracking page on
+    ``FRONTOFFICE_PUBLIC_URL`` (None without a working link or a public address) — for the
+    packages that send it to the customer."""
+    return partial(services.tracking_url, base_url=kernel.settings.public_url)
+
+
+def register(app: Flask, kernel: Kernel) -> None:
+    """Page, namespace, projectors, handlers and the travel-time function."""
+    settings = kernel.settings
+    travel = make_travel_time(settings)
+    kernel.extensions.provide(TRAVEL_TIME, travel)
+    app.register_blueprint(views.bp)
+
+    feed = TrackingFeed(kernel.socketio, kernel.db, travel, settings.tracking_push_interval_s)
+    kernel.extensions.provide(TRACKING_FEED, feed)
+    kernel.socketio.on_namespace(TrackNamespace(NAMESPACE, feed))
+
+    ttl = dt.timedelta(hours=settings.tracking_link_ttl_h)
+
+    def end_link(session: Session, event: OrderStatusChanged) -> None:
+        services.end_link(session, event, ttl)
+
+    kernel.bus.project(OrderPlaced, services.on_order_placed)
+    kernel.bus.project(OrderStatusChanged, end_link)
+    kernel.bus.subscribe(OrderStatusChanged, feed.on_status)
+    kernel.bus.subscribe(CourierMoved, feed.on_moved)
+
+
+PACKAGE = DomainPackage("tracking", register)
