@@ -1,0 +1,118 @@
+"""The /track namespace: a tracking page hears its own order — status and courier moves — and
+nothing of any other; a token that does not work is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import queue
+from collections.abc import Iterator
+
+import pytest
+import requests
+import socketio
+from sqlalchemy import select, update
+
+from frontoffice.db import utcnow
+from tests.conftest import LiveServer, _make_app, load_demo_catalogue
+from tests.couriers_fixtures import BRANCH_1, make_courier, pool_order, set_status
+from tracking.models import TrackingLink
+
+
+def token_of(app, order_id: int) -> str:
+    with app.extensions["frontoffice"].db.reading() as s:
+        return s.scalar(select(TrackingLink.token).where(TrackingLink.order_id == order_id))
+
+
+def connect(url: str, token: str) -> tuple[socketio.Client, queue.Queue]:
+    heard: queue.Queue = queue.Queue()
+    # Long-polling: websocket-client's close waits up to 3 s for the development server's close
+    # frame; the browser test (tests/e2e/test_tracking_e2e.py) runs the page over the websocket.
+    client = socketio.Client(reconnection=False)
+    client.on("tracking_updated", heard.put, namespace="/track")
+    client.connect(url, namespaces=["/track"], transports=["polling"], auth={"token": token}, wait_timeout=5)
+    return client, heard
+
+
+def next_view(heard: queue.Queue, status: str) -> dict:
+    """The first view heard in ``status`` (earlier ones — the first snapshot — are passed over)."""
+    while True:
+        view = heard.get(timeout=5)
+        if view["status"] == status:
+            return view
+
+
+@pytest.fixture
+def live_server(tmp_path, _sqlite_template) -> Iterator[LiveServer]:
+    """A live server whose courier moves reach the pages within 0.05 s."""
+    app = _make_app(_sqlite_template.fresh(tmp_path), tmp_path, tracking_push_interval_s=0.05)
+    server = LiveServer(app)
+    yield server
+    server.stop()
+    app.extensions["frontoffice"].db.dispose()
+
+
+def test_a_page_hears_its_own_order_move_and_nothing_of_another(live_server):
+    app = live_server.app
+    load_demo_catalogue(app)
+    anna = make_courier(app, "Anna Petrova", device_id="anna-phone", position=BRANCH_1)
+    mine = pool_order(app, status="ready", payment="prepaid")
+    other = pool_order(app, status="cooking")
+    page, heard = connect(live_server.url, token_of(app, mine))
+    stranger, stranger_heard = connect(live_server.url, token_of(app, other))
+    try:
+        first = heard.get(timeout=5)
+        assert (first["order_id"], first["status"], first["courier"]) == (mine, "ready", None)
+        assert stranger_heard.get(timeout=5)["order_id"] == other
+        for step in ("claim", "pickup"):
+            resp = requests.post(
+                f"{live_server.url}/api/courier/v1/orders/{mine}/{step}", headers=anna.headers, timeout=10
+            )
+            assert resp.status_code == 200, resp.text
+        on_the_way = next_view(heard, "in_delivery")
+        assert on_the_way["courier"]["first_name"] == "Anna" and on_the_way["eta"]["seconds"] > 0
+        stamp = int(utcnow().timestamp())
+        ping = requests.get(
+            f"{live_server.url}/api/osmand?id=anna-phone&timestamp={stamp}&lat=55.7930&lon=49.1150",
+            timeout=10,
+        )
+        assert ping.status_code == 200
+        moved = heard.get(timeout=5)
+        assert (moved["courier"]["lat"], moved["courier"]["lon"]) == (55.7930, 49.1150)
+        assert moved["eta"]["seconds"] < on_the_way["eta"]["seconds"]
+        with pytest.raises(queue.Empty):
+            stranger_heard.get(timeout=0.2)  # another order's page heard none of it
+    finally:
+        page.disconnect()
+        stranger.disconnect()
+
+
+@pytest.mark.parametrize("auth", [None, {}, {"token": 42}, {"token": "short"}, {"token": "A" * 22}])
+def test_a_connection_without_a_working_token_is_refused(app, auth):
+    load_demo_catalogue(app)
+    pool_order(app, status="cooking")
+    client = app.extensions["frontoffice"].socketio.test_client(app, namespace="/track", auth=auth)
+    assert not client.is_connected("/track")
+
+
+def test_a_link_whose_time_is_up_is_refused_and_a_working_one_is_admitted(app):
+    load_demo_catalogue(app)
+    ended = pool_order(app, status="cooking")
+    set_status(app, ended, "cancelled", reason="client called")
+    working = pool_order(app, status="cooking")
+    socketio_ = app.extensions["frontoffice"].socketio
+    admitted = socketio_.test_client(app, namespace="/track", auth={"token": token_of(app, working)})
+    assert admitted.is_connected("/track")
+    [message] = admitted.get_received("/track")
+    assert message["name"] == "tracking_updated" and message["args"][0]["order_id"] == working
+    still = socketio_.test_client(app, namespace="/track", auth={"token": token_of(app, ended)})
+    assert still.is_connected("/track")  # a cancelled order's link works for a day more
+    with app.extensions["frontoffice"].db.unit_of_work() as s:
+        s.execute(
+            update(TrackingLink)
+            .where(TrackingLink.order_id == ended)
+            .values(expires_at=utcnow() - dt.timedelta(seconds=1))
+        )
+    late = socketio_.test_client(app, namespace="/track", auth={"token": token_of(app, ended)})
+    assert not late.is_connected("/track")
+    admitted.disconnect("/track")
+    still.disconnect("/track")
