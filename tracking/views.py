@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, make_response, render_template
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, pgettext
 
 from frontoffice.kernel import current_kernel
+from frontoffice.phones import display_phone
 from tracking import services
 from tracking.ports import TRAVEL_TIME
 from tracking.sockets import NAMESPACE
@@ -25,7 +26,7 @@ bp = Blueprint(
     __name__,
     root_path=str(Path(__file__).resolve().parent),
     template_folder="templates",
-    static_folder="static",
+    static_folder="static/tracking",
     static_url_path="/tracking/static",
 )
 
@@ -55,7 +56,7 @@ def page_strings() -> dict[str, str]:
         "delivered": gettext("Delivered. Enjoy your meal!"),
         "ended": gettext("This order was not delivered: {status}. Call the branch if you have questions."),
         "you": gettext("Delivery address"),
-        "live": gettext("Live"),
+        "live": pgettext("tracking page connection", "Live"),
         "offline": gettext("Reconnecting…"),
         "expired": gettext("This link no longer works."),
     }
@@ -91,6 +92,10 @@ def track(token: str) -> Response:
         "strings": page_strings(),
         "labels": k.labels.table("order_status"),
     }
-    resp = make_response(render_template("tracking/track.html", config=config, view=view))
+    resp = make_response(
+        render_template(
+            "tracking/track.html", config=config, view=view, branch_phone=display_phone(view.branch_phone)
+        )
+    )
     resp.headers.update(PRIVATE_HEADERS)
     return resp

@@ -120,7 +120,7 @@ CODES = set(
     outbox.topic outbox.payload outbox.state outbox_processed.consumer
     scheduled_jobs.name scheduled_jobs.owner scheduled_jobs.last_error
     webhook_endpoints.secret webhook_endpoints.events webhook_deliveries.event_type webhook_deliveries.body
-    webhook_deliveries.status
+    webhook_deliveries.status tracking_links.token
     """.split()
 )
 #: Keys of those JSON documents whose values are text someone typed.
