@@ -158,8 +158,10 @@ def test_one_point_needs_no_request(osrm):
     assert osrm.requests == []
 
 
-def test_the_tracking_page_asks_the_router_the_settings_name(osrm, database_url, tmp_path):
-    app = _make_app(database_url, tmp_path, travel_time="osrm", osrm_url=osrm.url, osrm_timeout_s=1.0)
+def test_the_tracking_page_asks_the_router_the_settings_name(osrm, _sqlite_template, tmp_path):
+    app = _make_app(
+        _sqlite_template.fresh(tmp_path), tmp_path, travel_time="osrm", osrm_url=osrm.url, osrm_timeout_s=1.0
+    )
     try:
         load_demo_catalogue(app)
         client = app.test_client()

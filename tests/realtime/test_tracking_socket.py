@@ -86,20 +86,16 @@ def test_a_page_hears_its_own_order_move_and_nothing_of_another(live_server):
         stranger.disconnect()
 
 
-@pytest.mark.parametrize("auth", [None, {}, {"token": 42}, {"token": "short"}, {"token": "A" * 22}])
-def test_a_connection_without_a_working_token_is_refused(app, auth):
-    load_demo_catalogue(app)
-    pool_order(app, status="cooking")
-    client = app.extensions["frontoffice"].socketio.test_client(app, namespace="/track", auth=auth)
-    assert not client.is_connected("/track")
-
-
-def test_a_link_whose_time_is_up_is_refused_and_a_working_one_is_admitted(app):
+def test_only_a_working_link_is_admitted(sqlite_app):
+    app = sqlite_app
     load_demo_catalogue(app)
     ended = pool_order(app, status="cooking")
     set_status(app, ended, "cancelled", reason="client called")
     working = pool_order(app, status="cooking")
     socketio_ = app.extensions["frontoffice"].socketio
+    for auth in (None, {}, {"token": 42}, {"token": "short"}, {"token": "A" * 22}):
+        refused = socketio_.test_client(app, namespace="/track", auth=auth)
+        assert not refused.is_connected("/track"), auth
     admitted = socketio_.test_client(app, namespace="/track", auth={"token": token_of(app, working)})
     assert admitted.is_connected("/track")
     [message] = admitted.get_received("/track")
