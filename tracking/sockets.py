@@ -15,6 +15,7 @@ Events sent (snake_case facts):
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -29,6 +30,8 @@ from frontoffice.realtime import admit_connection
 from orders.events import OrderStatusChanged
 from tracking import services
 from tracking.eta import TravelTime
+
+log = logging.getLogger(__name__)
 
 NAMESPACE = "/track"
 EVENT = "tracking_updated"
@@ -78,27 +81,26 @@ class TrackingFeed:
 
     def on_moved(self, ev: CourierMoved) -> None:
         """A move reaches the pages at once, or — within the interval of the last push — once the
-        interval is over, with the position of that moment."""
+        interval is over, with the position of that moment. The views are made in a background task:
+        a position report (the hottest request there is) never waits for an ETA, nor for a router."""
         now = time.monotonic()
         with self._lock:
             if ev.courier_id in self._waiting:
                 return
-            wait = self._last_push.get(ev.courier_id, -float("inf")) + self.push_interval_s - now
-            if wait > 0:
-                self._waiting.add(ev.courier_id)
-            else:
-                self._last_push[ev.courier_id] = now
-        if wait > 0:
-            self.socketio.start_background_task(self._push_later, ev.courier_id, wait)
-        else:
-            self.push_courier(ev.courier_id)
+            self._waiting.add(ev.courier_id)
+            wait = max(0.0, self._last_push.get(ev.courier_id, -float("inf")) + self.push_interval_s - now)
+        self.socketio.start_background_task(self._push_later, ev.courier_id, wait)
 
     def _push_later(self, courier_id: int, wait: float) -> None:
-        self.socketio.sleep(wait)
+        if wait > 0:
+            self.socketio.sleep(wait)
         with self._lock:
             self._waiting.discard(courier_id)
             self._last_push[courier_id] = time.monotonic()
-        self.push_courier(courier_id)
+        try:
+            self.push_courier(courier_id)
+        except Exception:  # a background task: nobody else would hear of it
+            log.exception("tracking pages of courier %s were not updated", courier_id)
 
 
 class TrackNamespace(Namespace):
