@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import queue
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,8 @@ import requests
 import socketio
 from sqlalchemy import select, update
 
+from couriers import services as couriers_services
+from couriers.tracking import TrackPoint
 from frontoffice.db import utcnow
 from tests.conftest import LiveServer, _make_app, load_demo_catalogue
 from tests.couriers_fixtures import BRANCH_1, make_courier, pool_order, set_status
@@ -112,3 +115,39 @@ def test_only_a_working_link_is_admitted(sqlite_app):
     assert not late.is_connected("/track")
     admitted.disconnect("/track")
     still.disconnect("/track")
+
+
+def test_a_burst_of_moves_reaches_the_page_at_most_twice_the_last_position_last(tmp_path, _sqlite_template):
+    app = _make_app(_sqlite_template.fresh(tmp_path), tmp_path, tracking_push_interval_s=0.15)
+    try:
+        load_demo_catalogue(app)
+        kernel = app.extensions["frontoffice"]
+        anna = make_courier(app, "Anna", position=BRANCH_1)
+        order_id = pool_order(app, status="ready", payment="prepaid")
+        client = app.test_client()
+        for step in ("claim", "pickup"):
+            assert (
+                client.post(f"/api/courier/v1/orders/{order_id}/{step}", headers=anna.headers).status_code
+                == 200
+            )
+        page = kernel.socketio.test_client(app, namespace="/track", auth={"token": token_of(app, order_id)})
+        page.get_received("/track")  # the first view
+        start = utcnow()
+        burst = [(55.7900 + i / 1000, 49.1200) for i in range(4)]
+        for i, (lat, lon) in enumerate(burst):
+            with kernel.db.unit_of_work() as s:
+                couriers_services.record_track(
+                    s, anna.id, [TrackPoint(recorded_at=start + dt.timedelta(seconds=i), lat=lat, lon=lon)]
+                )
+        heard: list[dict] = []
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and (not heard or heard[-1]["courier"]["lat"] != burst[-1][0]):
+            heard += [m["args"][0] for m in page.get_received("/track")]
+            time.sleep(0.02)
+        time.sleep(0.2)  # nothing more comes after the last position
+        heard += [m["args"][0] for m in page.get_received("/track")]
+        assert 1 <= len(heard) <= 2, [v["courier"]["lat"] for v in heard]
+        assert (heard[-1]["courier"]["lat"], heard[-1]["courier"]["lon"]) == burst[-1]
+        page.disconnect("/track")
+    finally:
+        app.extensions["frontoffice"].db.dispose()
