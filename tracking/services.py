@@ -78,6 +78,11 @@ def valid_link(session: Session, token: str, now: dt.datetime | None = None) -> 
     return link
 
 
+def link_of(session: Session, order_id: int) -> TrackingLink | None:
+    """The order's tracking link, working or not (None: the order has none)."""
+    return session.scalar(select(TrackingLink).where(TrackingLink.order_id == order_id))
+
+
 def tracking_url(
     session: Session, order_id: int, *, base_url: str | None, now: dt.datetime | None = None
 ) -> str | None:
@@ -85,7 +90,7 @@ def tracking_url(
     address); None when the order has no working link or no public address is known."""
     if not base_url:
         return None
-    link = session.scalar(select(TrackingLink).where(TrackingLink.order_id == order_id))
+    link = link_of(session, order_id)
     if link is None or (link.expires_at is not None and link.expires_at <= (now or utcnow())):
         return None
     return base_url.rstrip("/") + PAGE_PATH.format(token=link.token)

@@ -7,15 +7,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from functools import partial
+from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, url_for
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from couriers.events import CourierMoved
-from frontoffice.kernel import Kernel
+from frontoffice.db import utcnow
+from frontoffice.kernel import Kernel, current_kernel
 from frontoffice.packages import DomainPackage
 from frontoffice.settings import Settings
 from orders.events import OrderPlaced, OrderStatusChanged
+from orders.ports import ORDER_SECTIONS, OrderSection
 from tracking import services, views
 from tracking.adapters.osrm import OsrmTable
 from tracking.eta import StraightLine, TravelTime
@@ -71,6 +75,32 @@ def register(app: Flask, kernel: Kernel) -> None:
     kernel.bus.project(OrderStatusChanged, end_link)
     kernel.bus.subscribe(OrderStatusChanged, feed.on_status)
     kernel.bus.subscribe(CourierMoved, feed.on_moved)
+    kernel.extensions.add(ORDER_SECTIONS, "tracking_link", tracking_section, order=40)
+
+
+def tracking_section(session: Session, order_id: int) -> OrderSection | None:
+    """The order's tracking link, for its page: what an operator reads out or sends the client."""
+    link = services.link_of(session, order_id)
+    if link is None:
+        return None
+    settings = current_kernel().settings
+    url = services.tracking_url(session, order_id, base_url=settings.public_url) or url_for(
+        "tracking_pages.track", token=link.token, _external=True
+    )
+    if link.expires_at is None:
+        summary = gettext(
+            "The client follows the order at this link; it works until %(hours)s h after the order ends.",
+            hours=f"{settings.tracking_link_ttl_h:g}",
+        )
+        facts = ((gettext("Link"), url),)
+    elif link.expires_at > utcnow():
+        until = link.expires_at.astimezone(ZoneInfo(settings.timezone)).strftime("%d.%m.%Y %H:%M")
+        summary = gettext("The order has ended; its link works until %(time)s.", time=until)
+        facts = ((gettext("Link"), url),)
+    else:
+        summary = gettext("The order has ended: its link no longer works.")
+        facts = ()
+    return OrderSection(title=gettext("Tracking page"), summary=summary, facts=facts)
 
 
 PACKAGE = DomainPackage("tracking", register)

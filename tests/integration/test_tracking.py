@@ -51,10 +51,14 @@ def test_a_delivery_order_gets_one_link_when_placed_and_a_replay_changes_nothing
 
 
 def test_the_page_speaks_the_browsers_language_and_a_link_that_does_not_work_is_a_plain_404(
-    app, kernel, client
+    app, kernel, client, users, auth
 ):
     order_id = pool_order(app, status="cooking")
     token = token_of(kernel, order_id)
+    auth.login("admin")  # the order's page shows staff the link to read out or send
+    staff_page = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "Tracking page" in staff_page and f"http://localhost/t/{token}" in staff_page
+    auth.logout()
     en = client.get(f"/t/{token}", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert en.status_code == 200
     page = en.get_data(as_text=True)
