@@ -46,8 +46,11 @@ def next_view(heard: queue.Queue, status: str) -> dict:
 
 @pytest.fixture
 def live_server(tmp_path, _sqlite_template) -> Iterator[LiveServer]:
-    """A live server whose courier moves reach the pages within 0.05 s."""
-    app = _make_app(_sqlite_template.fresh(tmp_path), tmp_path, tracking_push_interval_s=0.05)
+    """A live server whose courier moves reach the pages within 0.05 s, and whose connections that
+    joined no namespace are closed after 0.3 s."""
+    app = _make_app(
+        _sqlite_template.fresh(tmp_path), tmp_path, tracking_push_interval_s=0.05, socket_join_grace_s=0.3
+    )
     server = LiveServer(app)
     yield server
     server.stop()
@@ -84,6 +87,16 @@ def test_a_page_hears_its_own_order_move_and_nothing_of_another(live_server):
         assert moved["eta"]["seconds"] < on_the_way["eta"]["seconds"]
         with pytest.raises(queue.Empty):
             stranger_heard.get(timeout=0.2)  # another order's page heard none of it
+
+        # A wrong token is refused and leaves no connection behind (the kernel's guard would close one
+        # that stayed without joining a namespace after its grace).
+        guard = app.extensions["frontoffice"].socketio.guard
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            connect(live_server.url, "C" * 22)
+        deadline = time.monotonic() + 3
+        while guard.count > 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert guard.count == 2  # the two admitted pages
     finally:
         page.disconnect()
         stranger.disconnect()
