@@ -84,13 +84,28 @@ def link_of(session: Session, order_id: int) -> TrackingLink | None:
 
 
 def tracking_url(
-    session: Session, order_id: int, *, base_url: str | None, now: dt.datetime | None = None
+    session: Session,
+    order_id: int,
+    *,
+    base_url: str | None,
+    now: dt.datetime | None = None,
+    issue: bool = False,
 ) -> str | None:
     """The absolute address of an order's tracking page on ``base_url`` (the service's public
-    address); None when the order has no working link or no public address is known."""
+    address); None when the order has no working link or no public address is known.
+
+    ``issue``: a delivery order under way that has no link yet gets it now (in the caller's write
+    transaction), so a caller that hears ``OrderPlaced`` before the link's own projector — the
+    "order taken" message — still has the link to send.
+    """
     if not base_url:
         return None
     link = link_of(session, order_id)
+    if link is None and issue:
+        order = session.get(Order, order_id)
+        if order is not None and order.kind == "delivery" and order.status not in TERMINAL:
+            issue_link(session, order_id)
+            link = link_of(session, order_id)
     if link is None or (link.expires_at is not None and link.expires_at <= (now or utcnow())):
         return None
     return base_url.rstrip("/") + PAGE_PATH.format(token=link.token)

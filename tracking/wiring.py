@@ -51,8 +51,9 @@ def make_travel_time(settings: Settings) -> TravelTime:
 def tracking_url_for(kernel: Kernel) -> Callable[[Session, int], str | None]:
     """``tracking_url(session, order_id)``: the absolute address of an order's tracking page on
     ``FRONTOFFICE_PUBLIC_URL`` (None without a working link or a public address) — for the
-    packages that send it to the customer."""
-    return partial(services.tracking_url, base_url=kernel.settings.public_url)
+    packages that send it to the customer. A delivery order asked for before its link's projector
+    ran gets its link then (see :func:`tracking.services.tracking_url`)."""
+    return partial(services.tracking_url, base_url=kernel.settings.public_url, issue=True)
 
 
 def register(app: Flask, kernel: Kernel) -> None:

@@ -43,6 +43,19 @@ def test_a_delivery_order_gets_one_link_when_placed_and_a_replay_changes_nothing
         assert services.issue_link(s, order_id) == token == token_of(kernel, order_id)
     pickup = pool_order(app, status="new", kind="pickup")
     assert token_of(kernel, pickup) is None
+
+    # A sender that hears OrderPlaced before the link's projector (the "order taken" message) asks
+    # with issue=True and gets the link then; the projector, later, keeps it.
+    early = pool_order(app, status="new")
+    with kernel.db.unit_of_work() as s:
+        s.execute(delete(TrackingLink).where(TrackingLink.order_id == early))
+        url = services.tracking_url(s, early, base_url="https://eat.example.com", issue=True)
+        assert services.tracking_url(s, pickup, base_url="https://eat.example.com", issue=True) is None
+    assert url == f"https://eat.example.com/t/{token_of(kernel, early)}"
+    with kernel.db.unit_of_work() as s:
+        s.execute(delete(OutboxProcessed).where(OutboxProcessed.consumer.like("tracking.%")))
+    kernel.relay.replay()
+    assert url.endswith(token_of(kernel, early))
     orders.move(order_id, "confirmed", "cooking")
     orders.move(order_id, "cancelled", reason="client called")
     view = view_of(kernel, order_id)
