@@ -241,6 +241,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--worker", choices=WORKERS, default="gevent", help="gunicorn worker of both servers")
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance folder")
     parser.add_argument(
+        "--relay",
+        choices=("thread", "worker"),
+        default="thread",
+        help="thread: the embedded default (the relay a thread of the web process); "
+        "worker: the web process with FRONTOFFICE_RELAY=off and `frontoffice worker` as its own process",
+    )
+    parser.add_argument(
         "--profile",
         metavar="PATH",
         help="record our server with py-spy during the orders phase (PATH.svg: flame graph, else collapsed stacks)",
@@ -263,6 +270,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
         if loaded.returncode != 0:
             raise RuntimeError(f"frontoffice demo --no-serve failed:\n{loaded.stdout}")
+        web_env = {**env, "FRONTOFFICE_RELAY": "off"} if args.relay == "worker" else env
         ours = ServerProcess(
             "frontoffice",
             [
@@ -275,11 +283,13 @@ def main(argv: list[str] | None = None) -> dict:
                 "--worker",
                 args.worker,
             ],
-            env,
+            web_env,
             workdir,
             port,
         )
         servers.append(ours)
+        if args.relay == "worker":
+            servers.append(ServerProcess("worker", [*frontoffice_command(), "worker"], env, workdir))
         base = ServerProcess(
             "baseline",
             [
@@ -340,7 +350,8 @@ def main(argv: list[str] | None = None) -> dict:
         f"orders_intake: {args.concurrency} keep-alive connections, {args.duration:g} s per endpoint "
         f"after {args.warmup:g} s warm-up; gunicorn {args.worker} 1 worker"
         f"{f' x {args.threads} threads' if args.worker == 'gthread' else ''} (both servers); SQLite WAL; "
-        f"{os.cpu_count()} CPUs"
+        f"{os.cpu_count()} CPUs; relay: "
+        f"{'its own `frontoffice worker` process' if args.relay == 'worker' else 'a thread of the web process'}"
     )
     header = f"{'endpoint':<34} {'requests':>9} {'failed':>7} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8} {'srv CPU':>8}"
     print(header)
@@ -363,6 +374,7 @@ def main(argv: list[str] | None = None) -> dict:
         "unit": "req/s",
         "ratio": round(ratio, 3),
         "p99_ms": round(our_result.percentile(99), 1),
+        "relay": args.relay,
     }
     print(json.dumps(figures))
     return figures

@@ -21,12 +21,20 @@ from sqlalchemy import select
 
 from callcentre.ports import WORKSPACE_ENDPOINTS
 from frontoffice.auth import branch_scope, page
+from frontoffice.ids import parse_id
 from frontoffice.kernel import Kernel, current_kernel
 from frontoffice.models import Role
 from frontoffice.money import MINOR_PER_MAJOR
 from orders.hours import WEEKDAYS
 from orders.models import Branch
-from orders.states import NEEDS_REASON, TERMINAL, TRANSITIONS, OrderStatus
+from orders.states import (
+    MANAGER_EDITABLE,
+    NEEDS_REASON,
+    OPERATOR_EDITABLE,
+    TERMINAL,
+    TRANSITIONS,
+    OrderStatus,
+)
 from orders.views import DAY_NAMES
 
 bp = Blueprint(
@@ -59,6 +67,8 @@ API = {
     "order": "/api/v1/orders/{id}",
     "status": "/api/v1/orders/{id}/status",
     "cancel": "/api/v1/orders/{id}/cancel",
+    "client": "/api/v1/clients/{id}",
+    "edit_order": "/api/v1/callcentre/orders/{id}",
 }
 
 #: The verb on the button that moves an order into a state.
@@ -151,6 +161,8 @@ def workspace_strings() -> dict[str, str]:
         "problem_unknown_order": _("There is no order {number} of {date}."),
         "notes": _("Notes"),
         "marketing_consent": _("agrees to offers"),
+        "consent_saved": _("Consent to messages saved."),
+        "messages_sent": _("Messages to the client"),
         "bonus": _("Bonuses"),
         "bonus_today": _("My bonus today {amount}"),
         "bonus_month": _("this month {amount}"),
@@ -243,6 +255,42 @@ def problem_strings() -> dict[str, str]:
         ),
         "problem_empty_cart": _("The cart is empty."),
         "problem_stopped": _("{name} is on the stop-list."),
+        **edit_strings(),
+    }
+
+
+def editable_states() -> list[str]:
+    """The states in which the current user may change an order (a manager: until it is closed)."""
+    states = OPERATOR_EDITABLE | (MANAGER_EDITABLE if current_user.has_role(Role.MANAGER) else frozenset())
+    return sorted(str(s) for s in states)
+
+
+def edit_strings() -> dict[str, str]:
+    """Texts of changing a taken order, shared by the workspace and the board."""
+    return {
+        "edit": _("Change"),
+        "editing": _("Changing order {number}"),
+        "edit_hint": _("Ctrl+Enter saves the change, Esc leaves the order as it was."),
+        "edit_reason": _("Why (required once the kitchen has started)"),
+        "edit_save": _("Save the change"),
+        "edit_saved": _("Order {number} changed: {total}."),
+        "edit_loading": _("Opening order {number}…"),
+        "edit_stale": _(
+            "Someone changed order {number} meanwhile ({fields}); it is opened again as it is now."
+        ),
+        "edit_failed": _("The order cannot be opened for a change."),
+        "edited": _("changed {time}"),
+        "edit_field_lines": _("lines"),
+        "edit_field_address": _("address"),
+        "edit_field_promised_at": _("time"),
+        "edit_field_payment_kind": _("payment"),
+        "edit_field_change_from": pgettext("cash given back", "change"),
+        "edit_field_comment": _("comment"),
+        "edit_field_delivery_fee": _("delivery fee"),
+        "edit_field_total": _("total"),
+        "edit_field_receipts": _("receipts"),
+        "edit_field_status": _("status"),
+        "edit_field_courier": _("courier"),
     }
 
 
@@ -265,6 +313,7 @@ def board_strings() -> dict[str, str]:
         "due": _("due {time}"),
         "closed_today": _("Closed today"),
         "truncated": _("Showing the newest {shown} of {total} orders."),
+        **edit_strings(),
     }
 
 
@@ -311,6 +360,8 @@ def workspace():
         tiles_url=settings.map_tiles_url or "",
         tiles_attribution=current_app.config.get("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors"),
         board_url="/callcentre/board",
+        edit_order_id=request.args.get("edit", type=parse_id),
+        editable=editable_states(),
     )
     return render_template("callcentre/workspace.html", config=config)
 
@@ -330,6 +381,7 @@ def board():
         actions={str(k): str(v) for k, v in STATUS_ACTIONS.items()},
         can_move=current_user.has_role(*MOVE_ROLES),
         workspace_url="/callcentre" if current_user.has_role(*WORKSPACE_ROLES) else "",
+        editable=editable_states() if current_user.has_role(*WORKSPACE_ROLES) else [],
     )
     return render_template("callcentre/board.html", config=config)
 

@@ -11,15 +11,24 @@ from callcentre import demo
 from callcentre.ports import GEOCODING, ZONES
 from callcentre.sockets import NAMESPACE, CallcentreNamespace
 from frontoffice.kernel import Kernel
+from frontoffice.models import Role
 from frontoffice.packages import DomainPackage
 from frontoffice.realtime import emit_to_branch, event_payload
-from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
-from orders.ports import BRANCH_SECTIONS, PLACEMENT_POLICIES, BranchSection, PolicyOrder
+from orders.events import CourierAssigned, OrderEdited, OrderPlaced, OrderStatusChanged
+from orders.ports import (
+    BRANCH_SECTIONS,
+    ORDER_SECTIONS,
+    PLACEMENT_POLICIES,
+    BranchSection,
+    OrderSection,
+    PolicyOrder,
+)
 
 EVENT_NAMES = {
     OrderPlaced: "order_placed",
     OrderStatusChanged: "order_status_changed",
     CourierAssigned: "courier_assigned",
+    OrderEdited: "order_edited",
 }
 
 
@@ -41,6 +50,30 @@ def register(app: Flask, kernel: Kernel) -> None:
 
     for event_type in EVENT_NAMES:
         kernel.bus.subscribe(event_type, relay)
+    kernel.extensions.add(ORDER_SECTIONS, "change_order", change_order_section, order=10)
+
+
+def change_order_section(session: Any, order_id: int) -> OrderSection | None:
+    """The way from an order's page to changing it in the workspace, for a reader who may change it now."""
+    from flask_login import current_user
+
+    from callcentre.views import WORKSPACE_ROLES
+    from orders.models import Order
+    from orders.states import MANAGER_EDITABLE, may_edit
+
+    order = session.get(Order, order_id)
+    manager = current_user.has_role(Role.MANAGER)
+    if order is None or not current_user.has_role(*WORKSPACE_ROLES):
+        return None
+    if not may_edit(order.status, manager=manager):
+        return None
+    return OrderSection(
+        title=gettext("Change the order"),
+        summary=gettext("The kitchen has started: say why you change it.")
+        if order.status in MANAGER_EDITABLE
+        else gettext("Lines, address, time, payment and comment can be changed until the kitchen starts."),
+        link=(gettext("Change in the workspace"), url_for("callcentre_pages.workspace", edit=order_id)),
+    )
 
 
 def register_clients_and_zones(app: Flask, kernel: Kernel) -> None:

@@ -12,6 +12,8 @@ Events sent (snake_case facts):
 - ``order_assigned`` / ``order_unassigned`` — a dispatcher gave you / took from you an order.
 - ``order_ready`` — an order you carry is ready at the branch.
 - ``order_cancelled`` — an order you carry was cancelled.
+- ``order_changed`` — an order you carry, or one in your pool, was changed after it was taken
+  (lines, address, time, payment or comment); data: the order summary with ``changed``, the fields.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from frontoffice.kernel import current_kernel
 from frontoffice.models import Role
 from frontoffice.money import from_minor
 from frontoffice.realtime import admit_connection, socket_principal
-from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
+from orders.events import CourierAssigned, OrderEdited, OrderPlaced, OrderStatusChanged
 from orders.models import Order
 from orders.states import POOL_STATES
 
@@ -146,6 +148,17 @@ class PoolRelay:
             self._emit("order_available", _summary(order, "released"), pool_room(ev.branch_id))
         if ev.previous_courier_id is not None:
             self._emit("order_unassigned", {"order_id": ev.order_id}, courier_room(ev.previous_courier_id))
+
+    def on_edited(self, ev: OrderEdited) -> None:
+        """A changed order: its courier hears what changed; a pool order is announced again."""
+        order = self._order(ev.order_id)
+        if order is None or order.kind != "delivery":
+            return
+        data = {**_summary(order, "changed"), "changed": list(ev.changed)}
+        if order.courier_id is not None:
+            self._emit("order_changed", data, courier_room(order.courier_id))
+        elif order.status in POOL_STATES:
+            self._emit("order_changed", data, pool_room(ev.branch_id))
 
     def _assigned_by_other(self, ev: CourierAssigned) -> bool:
         with self.db.reading() as s:

@@ -22,7 +22,7 @@ from frontoffice.kernel import Kernel, current_kernel
 from frontoffice.money import format_money
 from frontoffice.packages import DomainPackage
 from frontoffice.ports import USER_DEVICES
-from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
+from orders.events import CourierAssigned, OrderEdited, OrderPlaced, OrderStatusChanged
 from orders.ports import BRANCH_SECTIONS, ORDER_SECTIONS, BranchSection, OrderSection, SectionImage
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ def register(app: Flask, kernel: Kernel) -> None:
     kernel.bus.subscribe(OrderPlaced, relay.on_placed)
     kernel.bus.subscribe(OrderStatusChanged, relay.on_status)
     kernel.bus.subscribe(CourierAssigned, relay.on_assigned)
+    kernel.bus.subscribe(OrderEdited, relay.on_edited)
 
     minutes = kernel.settings.courier_auto_dispatch_minutes
     interval = kernel.settings.courier_auto_dispatch_interval_s

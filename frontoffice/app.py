@@ -18,6 +18,7 @@ import callcentre.wiring
 import couriers.wiring
 import monitor.wiring
 import nomenclature.wiring
+import notifications.wiring
 import orders.wiring
 import tracking.wiring
 from couriers.osmand import OsmandMiddleware
@@ -57,6 +58,7 @@ PACKAGES: tuple[DomainPackage, ...] = (
     callcentre.wiring.PACKAGE,
     backoffice.wiring.PACKAGE,
     couriers.wiring.PACKAGE,
+    notifications.wiring.PACKAGE,
     tracking.wiring.PACKAGE,
     monitor.wiring.PACKAGE,
 )

@@ -264,6 +264,10 @@ def current_principal() -> User | None:
         db = current_app.extensions["frontoffice"].db
         with db.reading() as s:
             found = find_token(s, raw)
+            if found is not None and found[0].role not in (Role.ADMIN, Role.COURIER):
+                # Most calls ask for the caller's branches next: read them in this same look.
+                scopes = g.setdefault("branch_scopes", {})
+                scopes[found[0].id] = scope_of(found[0], branches_of(s, found[0].id))
         refusal = "The bearer token is unknown." if found is None else token_refusal(*found, utcnow())
         if refusal is not None:
             g.principal = None
@@ -293,9 +297,12 @@ def require_roles(roles: frozenset[str] | set[str] | tuple[str, ...]) -> User:
 # --- branch scope ------------------------------------------------------------------------------
 
 
+_BRANCHES_OF = select(UserBranch.branch_id).where(UserBranch.user_id == bindparam("user_id"))
+
+
 def branches_of(session: Session, user_id: int) -> frozenset[int]:
     """The ids of the branches a user is linked to (none: not limited to any)."""
-    return frozenset(session.scalars(select(UserBranch.branch_id).where(UserBranch.user_id == user_id)))
+    return frozenset(session.connection().execute(_BRANCHES_OF, {"user_id": user_id}).scalars())
 
 
 def scope_of(user: User, linked: frozenset[int]) -> frozenset[int] | None:

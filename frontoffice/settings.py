@@ -121,6 +121,23 @@ class Settings:
     webhook_allowed_hosts: str = ""
     webhook_timeout_s: float = 5.0
     webhook_max_attempts: int = 8
+    # Notifications to clients (docs/notifications.md): SMS through SMS.ru's send method (no api_id: no
+    # SMS), Telegram through the Bot API (no token: no Telegram), quiet hours on each branch's clock
+    # (equal times: none), the language of a client who chose none, a provider's time to answer,
+    # tries before a message is parked, minutes past the promise that make an order "late", and
+    # how often the late-order job looks.
+    notify_smsru_url: str = "https://sms.ru/sms/send"
+    notify_smsru_api_id: str = ""
+    notify_sms_sender: str = ""
+    notify_telegram_url: str = "https://api.telegram.org"
+    notify_telegram_token: str = ""
+    notify_quiet_start: str = "22:00"
+    notify_quiet_end: str = "09:00"
+    notify_language: str = "ru"
+    notify_timeout_s: float = 5.0
+    notify_max_attempts: int = 6
+    notify_late_after_min: float = 5.0
+    notify_late_every_s: float = 60.0
     # The customer's tracking page (tracking/, docs/tracking.md): a link works until this many hours
     # after its order was delivered, failed or cancelled; its absolute address is built on public_url.
     tracking_link_ttl_h: float = 24.0

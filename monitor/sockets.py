@@ -17,7 +17,7 @@ A manager's screen gets a full ``snapshot`` when it connects, then:
   screens and scripts that alert on new orders. It comes through the outbox's relay (at least
   once), after the update that counts it (the commit's nudge wakes the sender at once, see
   ``monitor.wiring``), and is never held for the coalescing interval. Orders arrive at the pace of
-  phone calls; every other fact (status changes, couriers, positions) reaches screens only coalesced.
+  phone calls; every other fact (status changes, edits of taken orders, couriers, positions) reaches screens only coalesced.
 
 One background task (``socketio.start_background_task``) does all the sending: events only
 mark rooms dirty and wake it. Rooms are ``all`` and ``branch:<id>``
@@ -51,7 +51,7 @@ from frontoffice.models import Role, User
 from frontoffice.realtime import ALL_ROOM, StaffNamespace, branch_room, emit_to_branch, event_payload
 from monitor.schemas import OrderChange
 from monitor.services import Monitor
-from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
+from orders.events import CourierAssigned, OrderEdited, OrderPlaced, OrderStatusChanged
 
 NAMESPACE = "/monitor"
 log = logging.getLogger(__name__)
@@ -168,12 +168,12 @@ class MonitorHub:
                 status=event.status,
                 at=event.created_at,
             )
-        elif isinstance(event, OrderStatusChanged):
+        elif isinstance(event, OrderStatusChanged | OrderEdited):
             change = OrderChange(
                 order_id=event.order_id,
                 number=event.number,
                 branch_id=event.branch_id,
-                status=event.to_status,
+                status=event.to_status if isinstance(event, OrderStatusChanged) else event.status,
                 at=event.at,
             )
         with self._lock:

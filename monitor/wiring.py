@@ -16,7 +16,7 @@ from monitor.cli import play_in_background, simulate
 from monitor.ports import MONITOR, MONITOR_HUB
 from monitor.services import Monitor
 from monitor.sockets import NAMESPACE, MonitorHub, MonitorNamespace
-from orders.events import CourierAssigned, OrderPlaced, OrderStatusChanged
+from orders.events import CourierAssigned, OrderEdited, OrderPlaced, OrderStatusChanged
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ def register(app: Flask, kernel: Kernel) -> None:
     # is healed by the next heartbeat), the ``order_placed`` fact through the relay, at least once.
     kernel.bus.nudge(OrderPlaced, hub.order_event)
     kernel.bus.nudge(OrderStatusChanged, hub.order_event)
+    kernel.bus.nudge(OrderEdited, hub.order_event)
     kernel.bus.subscribe(OrderPlaced, hub.order_placed)
     kernel.bus.subscribe(CourierAssigned, hub.courier_event)
     kernel.bus.subscribe(CourierShiftChanged, hub.courier_event)

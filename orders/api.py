@@ -159,8 +159,9 @@ def list_orders(query: OrderQuery, actor: User) -> OrderPage:
     )
     with k.db.reading() as s:
         rows, total = services.list_orders(s, flt)
+        trails = services.edit_trails(s, [o.id for o in rows])
         return OrderPage(
-            items=[OrderOut.of(o, with_events=False) for o in rows],
+            items=[OrderOut.of(o, with_events=False, edits=trails.get(o.id, [])) for o in rows],
             total=total,
             page=query.page,
             per_page=query.per_page,

@@ -55,3 +55,23 @@ class CourierAssigned(OrderEvent):
     previous_courier_id: int | None
     at: dt.datetime
     actor_id: int | None
+
+
+@dataclass(frozen=True)
+class OrderEdited(OrderEvent):
+    """An order was changed after it was taken (lines, address, time, payment or comment): its
+    receipts were split again and ``version`` is the order's version after the change."""
+
+    number: str
+    version: int
+    status: str
+    #: The fields that changed, e.g. ("lines", "address", "total").
+    changed: tuple[str, ...]
+    total: Minor
+    promised_at: dt.datetime | None
+    lat: float | None
+    lon: float | None
+    at: dt.datetime
+    actor_id: int | None
+    reason: str | None
+    courier_id: int | None = None

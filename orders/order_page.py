@@ -1,5 +1,5 @@
 """The page of one order (``/orders/<id>``) for the staff of its branch: what was ordered, where it
-goes, where it is now, its history, and what other packages know about it (``orders.order_sections``:
+goes, where it is now, its receipts, its history and the changes made after it was taken, and what other packages know about it (``orders.order_sections``:
 the proof of delivery the couriers package keeps)."""
 
 from __future__ import annotations
@@ -9,11 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from frontoffice.auth import branch_scope, page
 from frontoffice.db import utcnow
 from frontoffice.kernel import current_kernel
-from frontoffice.models import Role
+from frontoffice.models import Role, User
 from frontoffice.money import format_money
 from orders import services
 from orders.lateness import lateness_level, minutes_late
@@ -33,6 +35,26 @@ bp = Blueprint(
 #: Who reads an order's page (admins too): the staff who take, dispatch and settle orders.
 READERS = frozenset({Role.MANAGER, Role.OPERATOR, Role.BACKOFFICE})
 
+#: What a change of an order may change, as its trail names it.
+EDIT_FIELDS = {
+    "lines": _l("Lines"),
+    "address": _l("Address"),
+    "promised_at": _l("Promised"),
+    "payment_kind": _l("Payment"),
+    "change_from": _l("Change from"),
+    "comment": _l("Comment"),
+    "delivery_fee": _l("Delivery fee"),
+    "total": _l("Total"),
+    "receipts": _l("Receipts"),
+    "status": _l("Status"),
+}
+
+
+def edit_rows(event: Any) -> list[tuple[str, str, Any, Any]]:
+    """The changes of an ``edited`` trail entry as (field, its name, before, after), in a fixed order."""
+    changes = (event.payload or {}).get("changes", {})
+    return [(f, str(EDIT_FIELDS[f]), *changes[f]) for f in EDIT_FIELDS if f in changes]
+
 
 @bp.route("/<int:order_id>")
 @page(READERS)
@@ -48,6 +70,15 @@ def order(order_id: int):
             "order": found,
             "lines": list(found.lines),
             "events": list(found.events),
+            "receipts": list(found.receipts),
+            "edits": [(e, edit_rows(e)) for e in found.events if e.kind == services.EDITED],
+            "names": dict(
+                s.execute(
+                    select(User.id, User.full_name).where(
+                        User.id.in_({e.actor_id for e in found.events if e.actor_id is not None})
+                    )
+                ).all()
+            ),
             "money": lambda minor: format_money(minor, k.settings.currency),
             "local": lambda at: at.astimezone(zone).strftime("%d.%m.%Y %H:%M") if at else "",
             "late": late,

@@ -79,13 +79,15 @@ class SectionImage:
 @dataclass(frozen=True)
 class OrderSection:
     """Something another package knows about an order, as the order's page shows it: a title, a
-    summary line, facts as (name, value) pairs, and pictures (served by that package, which checks
-    who may see them)."""
+    summary line, facts as (name, value) pairs, pictures (served by that package, which checks
+    who may see them), and a link to where the reader may act on the order."""
 
     title: str
     summary: str
     facts: tuple[tuple[str, str], ...] = ()
     images: tuple[SectionImage, ...] = ()
+    #: An action on the order another page offers, as (the button's text, its address).
+    link: tuple[str, str] | None = None
 
 
 class OrderSectionSource(Protocol):
@@ -99,5 +101,6 @@ class OrderSectionSource(Protocol):
 ORDER_SECTIONS: Chain[OrderSectionSource] = Chain(
     "orders.order_sections",
     "What other packages know about an order, shown on its page (/orders/<id>) under the order's own "
-    "facts: the couriers package adds the proof of delivery (photo, signature, position, cash).",
+    "facts: the couriers package adds the proof of delivery (photo, signature, position, cash), the "
+    "call centre the way to change the order in the operator workspace.",
 )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -12,7 +13,7 @@ from frontoffice.money import from_minor
 from frontoffice.schemas import Day, Id, Latitude, Longitude, Money, Strict
 from nomenclature.schemas import ConditionIn, ExplainOut, ReceiptOut
 from orders.hours import MAX_INTERVALS, HoursError, WeeklyHours, intervals_of
-from orders.models import Branch, Order, OrderCharge, OrderLine
+from orders.models import Branch, Order, OrderCharge, OrderEvent, OrderLine
 from orders.states import OrderStatus
 
 
@@ -222,6 +223,34 @@ class EventOut(BaseModel):
     from_status: str | None
     to_status: str | None
     reason: str | None
+    changes: dict[str, list[Any]] = Field(
+        default={},
+        description="An `edited` entry: each changed field (lines, address, promised_at, payment_kind, "
+        "change_from, comment, delivery_fee, total, receipts, status) as [before, after]; money as "
+        "decimal strings.",
+    )
+
+    @classmethod
+    def of(cls, event: OrderEvent) -> EventOut:
+        """Serialize a trail entry."""
+        return cls(
+            at=event.at,
+            actor_id=event.actor_id,
+            kind=event.kind,
+            from_status=event.from_status,
+            to_status=event.to_status,
+            reason=event.reason,
+            changes=(event.payload or {}).get("changes", {}) if event.kind == "edited" else {},
+        )
+
+
+class ReceiptBriefOut(BaseModel):
+    """One receipt of an order in brief: who sells, under which tax system, for how much."""
+
+    organization_id: int
+    organization_name: str
+    tax_system: str
+    total: Decimal
 
 
 class OrderOut(BaseModel):
@@ -259,10 +288,16 @@ class OrderOut(BaseModel):
         "delivery became a position of its own.",
     )
     events: list[EventOut] = []
+    receipts: list[ReceiptBriefOut] = []
+    edits: list[EventOut] = Field(
+        default=[], description="The changes made after the order was taken (its `edited` trail entries)."
+    )
 
     @classmethod
-    def of(cls, order: Order, *, with_events: bool = True) -> OrderOut:
-        """Serialize a loaded order."""
+    def of(
+        cls, order: Order, *, with_events: bool = True, edits: Sequence[OrderEvent] | None = None
+    ) -> OrderOut:
+        """Serialize a loaded order; ``edits``: its ``edited`` trail entries when the trail is not loaded."""
         return cls(
             id=order.id,
             number=order.number,
@@ -291,19 +326,21 @@ class OrderOut(BaseModel):
             version=order.version,
             lines=[LineOut.of(ln) for ln in order.lines],
             delivery=DeliveryOut.of(order.charges[0]) if order.charges else None,
-            events=[
-                EventOut(
-                    at=e.at,
-                    actor_id=e.actor_id,
-                    kind=e.kind,
-                    from_status=e.from_status,
-                    to_status=e.to_status,
-                    reason=e.reason,
+            events=[EventOut.of(e) for e in order.events] if with_events else [],
+            receipts=[
+                ReceiptBriefOut(
+                    organization_id=r.organization_id,
+                    organization_name=r.organization_name,
+                    tax_system=r.tax_system,
+                    total=from_minor(r.total),
                 )
-                for e in order.events
-            ]
-            if with_events
-            else [],
+                for r in order.receipts
+            ],
+            edits=[
+                EventOut.of(e)
+                for e in (edits if edits is not None else order.events if with_events else ())
+                if e.kind == "edited"
+            ],
         )
 
 

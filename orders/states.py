@@ -69,3 +69,43 @@ def check_transition(current: OrderStatus, target: OrderStatus) -> None:
 def is_cancellable(current: OrderStatus) -> bool:
     """True before the order leaves with a courier."""
     return can_transition(current, S.CANCELLED)
+
+
+#: States in which the operator who took the order may still change it: the kitchen has not started.
+OPERATOR_EDITABLE = frozenset({S.NEW, S.ON_HOLD, S.CONFIRMED})
+#: States in which only a manager may change an order, and must say why: cooking has begun.
+MANAGER_EDITABLE = ACTIVE - OPERATOR_EDITABLE
+
+
+class EditRefused(ValueError):
+    """Who may change an order in its state, and why the one asking may not."""
+
+    def __init__(self, current: OrderStatus, reason: str):
+        self.current = current
+        self.reason = reason  # "closed": nobody may; "manager": a manager must
+        super().__init__(
+            f"An order in state {current} is closed; it cannot be changed."
+            if reason == "closed"
+            else f"The kitchen has started on this order ({current}); only a manager may change it now."
+        )
+
+
+def check_edit(current: OrderStatus, *, manager: bool) -> bool:
+    """Raise :class:`EditRefused` unless whoever asks may change an order in state ``current``;
+    True when the change needs a reason (a manager changing an order the kitchen has started)."""
+    if current in OPERATOR_EDITABLE:
+        return False
+    if current not in MANAGER_EDITABLE:
+        raise EditRefused(current, "closed")
+    if not manager:
+        raise EditRefused(current, "manager")
+    return True
+
+
+def may_edit(current: str, *, manager: bool) -> bool:
+    """True when whoever asks may change an order in state ``current`` (see :func:`check_edit`)."""
+    try:
+        check_edit(OrderStatus(current), manager=manager)
+    except EditRefused:
+        return False
+    return True

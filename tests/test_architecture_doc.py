@@ -33,4 +33,4 @@ def test_every_placement_policy_and_dossier_section_has_a_named_place(sqlite_app
         "delivery_zone",
         "antifraud",
     ]
-    assert [c.name for c in ext.contributions(DOSSIER_SECTIONS)] == ["warnings", "tickets"]
+    assert [c.name for c in ext.contributions(DOSSIER_SECTIONS)] == ["warnings", "tickets", "notifications"]

@@ -10,7 +10,8 @@ Events sent (snake_case facts):
 - ``tracking_updated`` — the order's tracking view (:meth:`tracking.services.TrackingView.as_json`):
   on connecting, when the order's status changes, when its courier moves (at most once per
   ``FRONTOFFICE_TRACKING_PUSH_INTERVAL_S`` per courier; the latest position wins), and when the
-  courier delivers another order of the bag (the ETA shortens).
+  courier delivers another order of the bag (the ETA shortens), and when the order is edited
+  (``OrderEdited``: a new address or promised time).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from couriers.events import CourierMoved
 from frontoffice.db import Database
 from frontoffice.kernel import current_kernel
 from frontoffice.realtime import admit_connection
-from orders.events import OrderStatusChanged
+from orders.events import OrderEdited, OrderStatusChanged
 from tracking import services
 from tracking.eta import TravelTime
 
@@ -77,6 +78,13 @@ class TrackingFeed:
         """The order's pages hear its new status; the other orders of the courier's bag their new ETA."""
         self.push(ev.order_id)
         if ev.courier_id is not None and ev.from_status == "in_delivery":
+            self.push_courier(ev.courier_id)
+
+    def on_edited(self, ev: OrderEdited) -> None:
+        """An order changed after it was taken (its address, its promised time …): its pages hear the
+        new view, and the courier's other orders on their way their ETA (the bag's order may change)."""
+        self.push(ev.order_id)
+        if ev.courier_id is not None:
             self.push_courier(ev.courier_id)
 
     def on_moved(self, ev: CourierMoved) -> None:

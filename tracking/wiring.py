@@ -18,7 +18,8 @@ from frontoffice.db import utcnow
 from frontoffice.kernel import Kernel, current_kernel
 from frontoffice.packages import DomainPackage
 from frontoffice.settings import Settings
-from orders.events import OrderPlaced, OrderStatusChanged
+from notifications.ports import TRACKING_LINK
+from orders.events import OrderEdited, OrderPlaced, OrderStatusChanged
 from orders.ports import ORDER_SECTIONS, OrderSection
 from tracking import services, views
 from tracking.adapters.osrm import OsrmTable
@@ -51,8 +52,10 @@ def make_travel_time(settings: Settings) -> TravelTime:
 def tracking_url_for(kernel: Kernel) -> Callable[[Session, int], str | None]:
     """``tracking_url(session, order_id)``: the absolute address of an order's tracking page on
     ``FRONTOFFICE_PUBLIC_URL`` (None without a working link or a public address) — for the
-    packages that send it to the customer. A delivery order asked for before its link's projector
-    ran gets its link then (see :func:`tracking.services.tracking_url`)."""
+    packages that send it to the customer (notifications' ``TRACKING_LINK``). A delivery order asked
+    for before its link's projector ran gets its link then — the one write it may make, an idempotent
+    insert in the caller's transaction (see :func:`tracking.services.tracking_url`): notifications
+    write "order taken" in a projector of the same ``OrderPlaced`` that runs before the link's own."""
     return partial(services.tracking_url, base_url=kernel.settings.public_url, issue=True)
 
 
@@ -75,7 +78,10 @@ def register(app: Flask, kernel: Kernel) -> None:
     kernel.bus.project(OrderPlaced, services.on_order_placed)
     kernel.bus.project(OrderStatusChanged, end_link)
     kernel.bus.subscribe(OrderStatusChanged, feed.on_status)
+    kernel.bus.subscribe(OrderEdited, feed.on_edited)
     kernel.bus.subscribe(CourierMoved, feed.on_moved)
+    # The messages to the client carry the link ("order taken", "courier on the way").
+    kernel.extensions.provide(TRACKING_LINK, tracking_url_for(kernel))
     kernel.extensions.add(ORDER_SECTIONS, "tracking_link", tracking_section, order=40)
 
 

@@ -171,6 +171,7 @@ def apply_verdict(draft: order_services.OrderDraft, verdict: Verdict) -> None:
 # Built once: they run with every placed order.
 _INSERT_ADDRESS_KEY = OrderAddressKey.__table__.insert()
 _INSERT_VERDICT = AntifraudVerdict.__table__.insert()
+_verdicts = AntifraudVerdict.__table__
 
 
 @dataclass(frozen=True)
@@ -182,10 +183,17 @@ class ScreeningRecord:
     address_key: str
     verdict: Verdict | None
     at: dt.datetime
+    # True when the order was changed (re-screened): what was kept of it before is replaced.
+    replace: bool = False
 
     def __call__(self, session: Session, order_id: int) -> None:
-        """Store the address key and the verdict of the order just inserted."""
+        """Store the address key and the verdict of the order just inserted (or just changed: a new
+        key replaces the old one, a verdict where rules fired replaces the previous verdict)."""
         conn = session.connection()
+        if self.replace:
+            conn.execute(_keys.delete().where(_keys.c.order_id == order_id))
+            if self.verdict is not None and self.verdict.hits:
+                conn.execute(_verdicts.delete().where(_verdicts.c.order_id == order_id))
         if self.address_key:
             conn.execute(
                 _INSERT_ADDRESS_KEY,
@@ -208,8 +216,9 @@ class ScreeningRecord:
 def placement_policy(
     rulebook: RuleBook, device_of_request: Callable[[], str] = lambda: ""
 ) -> Callable[[Session, order_services.OrderDraft], None]:
-    """The policy ``place_order`` runs on every order, whichever endpoint it came through: screen the
-    draft, act on the verdict, and keep the verdict and the address key with the order."""
+    """The policy ``place_order`` runs on every order, whichever endpoint it came through, and on
+    every change of a taken order: screen the draft, act on the verdict, and keep the verdict and the
+    address key with the order."""
 
     def antifraud_policy(session: Session, draft: order_services.OrderDraft) -> None:
         rules = rulebook.active(session)
@@ -222,7 +231,7 @@ def placement_policy(
         else:
             cmd = draft.command
             digest = antifraud.address_digest(cmd.address_text) if cmd.kind == "delivery" else ""
-        draft.on_written(ScreeningRecord(digest, verdict, draft.now))
+        draft.on_written(ScreeningRecord(digest, verdict, draft.now, replace=draft.order_id is not None))
 
     return antifraud_policy
 

@@ -22,6 +22,7 @@ from callcentre.schemas.clients import (
 )
 from callcentre.schemas.order_entry import (
     CartLineIn,
+    EditOrderIn,
     OrderAddressIn,
     PaymentIn,
     PickupOffer,
@@ -56,6 +57,7 @@ __all__ = [
     "AddressPatch",
     "CandidateOut",
     "CartLineIn",
+    "EditOrderIn",
     "ClientCreate",
     "ClientDetail",
     "ClientOut",

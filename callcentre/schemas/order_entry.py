@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from callcentre import services
 from callcentre.schemas.clients import AddressFields, modifiers_out
-from frontoffice.money import from_minor
+from frontoffice.money import from_minor, to_minor
 from frontoffice.schemas import Id, Latitude, Longitude, Money, Strict, money
 from orders.pricing import PricedLine
 from orders.schemas import ModifierOut
@@ -234,6 +234,39 @@ class TakeOrderIn(Strict):
     payment: PaymentIn = PaymentIn()
     comment: str = Field(default="", max_length=1000)
     promised_at: dt.datetime | None = Field(default=None, description="ISO 8601 with offset; null: ASAP.")
+
+
+class EditOrderIn(Strict):
+    """A change of a taken order: the fields sent replace the order's, the others stay."""
+
+    version: int = Field(ge=1, description="The order's version the change was made against.")
+    lines: list[CartLineIn] | None = Field(
+        default=None, max_length=100, description="The whole new cart (left out: the lines stay)."
+    )
+    address: OrderAddressIn | None = Field(default=None, description="Delivery only: the new address.")
+    promised_at: dt.datetime | None = Field(
+        default=None, description="ISO 8601 with offset; sent as null: as soon as possible."
+    )
+    payment: PaymentIn | None = None
+    comment: str | None = Field(default=None, max_length=1000)
+    reason: str = Field(default="", max_length=500, description="Why; required once the kitchen has started.")
+
+    def to_service(self, order_id: int) -> services.EditOrder:
+        """The service's change."""
+        return services.EditOrder(
+            order_id=order_id,
+            version=self.version,
+            lines=[ln.to_service() for ln in self.lines] if self.lines is not None else None,
+            address=self.address.to_service() if self.address is not None else None,
+            new_time="promised_at" in self.model_fields_set,
+            promised_at=self.promised_at,
+            payment_kind=self.payment.kind if self.payment is not None else None,
+            change_from=to_minor(self.payment.change_from)
+            if self.payment is not None and self.payment.change_from is not None
+            else None,
+            comment=self.comment,
+            reason=self.reason,
+        )
 
 
 class RepeatLineOut(QuoteLineOut):

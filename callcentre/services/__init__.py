@@ -1,5 +1,5 @@
 """Call-centre use cases, the package's public face: clients and their dossier, addresses, statistics,
-merging, zones, the geocoder cache, order entry and repeating an order.
+merging, zones, the geocoder cache, order entry, changing a taken order and repeating an order.
 
 Every function takes a ``Session`` and plain arguments, raises domain errors and
 never commits: the caller's unit of work does. Refusals are raised before the first
@@ -42,6 +42,7 @@ from callcentre.services.geocoding import (
     store_geocode,
 )
 from callcentre.services.merging import merge_clients
+from callcentre.services.order_editing import EditOrder, cart_of, edit_order
 from callcentre.services.order_entry import (
     AddressChoice,
     CartLine,
@@ -93,6 +94,7 @@ __all__ = [
     "DeliveryPlace",
     "Dossier",
     "DossierOrder",
+    "EditOrder",
     "PhoneEntry",
     "Quote",
     "QuoteRequest",
@@ -107,6 +109,7 @@ __all__ = [
     "addresses_of",
     "branch_hours",
     "cached_geocode",
+    "cart_of",
     "purge_geocode_cache",
     "create_client",
     "create_zone",
@@ -115,6 +118,7 @@ __all__ = [
     "update_zone",
     "zone_overlaps",
     "dossier",
+    "edit_order",
     "ensure_client",
     "export_zones",
     "extra_phones",

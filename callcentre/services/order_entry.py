@@ -222,6 +222,23 @@ def price_cart(
     return priced, problems
 
 
+def below_minimum(zone: ZoneRule, items_total: int, currency: str) -> list[dict[str, Any]]:
+    """The problem of a cart below its zone's minimum order (on ``lines``), or none."""
+    if items_total >= zone.min_order:
+        return []
+    missing = zone.min_order - items_total
+    return [
+        field_error(
+            "lines",
+            f"The minimum order in zone {zone.name} is {format_money(zone.min_order, currency)}; "
+            f"add {format_money(missing, currency)} more.",
+            "below_minimum",
+            min_order=str(from_minor(zone.min_order)),
+            missing=str(from_minor(missing)),
+        )
+    ]
+
+
 def _resolve_address(
     session: Session, choice: AddressChoice, client: Client | None, problems: list[dict[str, Any]]
 ) -> tuple[AddressData | None, ClientAddress | None]:
@@ -266,7 +283,7 @@ def quote(
             phone = match_phone(req.phone, region)
         except InvalidPhone as exc:
             problems.append(field_error("phone", str(exc), "invalid_phone"))
-    q = _resolve(
+    q = resolve_quote(
         session, req, phone, problems, zones=zones, currency=currency, now=now or utcnow(), scope=scope
     )
     refused = [p for p in q.problems if p["type"] == OUT_OF_SCOPE]
@@ -275,7 +292,7 @@ def quote(
     return q
 
 
-def _resolve(
+def resolve_quote(
     session: Session,
     req: QuoteRequest,
     phone: str | None,
@@ -411,18 +428,8 @@ def _resolve(
             )
         if promised_at is None:
             promised_at = asap
-    if lines and items_total < min_order and zone is not None:
-        missing = min_order - items_total
-        problems.append(
-            field_error(
-                "lines",
-                f"The minimum order in zone {zone.name} is {format_money(min_order, currency)}; "
-                f"add {format_money(missing, currency)} more.",
-                "below_minimum",
-                min_order=str(from_minor(min_order)),
-                missing=str(from_minor(missing)),
-            )
-        )
+    if lines and zone is not None:
+        problems += below_minimum(zone, items_total, currency)
     return Quote(
         kind=req.kind,
         phone=phone,
@@ -464,6 +471,20 @@ class TakeOrder:
     promised_at: dt.datetime | None = None
 
 
+def line_requests(cart: Sequence[CartLine]) -> list[LineRequest]:
+    """A cart as the order's requested lines."""
+    return [
+        LineRequest(
+            quantity=ln.quantity,
+            sku=ln.sku,
+            item_id=ln.item_id,
+            comment=ln.comment,
+            modifiers=tuple(ln.modifiers),
+        )
+        for ln in cart
+    ]
+
+
 def take_order(
     session: Session,
     cmd: TakeOrder,
@@ -487,7 +508,7 @@ def take_order(
     """
     now = now or utcnow()
     phone = phone_or_422(cmd.phone, region)
-    q = _resolve(
+    q = resolve_quote(
         session,
         QuoteRequest(
             kind=cmd.kind,
@@ -520,16 +541,7 @@ def take_order(
             client_phone=phone,
             client_name=name or (q.client.name if q.client is not None else ""),
             kind=cmd.kind,
-            lines=[
-                LineRequest(
-                    quantity=ln.quantity,
-                    sku=ln.sku,
-                    item_id=ln.item_id,
-                    comment=ln.comment,
-                    modifiers=tuple(ln.modifiers),
-                )
-                for ln in cmd.lines
-            ],
+            lines=line_requests(cmd.lines),
             address_text=place.display() if place is not None else "",
             lat=place.lat if place is not None else None,
             lon=place.lon if place is not None else None,

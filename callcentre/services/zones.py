@@ -62,6 +62,12 @@ def zone_rules(session: Session) -> list[ZoneRule]:
     return out
 
 
+# Read for every quote and order: built once.
+_ZONES_STAMP = select(
+    func.count(DeliveryZone.id), func.max(DeliveryZone.id), func.max(DeliveryZone.updated_at)
+)
+
+
 class ZoneCache:
     """The compiled zone index kept in the kernel, rebuilt when the zones table changes.
 
@@ -76,13 +82,7 @@ class ZoneCache:
 
     def index(self, session: Session) -> ZoneIndex:
         """The index matching the zones table as this session sees it."""
-        stamp = tuple(
-            session.execute(
-                select(
-                    func.count(DeliveryZone.id), func.max(DeliveryZone.id), func.max(DeliveryZone.updated_at)
-                )
-            ).one()
-        )
+        stamp = tuple(session.connection().execute(_ZONES_STAMP).one())
         if stamp == self._stamp:
             return self._index
         index = ZoneIndex(zone_rules(session))

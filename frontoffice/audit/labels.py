@@ -36,5 +36,6 @@ AUDIT_ENTITY = Vocabulary(
         Entity.ANTIFRAUD_RULE: lazy_pgettext("audited record", "Antifraud rule"),
         Entity.BLACKLIST_ENTRY: lazy_pgettext("audited record", "Blacklist entry"),
         Entity.BONUS_RULE: lazy_pgettext("audited record", "Bonus rule"),
+        Entity.NOTIFICATION_TEMPLATE: lazy_pgettext("audited record", "Message template"),
     },
 )

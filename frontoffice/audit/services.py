@@ -44,6 +44,7 @@ class Entity(enum.StrEnum):
     ANTIFRAUD_RULE = "antifraud_rule"
     BLACKLIST_ENTRY = "blacklist_entry"
     BONUS_RULE = "bonus_rule"
+    NOTIFICATION_TEMPLATE = "notification_template"
 
 
 #: Fields whose values never enter the log: a change shows as ``"(changed)"`` on both sides.

@@ -14,12 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from frontoffice.db import Database, upsert, utcnow
 from frontoffice.errors import InvalidInput, NotFound
 from frontoffice.outbox import RelayPolicy, current_event_id
+from frontoffice.outbox.claims import back_in_line, claim_due
 from frontoffice.realtime import event_payload
 from frontoffice.webhooks import rules
 from frontoffice.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -132,10 +133,7 @@ def retry_delivery(session: Session, delivery_id: int) -> WebhookDelivery:
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.status != DeliveryStatus.PARKED:
         raise NotFound(f"No parked webhook delivery {delivery_id}.")
-    delivery.status = DeliveryStatus.PENDING
-    delivery.attempts = 0
-    delivery.next_attempt_at = utcnow()
-    delivery.claimed_until = None
+    back_in_line(delivery, DeliveryStatus.PENDING)
     session.flush()
     return delivery
 
@@ -268,40 +266,16 @@ class WebhookSender:
 
     def claim(self, limit: int = 50) -> list[int]:
         """Take due deliveries nobody works on (a conditional UPDATE each: one sender wins)."""
-        now = utcnow()
-        until = now + dt.timedelta(seconds=self.timeout_s + 30)
-        with self.db.reading() as s:
-            due = list(
-                s.scalars(
-                    select(WebhookDelivery.id)
-                    .where(
-                        WebhookDelivery.status == DeliveryStatus.PENDING,
-                        WebhookDelivery.next_attempt_at <= now,
-                        or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
-                    )
-                    .order_by(WebhookDelivery.id)
-                    .limit(limit)
-                )
-            )
         with self._lock:
-            due = [d for d in due if d not in self._in_flight]
-        if not due:
-            return []
-        taken = []
-        with self.db.unit_of_work() as s:
-            for delivery_id in due:
-                won = s.execute(
-                    update(WebhookDelivery)
-                    .where(
-                        WebhookDelivery.id == delivery_id,
-                        WebhookDelivery.status == DeliveryStatus.PENDING,
-                        or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
-                    )
-                    .values(claimed_until=until)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
-                if won:
-                    taken.append(delivery_id)
+            busy = set(self._in_flight)
+        taken = claim_due(
+            self.db,
+            WebhookDelivery,
+            pending=DeliveryStatus.PENDING,
+            hold_s=self.timeout_s + 30,
+            limit=limit,
+            skip=busy,
+        )
         with self._lock:
             self._in_flight.update(taken)
         return taken

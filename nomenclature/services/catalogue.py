@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from frontoffice.errors import FieldError, NotFound, field_error
@@ -19,6 +19,15 @@ from nomenclature.services.branches import BRANCHES
 from nomenclature.services.compiled import CatalogueRules, group_view, rules
 from nomenclature.services.delivery import DELIVERY_SKU
 
+# Every order taken runs these two: built once, so neither is rebuilt nor re-keyed per call.
+_ITEMS_BY_SKU_OR_ID = select(Item).where(
+    or_(Item.sku.in_(bindparam("skus", expanding=True)), Item.id.in_(bindparam("ids", expanding=True)))
+)
+_STOPPED_OF_ITEMS = select(StopListEntry).where(
+    StopListEntry.branch_id == bindparam("branch_id"),
+    StopListEntry.item_id.in_(bindparam("item_ids", expanding=True)),
+)
+
 
 def items_for_lines(
     session: Session, skus: Iterable[str], ids: Iterable[int]
@@ -27,7 +36,7 @@ def items_for_lines(
     skus, ids = set(skus), set(ids)
     if not skus and not ids:
         return {}, {}
-    rows = session.scalars(select(Item).where(or_(Item.sku.in_(skus), Item.id.in_(ids)))).all()
+    rows = session.scalars(_ITEMS_BY_SKU_OR_ID, {"skus": sorted(skus), "ids": sorted(ids)}).all()
     return {i.sku: i for i in rows}, {i.id: i for i in rows}
 
 
@@ -53,12 +62,13 @@ def stopped_items(
     session: Session, branch_id: int, item_ids: Iterable[int] | None = None
 ) -> dict[int, StopListEntry]:
     """The stop-list of a branch (optionally only for some items): ``{item_id: entry}``."""
-    stmt = select(StopListEntry).where(StopListEntry.branch_id == branch_id)
     if item_ids is not None:
         ids = set(item_ids)
         if not ids:
             return {}
-        stmt = stmt.where(StopListEntry.item_id.in_(ids))
+        found = session.scalars(_STOPPED_OF_ITEMS, {"branch_id": branch_id, "item_ids": sorted(ids)})
+        return {e.item_id: e for e in found}
+    stmt = select(StopListEntry).where(StopListEntry.branch_id == branch_id)
     return {e.item_id: e for e in session.scalars(stmt)}
 
 

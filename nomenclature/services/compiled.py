@@ -182,12 +182,15 @@ def all_modifier_views(session: Session) -> dict[int, tuple[ModifierGroupView, .
     return {k: tuple(v) for k, v in out.items()}
 
 
+_TOKEN = select(DistributionState.token).where(DistributionState.id == 1)  # read per order: built once
+
+
 def rules(session: Session) -> CatalogueRules:
     """The compiled distribution and modifiers of the database, reused while nothing changed.
 
     One primary-key read per call; the rules are rebuilt when the token differs.
     """
-    token = session.scalar(select(DistributionState.token).where(DistributionState.id == 1))
+    token = session.connection().execute(_TOKEN).scalar()
     if token is not None:
         with _CACHE_LOCK:
             found = _CACHE.get(token)

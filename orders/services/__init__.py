@@ -1,5 +1,6 @@
 """Order use cases, the orders package's public face: place an order (prepare or take a resolved
-draft → placement policies → write), move it through its states, split it into receipts, read
+draft → placement policies → write), change it after it is taken (a re-quoted draft written over
+it), move it through its states, split it into receipts, read
 revenue, backtest distribution conditions; open, change and switch off branches.
 
 Callers write ``services.place_order(...)``; the modules hold one use-case family each.
@@ -37,6 +38,7 @@ from orders.services.distribution import (
     receipt_label,
     split_order,
 )
+from orders.services.editing import EDITED, edit_trails, editable_order, stale_version, write_edit
 from orders.services.lifecycle import OrderFilter, cancel, change_status, get_order, list_orders
 from orders.services.placement import (
     DefaultOrganization,
@@ -57,6 +59,7 @@ from orders.services.revenue import UNSOLD, add_revenue, revenue_from_receipts, 
 
 __all__ = [
     "DEFAULT_LEAD",
+    "EDITED",
     "ORDER_KINDS",
     "PAYMENT_KINDS",
     "UNSOLD",
@@ -81,6 +84,8 @@ __all__ = [
     "change_status",
     "command_errors",
     "create_branch",
+    "edit_trails",
+    "editable_order",
     "get_branch",
     "get_order",
     "list_branches",
@@ -101,7 +106,9 @@ __all__ = [
     "revenue_from_receipts",
     "revenue_this_year",
     "split_order",
+    "stale_version",
     "update_branch",
     "valid_coordinates",
     "write_draft",
+    "write_edit",
 ]

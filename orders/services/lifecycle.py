@@ -142,8 +142,8 @@ class OrderFilter:
 
 
 def list_orders(session: Session, flt: OrderFilter) -> tuple[list[Order], int]:
-    """A page of orders, newest first, and the number of matching orders (with their lines and
-    delivery positions, loaded in one query each)."""
+    """A page of orders, newest first, and the number of matching orders (with their lines,
+    delivery positions and receipts, loaded in one query each)."""
     conditions = []
     if flt.status:
         conditions.append(Order.status.in_(list(flt.status)))
@@ -163,7 +163,7 @@ def list_orders(session: Session, flt: OrderFilter) -> tuple[list[Order], int]:
             .order_by(Order.created_at.desc(), Order.id.desc())
             .limit(flt.per_page)
             .offset((flt.page - 1) * flt.per_page)
-            .options(selectinload(Order.lines), selectinload(Order.charges))
+            .options(selectinload(Order.lines), selectinload(Order.charges), selectinload(Order.receipts))
         )
         .unique()
         .all()

@@ -20,7 +20,7 @@ from nomenclature import services as catalogue
 from orders.events import OrderPlaced
 from orders.models import Branch, Order, OrderCharge, OrderCounter, OrderEvent, OrderLine, OrderReceipt
 from orders.ports import PlacementPolicy
-from orders.pricing import MAX_LINES, PricedLine, order_totals
+from orders.pricing import MAX_LINES, PricedLine, Totals, order_totals
 from orders.services.cart import (
     DEFAULT_LEAD,
     ORDER_KINDS,
@@ -30,7 +30,7 @@ from orders.services.cart import (
     price_lines,
     valid_coordinates,
 )
-from orders.services.distribution import DeliveryAssignment, split_order
+from orders.services.distribution import DeliveryAssignment, SplitOrder, split_order
 from orders.services.revenue import add_revenue
 from orders.states import OrderStatus
 
@@ -81,6 +81,9 @@ class OrderDraft:
     located: bool = False
     # The compiled catalogue the lines were priced with; distribution reuses it.
     rules: catalogue.CatalogueRules | None = field(default=None, repr=False)
+    # The order this draft changes (an edit re-quoted through the same pipeline); None: a new order.
+    # Policies that store something per order replace what they stored for it then.
+    order_id: int | None = None
 
     def on_written(self, hook: Callable[[Session, int], None]) -> None:
         """Run ``hook(session, order_id)`` right after the order is inserted, in the same transaction
@@ -308,6 +311,73 @@ def charge_of(delivery: DeliveryAssignment) -> OrderCharge:
     )
 
 
+def draft_totals(draft: OrderDraft) -> Totals:
+    """The money of a settled draft; :class:`InvalidInput` when it does not add up or the cash
+    note is smaller than the total."""
+    try:
+        totals = order_totals(draft.lines, draft.discount, draft.delivery_fee)
+    except ValueError as exc:
+        raise InvalidInput(f"The order cannot be taken: {exc}.") from None
+    change_from = draft.command.change_from
+    if change_from is not None and change_from < totals.total:
+        raise InvalidInput(
+            "Change from an amount smaller than the order total makes no sense.",
+            errors=[field_error("payment.change_from", "Smaller than the order total.")],
+        )
+    return totals
+
+
+def line_rows(lines: Sequence[PricedLine], split: SplitOrder) -> list[OrderLine]:
+    """The stored lines of an order: each priced line with who sells it and its share."""
+    return [
+        OrderLine(
+            position=i,
+            item_id=ln.item_id,
+            sku=ln.sku,
+            name=ln.name,
+            quantity=ln.quantity,
+            unit_price=ln.unit_price,
+            total=ln.total,
+            vat_rate=la.assignment.vat_rate.value,
+            comment=ln.comment,
+            modifiers=[dict(m) for m in ln.modifiers],
+            organization_id=la.assignment.organization_id,
+            tax_system=la.assignment.tax_system.value,
+            condition_id=la.assignment.condition_id,
+            discount_share=la.share.discount,
+            amount=la.share.amount,
+            vat=la.share.vat,
+        )
+        for i, (ln, la) in enumerate(zip(lines, split.lines, strict=True))
+    ]
+
+
+def receipt_rows(split: SplitOrder, day: dt.date) -> list[OrderReceipt]:
+    """The stored receipts of an order split on business day ``day``."""
+    return [
+        OrderReceipt(
+            position=n,
+            organization_id=r.organization_id,
+            tax_system=r.tax_system.value,
+            organization_name=split.organizations[r.organization_id].name,
+            inn=split.organizations[r.organization_id].inn,
+            kpp=split.organizations[r.organization_id].kpp,
+            business_date=day,
+            total=r.total,
+            vat=r.vat,
+        )
+        for n, r in enumerate(split.receipts)
+    ]
+
+
+def sold_by_organization(split: SplitOrder) -> dict[int, int]:
+    """What each organization sells in a split order (its receipts' totals, minor units)."""
+    sold: dict[int, int] = {}
+    for r in split.receipts:
+        sold[r.organization_id] = sold.get(r.organization_id, 0) + r.total
+    return sold
+
+
 def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = None) -> Order:
     """Write a draft the policies have settled: totals, each line assigned to an organization and
     the order split into receipts, a number, the rows, the policies' hooks, the revenue, ``OrderPlaced``.
@@ -315,15 +385,7 @@ def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = N
     Raises :class:`InvalidInput` (nothing written) when the totals or the distribution refuse it.
     """
     cmd, branch, now, phone = draft.command, draft.branch, draft.now, draft.client_phone
-    try:
-        totals = order_totals(draft.lines, draft.discount, draft.delivery_fee)
-    except ValueError as exc:
-        raise InvalidInput(f"The order cannot be taken: {exc}.") from None
-    if cmd.change_from is not None and cmd.change_from < totals.total:
-        raise InvalidInput(
-            "Change from an amount smaller than the order total makes no sense.",
-            errors=[field_error("payment.change_from", "Smaller than the order total.")],
-        )
+    totals = draft_totals(draft)
 
     day = business_date(now, branch.timezone)
     split = split_order(
@@ -360,42 +422,9 @@ def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = N
         created_at=now,
         status_changed_at=now,
     )
-    order.lines = [
-        OrderLine(
-            position=i,
-            item_id=ln.item_id,
-            sku=ln.sku,
-            name=ln.name,
-            quantity=ln.quantity,
-            unit_price=ln.unit_price,
-            total=ln.total,
-            vat_rate=la.assignment.vat_rate.value,
-            comment=ln.comment,
-            modifiers=[dict(m) for m in ln.modifiers],
-            organization_id=la.assignment.organization_id,
-            tax_system=la.assignment.tax_system.value,
-            condition_id=la.assignment.condition_id,
-            discount_share=la.share.discount,
-            amount=la.share.amount,
-            vat=la.share.vat,
-        )
-        for i, (ln, la) in enumerate(zip(draft.lines, split.lines, strict=True))
-    ]
+    order.lines = line_rows(draft.lines, split)
     order.charges = [charge_of(split.delivery)] if split.delivery is not None else []
-    order.receipts = [
-        OrderReceipt(
-            position=n,
-            organization_id=r.organization_id,
-            tax_system=r.tax_system.value,
-            organization_name=split.organizations[r.organization_id].name,
-            inn=split.organizations[r.organization_id].inn,
-            kpp=split.organizations[r.organization_id].kpp,
-            business_date=day,
-            total=r.total,
-            vat=r.vat,
-        )
-        for n, r in enumerate(split.receipts)
-    ]
+    order.receipts = receipt_rows(split, day)
     order.events = [
         OrderEvent(
             at=now,
@@ -410,10 +439,7 @@ def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = N
     insert_new(session, order)
     for hook in draft.written_hooks:
         hook(session, order.id)
-    sold: dict[int, int] = {}
-    for r in split.receipts:
-        sold[r.organization_id] = sold.get(r.organization_id, 0) + r.total
-    add_revenue(session, day.year, sold)
+    add_revenue(session, day.year, sold_by_organization(split))
     publish(
         session,
         OrderPlaced(

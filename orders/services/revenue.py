@@ -19,16 +19,19 @@ from orders.states import OrderStatus
 UNSOLD = frozenset({OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.FAILED})
 
 
+# Read for every order taken: built once.
+_REVENUE_OF_YEAR = select(OrganizationRevenue.organization_id, OrganizationRevenue.total).where(
+    OrganizationRevenue.organization_id.in_(bindparam("ids", expanding=True)),
+    OrganizationRevenue.year == bindparam("year"),
+)
+
+
 def revenue_this_year(session: Session, organization_ids: Sequence[int], on: dt.date) -> dict[int, int]:
     """Each organization's sales in ``on``'s calendar year (orders that ended unsold left out)."""
     ids = list(organization_ids)
     if not ids:
         return {}
-    rows = session.execute(
-        select(OrganizationRevenue.organization_id, OrganizationRevenue.total).where(
-            OrganizationRevenue.organization_id.in_(ids), OrganizationRevenue.year == on.year
-        )
-    ).all()
+    rows = session.connection().execute(_REVENUE_OF_YEAR, {"ids": ids, "year": on.year}).all()
     return {org: int(total) for org, total in rows}
 
 

@@ -79,6 +79,9 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "webhook_endpoints": ("url", "description"),
     "webhook_deliveries": ("last_response", "last_error"),
     "outbox": ("last_error",),
+    # What an admin wrote for clients, what a gateway answered.
+    "notification_templates": ("body",),
+    "notification_messages": ("body", "provider_id", "last_error"),
 }
 #: Rows whose unique text is left alone: the test users log in with their names.
 KEPT = {"users": lambda users: users.c.username.like("test-%")}
@@ -121,6 +124,10 @@ CODES = set(
     scheduled_jobs.name scheduled_jobs.owner scheduled_jobs.last_error
     webhook_endpoints.secret webhook_endpoints.events webhook_deliveries.event_type webhook_deliveries.body
     webhook_deliveries.status tracking_links.token
+    notification_templates.event notification_templates.language notification_recipients.phone
+    notification_recipients.language notification_messages.order_number notification_messages.event
+    notification_messages.phone notification_messages.channel notification_messages.recipient
+    notification_messages.language notification_messages.status notification_messages.skip_reason
     """.split()
 )
 #: Keys of those JSON documents whose values are text someone typed.

@@ -19,6 +19,8 @@ from monitor.loyalty import SEGMENTS
 from monitor.schemas import PerformanceQuery
 from nomenclature.schemas.distribution import ConsideredOut
 from nomenclature.taxes import TaxSystem, VatRate
+from notifications import rules as notification_rules
+from notifications.models import MessageStatus
 from orders.services import ORDER_KINDS, PAYMENT_KINDS
 from orders.states import OrderStatus
 
@@ -54,6 +56,10 @@ DOMAIN_CODES: dict[str, set[str]] = {
     "fail_reason": set(FAIL_REASONS),
     "loyalty_segment": set(SEGMENTS),
     "report_group": set(literal_values(PerformanceQuery, "group")),
+    "notification_event": set(notification_rules.NotificationEvent),
+    "notification_status": set(MessageStatus.ALL),
+    "notification_channel": {"sms", "telegram"},
+    "notification_skip_reason": {"no_consent", "no_channel"},
 }
 
 

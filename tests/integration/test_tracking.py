@@ -13,6 +13,8 @@ from sqlalchemy import delete, func, select, update
 
 from frontoffice.db import utcnow
 from frontoffice.outbox.models import OutboxProcessed
+from notifications.models import NotificationMessage
+from tests.conftest import _make_app, load_demo_catalogue
 from tests.couriers_fixtures import BRANCH_1, KAZAN_CENTRE, make_courier, pool_order
 from tracking import services
 from tracking.eta import StraightLine
@@ -142,3 +144,20 @@ def test_the_courier_shows_between_pickup_and_the_door_and_the_eta_passes_the_do
         s.execute(update(TrackingLink).values(expires_at=utcnow() - dt.timedelta(seconds=1)))
     gone = client.get(f"/t/{token}")
     assert gone.status_code == 404 and "Anna" not in gone.get_data(as_text=True)
+
+
+def test_the_order_taken_message_carries_the_tracking_link(tmp_path, _sqlite_template):
+    app = _make_app(_sqlite_template.fresh(tmp_path), tmp_path, public_url="https://eat.example.com")
+    try:
+        load_demo_catalogue(app)
+        kernel = app.extensions["frontoffice"]
+        order_id = pool_order(app, status="new")
+        with kernel.db.reading() as s:
+            body = s.scalar(
+                select(NotificationMessage.body).where(
+                    NotificationMessage.order_id == order_id, NotificationMessage.event == "order_taken"
+                )
+            )
+        assert f"https://eat.example.com/t/{token_of(kernel, order_id)}" in body
+    finally:
+        app.extensions["frontoffice"].db.dispose()

@@ -1,5 +1,6 @@
 // The live board: today's orders in status columns, kept current by the /callcentre socket;
-// search by number or phone; the moves the state machine allows, and cancel with a reason.
+// search by number or phone; the moves the state machine allows, and cancel with a reason; each
+// card's receipts and the changes made after the order was taken, and the way to change it.
 
 import { call, clock, config, day, displayPhone, el, fill, label, liveSocket, money, problemText, t, url } from "frontoffice/shared.js";
 
@@ -96,7 +97,14 @@ function actionButtons(o) {
     next.includes("cancelled")
       ? el("button", { type: "button", class: "bd-cancel", dataset: { id: o.id, to: "cancelled" } }, cfg.actions.cancelled)
       : null,
+    editLink(o),
   );
+}
+
+/** The way to change the order in the workspace, while the user may change it. */
+function editLink(o) {
+  if (!cfg.workspace_url || !(cfg.editable || []).includes(o.status)) return null;
+  return el("a", { class: "bd-edit", href: `${cfg.workspace_url}?edit=${o.id}` }, t("edit"));
 }
 
 function card(o, flashId) {
@@ -130,7 +138,28 @@ function card(o, flashId) {
           : null,
       o.courier_id && !closed ? el("span", { class: "muted" }, t("courier", { id: o.courier_id })) : null,
     ),
+    receiptsLine(o),
+    editsLine(o),
     actionButtons(o),
+  );
+}
+
+/** Who sells what: one receipt per organization and tax system, with its sum. */
+function receiptsLine(o) {
+  if (!(o.receipts || []).length) return null;
+  return el("div", { class: "bd-receipts small" }, ...o.receipts.map((r) => el("span", { class: "bd-receipt", title: r.tax_system }, `${r.organization_name} ${money(r.total)}`)));
+}
+
+/** The changes made after the order was taken: the last one on the card, every one in its title. */
+function editsLine(o) {
+  const edits = o.edits || [];
+  if (!edits.length) return null;
+  const fields = (e) => Object.keys(e.changes || {}).map((f) => t(`edit_field_${f}`)).join(", ");
+  const last = edits[edits.length - 1];
+  return el(
+    "div",
+    { class: "bd-edits small", title: edits.map((e) => `${clock(e.at)}: ${fields(e)}${e.reason ? ` — ${e.reason}` : ""}`).join("\n") },
+    `✎ ${t("edited", { time: clock(last.at) })}: ${fields(last)}`,
   );
 }
 
@@ -258,7 +287,7 @@ function connect() {
     if (!first) loadAll(); // catch up on what happened while disconnected
     first = false;
   });
-  for (const name of ["order_placed", "order_status_changed", "courier_assigned"]) {
+  for (const name of ["order_placed", "order_status_changed", "courier_assigned", "order_edited"]) {
     socket.on(name, (data) => refreshOrder(data.order_id));
   }
 }

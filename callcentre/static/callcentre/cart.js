@@ -25,8 +25,9 @@ export function itemsMinor() {
   return state.cart.reduce((sum, l) => sum + l.unit_minor * l.quantity, 0);
 }
 
-/** Add ``quantity`` of a menu item with chosen options (a list of {id, name, price_minor}). */
-export function addItem(item, modifiers = [], quantity = 1) {
+/** Add ``quantity`` of a menu item with chosen options (a list of {id, name, price_minor}) and a
+ * note for the kitchen (kept from an order being changed). */
+export function addItem(item, modifiers = [], quantity = 1, comment = "") {
   const key = keyOf(item.id, modifiers);
   const existing = state.cart.findIndex((l) => l.key === key);
   if (existing >= 0) {
@@ -42,16 +43,17 @@ export function addItem(item, modifiers = [], quantity = 1) {
       unit_minor: item.price_minor + modifiers.reduce((s, m) => s + m.price_minor, 0),
       quantity: Math.min(MAX_QUANTITY, quantity),
       modifiers,
+      comment,
     });
     selected = state.cart.length - 1;
   }
   changed();
 }
 
-/** Replace the cart (repeat of a previous order). */
+/** Replace the cart (repeat of a previous order, or the order being changed). */
 export function replaceCart(lines) {
   state.cart = [];
-  for (const l of lines) addItem(l.item, l.modifiers, l.quantity);
+  for (const l of lines) addItem(l.item, l.modifiers, l.quantity, l.comment || "");
   selected = 0;
   changed();
 }
@@ -93,6 +95,7 @@ export function apiLines() {
     item_id: l.item_id,
     quantity: l.quantity,
     modifiers: l.modifiers.map((m) => m.id),
+    ...(l.comment ? { comment: l.comment } : {}),
   }));
 }
 

@@ -4,6 +4,7 @@
 import { call, clock, day, debounce, el, fill, label, minorToDecimal, money, problemText, randomKey, t, toMinor, url, when } from "frontoffice/shared.js";
 import { apiLines, itemsMinor } from "./cart.js";
 import { apiAddress, branchChosenByOperator } from "./delivery.js";
+import { startEdit, stopEdit } from "./editing.js";
 import { clearErrors, showErrors } from "./errors.js";
 import { emit, on, state } from "./state.js";
 
@@ -58,7 +59,9 @@ const requestReceipts = debounce(async () => {
     state.receipts = null;
     return;
   }
-  const body = { branch_id: branchId, kind: state.kind, payment_kind: state.payment, lines: apiLines() };
+  // A line's note for the kitchen is no part of a receipt.
+  const lines = apiLines().map(({ comment, ...line }) => line);
+  const body = { branch_id: branchId, kind: state.kind, payment_kind: state.payment, lines };
   if (state.kind === "delivery" && state.quote?.delivery_fee != null) body.delivery_fee = state.quote.delivery_fee;
   const res = await call("POST", url("receipts"), body);
   if (seq !== receiptsSeq) return;
@@ -137,9 +140,56 @@ function precheck(b) {
   return errors;
 }
 
-/** Place the order (Ctrl+Enter). */
+/** What changed of the order being changed: the whole cart, payment, comment and reason, the
+ * address when the operator chose another one, the time when they picked one. */
+function editBody() {
+  const b = body();
+  const out = { version: state.editing.version, lines: b.lines, payment: b.payment, comment: b.comment, reason: $("edit-reason").value.trim() };
+  if (b.address && (b.address.id || b.address.text !== state.editing.address)) out.address = b.address;
+  if (b.promised_at) out.promised_at = b.promised_at;
+  return out;
+}
+
+/** Save the change of the order being changed (Ctrl+Enter in the change mode). */
+async function submitEdit() {
+  clearErrors("submit");
+  const b = editBody();
+  if (!b.lines.length) {
+    showErrors([{ field: "lines", message: t("cart_empty") }], "submit");
+    return;
+  }
+  if (!checkChange()) return;
+  state.submitting = true;
+  $("submit").disabled = true;
+  const res = await call("PATCH", url("edit_order", { id: state.editing.id }), b);
+  state.submitting = false;
+  $("submit").disabled = false;
+  if (res.ok) {
+    const order = res.data;
+    stopEdit();
+    announce(t("edit_saved", { number: order.number, total: money(order.total) }));
+    placed(order, true);
+    return;
+  }
+  if (res.status === 409 && res.data?.changed_fields) {
+    const { id, number } = state.editing;
+    const fields = res.data.changed_fields.map((f) => t(`edit_field_${f}`)).join(", ");
+    await startEdit(id, number);
+    announce(t("edit_stale", { number, fields }), true);
+    return;
+  }
+  announce(t("fix_errors"), true);
+  const errors = res.data?.errors?.length ? res.data.errors : [{ field: "*", message: problemText(res) }];
+  showErrors(errors, "submit");
+}
+
+/** Place the order (Ctrl+Enter), or save the change of the order being changed. */
 export async function submit() {
   if (state.submitting || state.placed) return;
+  if (state.editing) {
+    await submitEdit();
+    return;
+  }
   clearErrors("submit");
   const b = body();
   const local = precheck(b);
@@ -169,8 +219,11 @@ export async function submit() {
   showErrors(errors, "submit");
 }
 
-function placed(order) {
+function placed(order, edited = false) {
   state.placed = order;
+  const heading = $("placed-label");
+  if (!heading.dataset.placed) heading.dataset.placed = heading.textContent;
+  heading.textContent = edited ? heading.dataset.edited : heading.dataset.placed;
   $("placed-number").textContent = order.number;
   const parts = [money(order.total)];
   if (order.promised_at) {
@@ -196,6 +249,7 @@ function onRepeat({ answer }) {
 /** Forget payment, comment and the placed order for the next call. */
 export function resetCheckout() {
   attempt = null;
+  stopEdit();
   state.placed = null;
   state.changeFrom = "";
   state.comment = "";

@@ -8,6 +8,9 @@ import { findItem, loadMenu } from "./menu.js";
 import { emit, state } from "./state.js";
 import { openTicket, orderName, ticketsOffered } from "./tickets.js";
 
+/** True when the current user may change an order in its state (the page's ``editable`` states). */
+export const editable = (order) => Boolean(order) && (config().editable || []).includes(order.status);
+
 let historyIndex = 0;
 let announce = () => {};
 let lookupSeq = 0;
@@ -119,6 +122,47 @@ function renderTickets(tickets) {
   );
 }
 
+/** What the client was told: [{order_number, event_label, status, status_label, created_at, last_error}]. */
+function renderNotifications(messages) {
+  const box = $("notifications");
+  const list = messages || [];
+  box.hidden = !list.length;
+  fill(box,
+    list.length ? el("h3", { class: "cc-h3" }, t("messages_sent")) : null,
+    list.length
+      ? el(
+          "ul",
+          { class: "cc-tickets" },
+          ...list.map((m) =>
+            el(
+              "li",
+              { class: m.status === "failed" || m.status === "parked" ? "overdue" : "" },
+              el("span", { class: "muted small" }, `${clock(m.created_at)} `),
+              `${m.order_number} · ${m.event_label} `,
+              el("span", { class: `badge nt-${m.status}` }, m.status_label),
+              m.last_error && m.status !== "sent" ? el("span", { class: "muted small" }, ` ${m.last_error}`) : null,
+            ),
+          ),
+        )
+      : null,
+  );
+}
+
+async function saveConsent(ev) {
+  const client = state.client;
+  if (!client) return;
+  const wanted = ev.target.checked;
+  const res = await call("PATCH", url("client", { id: client.id }), { marketing_consent: wanted });
+  if (!res.ok) {
+    ev.target.checked = !wanted;
+    announce(problemText(res), true);
+    return;
+  }
+  client.marketing_consent = wanted;
+  announce(t("consent_saved"));
+  render();
+}
+
 function linesSummary(order) {
   return (order.lines || []).map((l) => `${l.name} ×${l.quantity}`).join(", ");
 }
@@ -148,10 +192,13 @@ function render() {
     ...others.map((p) => el("li", { class: "tag phone" }, p.display_phone || p.phone, p.label ? ` · ${p.label}` : "")),
   ];
   fill($("client-tags"), ...chips.filter(Boolean));
+  $("consent-box").hidden = !client;
+  $("client-consent").checked = Boolean(client?.marketing_consent);
 
   const sections = data.sections || {};
   renderWarnings(sections.warnings);
   renderTickets(sections.tickets);
+  renderNotifications(sections.notifications);
   const bonus = sections.bonus || sections.loyalty;
   const bbox = $("bonus-client");
   if (bonus && typeof bonus === "object" && Object.keys(bonus).length) {
@@ -222,6 +269,15 @@ function renderHistory() {
           { type: "button", class: "cc-repeat", tabindex: -1, onclick: () => repeat(o) },
           t("repeat"),
         ),
+        editable(o)
+          ? el(
+              "button",
+              { type: "button", class: "cc-repeat cc-edit-order", tabindex: -1, onclick: () => emit("edit", o) },
+              t("edit"),
+              " ",
+              el("kbd", {}, "E"),
+            )
+          : null,
         ticketsOffered()
           ? el(
               "button",
@@ -255,6 +311,7 @@ function onHistoryKey(ev) {
   else if (ev.key === "ArrowUp") select(historyIndex - 1);
   else if (ev.key === "Enter" || ev.key === "r" || ev.key === "к") repeat(orders[historyIndex]);
   else if (ev.code === "KeyI" && ticketsOffered()) openTicket(orders[historyIndex]);
+  else if (ev.code === "KeyE" && editable(orders[historyIndex])) emit("edit", orders[historyIndex]);
   else return;
   ev.preventDefault();
 }
@@ -332,6 +389,7 @@ export function initDossier(say) {
     }
   });
   $("repeat-last").addEventListener("click", () => repeat((state.lookup?.orders || [])[0]));
+  $("client-consent").addEventListener("change", saveConsent);
   $("history").addEventListener("keydown", onHistoryKey);
   const initial = config().phone;
   if (initial) {

@@ -19,6 +19,7 @@ export const state = {
   receipts: null,
   submitting: false,
   placed: null,
+  editing: null, // the order being changed: {id, number, version, address}
   menuBranchId: null,
   zonesConfigured: null, // false: no zone exists, the operator picks the delivering branch
 };
@@ -40,6 +41,7 @@ export function emit(topic, detail) {
 export function isDirty() {
   return Boolean(
     !state.placed &&
-      (state.cart.length || state.newAddress.text || state.comment || (state.lookup && !state.client && state.name))
+      (state.editing ||
+        state.cart.length || state.newAddress.text || state.comment || (state.lookup && !state.client && state.name))
   );
 }

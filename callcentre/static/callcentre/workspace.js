@@ -1,13 +1,14 @@
 // The operator workspace: one window for a whole call. This module wires the parts and
 // the keyboard: Alt+1…6 jump between parts, Alt+R repeats, Alt+K delivery/pickup,
-// Alt+M map, Alt+T delivery time, Alt+I a ticket (about the order selected in the history, else the
-// caller), Ctrl+Enter places the order, Esc closes a window or starts the next call, F1 or ? shows
+// Alt+M map, Alt+T delivery time, E in the history changes an order, Alt+I a ticket (about the order selected in the history, else the
+// caller), Ctrl+Enter places the order (or saves the change), Esc closes a window or starts the next call, F1 or ? shows
 // the shortcuts.
 
 import { call, config, money, t, url } from "frontoffice/shared.js";
 import { clearCart, focusCart, initCart } from "./cart.js";
 import { focusPayment, initCheckout, resetCheckout, submit } from "./checkout.js";
 import { focusAddress, initDelivery, pinOnMap, resetDelivery, setKind } from "./delivery.js";
+import { initEditing } from "./editing.js";
 import { focusHistory, focusPhone, initDossier, lookup, repeat, resetDossier, selectedOrder } from "./dossier.js";
 import { initMap } from "./mapview.js";
 import { focusMenu, initMenu, loadMenu, resetMenu } from "./menu.js";
@@ -135,6 +136,7 @@ function init() {
   initCheckout(say);
   initDossier(say);
   initTickets(say, lookup);
+  initEditing(say, nextCall);
   loadMenu(null);
   refreshBonus();
   on("placed", () => refreshBonus());

@@ -451,7 +451,7 @@ function connect() {
   };
   socket.on("order_taken", drop);
   socket.on("order_withdrawn", drop);
-  for (const event of ["order_assigned", "order_unassigned", "order_ready", "order_cancelled"]) socket.on(event, () => reload());
+  for (const event of ["order_assigned", "order_unassigned", "order_ready", "order_cancelled", "order_changed"]) socket.on(event, () => reload());
   return socket;
 }
 
