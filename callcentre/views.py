@@ -121,6 +121,8 @@ def common_strings() -> dict[str, str]:
         "cancel": _("Cancel"),
         "close": _("Close"),
         "minutes": _("{n} min"),
+        "dial": _("Call the client from my phone"),
+        "dialing": _("Your phone rings first; pick it up and {phone} is dialled."),
     }
 
 
@@ -228,6 +230,12 @@ def workspace_strings() -> dict[str, str]:
         "antifraud_reject": _("An order from this caller will be refused."),
         "overdue": _("overdue"),
         "branch_delivering": _("Branch that delivers"),
+        "call_on_line": _("Call on the line {line}"),
+        "call_withheld": _("A call from a withheld number: ask the caller's number and type it."),
+        "call_not_a_number": _(
+            "A call from “{number}”, which is not a phone number: ask the caller's number."
+        ),
+        "call_waiting": _("{phone} is calling you: finish or clear this order (Esc), then look them up."),
         "pickup_branch": _("Pickup branch"),
         **problem_strings(),
     }

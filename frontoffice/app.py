@@ -20,6 +20,7 @@ import monitor.wiring
 import nomenclature.wiring
 import notifications.wiring
 import orders.wiring
+import telephony.wiring
 import tracking.wiring
 from couriers.osmand import OsmandMiddleware
 from frontoffice.auth import init_auth
@@ -56,10 +57,11 @@ PACKAGES: tuple[DomainPackage, ...] = (
     nomenclature.wiring.PACKAGE,
     orders.wiring.PACKAGE,
     callcentre.wiring.PACKAGE,
-    backoffice.wiring.PACKAGE,
     couriers.wiring.PACKAGE,
     notifications.wiring.PACKAGE,
+    telephony.wiring.PACKAGE,
     tracking.wiring.PACKAGE,
+    backoffice.wiring.PACKAGE,
     monitor.wiring.PACKAGE,
 )
 

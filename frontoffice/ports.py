@@ -65,3 +65,20 @@ USER_DEVICES: Chain[UserDevices] = Chain(
     "Devices that act for a user (a courier's Traccar Client id …), listed and revoked on the staff "
     "admin's page and API; each package adds those it registers.",
 )
+
+
+@dataclass(frozen=True)
+class StaffPage:
+    """A page about staff that another package keeps (the operators' telephone extensions …)."""
+
+    #: What the link says (a lazy translation).
+    title: str
+    #: The Flask endpoint of the page (no URL parameters).
+    endpoint: str
+
+
+STAFF_PAGES: Chain[StaffPage] = Chain(
+    "frontoffice.staff_pages",
+    "Pages about staff other packages keep, linked from the staff admin's list (telephony adds the "
+    "operators' extensions).",
+)

@@ -138,6 +138,24 @@ class Settings:
     notify_max_attempts: int = 6
     notify_late_after_min: float = 5.0
     notify_late_every_s: float = 60.0
+    # Telephony (docs/telephony.md): which PBX the calls come from (``asterisk``, ``mango``; empty:
+    # none, the operators type numbers by hand), how long a PBX may take to answer a command.
+    telephony: str = ""
+    telephony_timeout_s: float = 5.0
+    # Asterisk AMI: where it listens, the manager account, the channel an operator's extension is
+    # rung on for click-to-call (``{extension}`` is filled in), the dialplan context the client's
+    # number is dialled in, and the longest wait between reconnection attempts.
+    ami_host: str = "127.0.0.1"
+    ami_port: int = 5038
+    ami_username: str = ""
+    ami_secret: str = ""
+    ami_channel: str = "PJSIP/{extension}"
+    ami_context: str = "from-internal"
+    ami_reconnect_max_s: float = 30.0
+    # Mango Office's virtual PBX: the API's base URL and the key and salt that sign requests both ways.
+    mango_api_url: str = "https://app.mango-office.ru/vpbx"
+    mango_api_key: str = ""
+    mango_api_salt: str = ""
     # The customer's tracking page (tracking/, docs/tracking.md): a link works until this many hours
     # after its order was delivered, failed or cancelled; its absolute address is built on public_url.
     tracking_link_ttl_h: float = 24.0

@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = ROOT / "frontoffice"
-DOMAIN = ("nomenclature", "orders", "callcentre", "couriers", "backoffice", "monitor")
+DOMAIN = ("nomenclature", "orders", "callcentre", "couriers", "backoffice", "monitor", "telephony")
 
 
 def test_the_import_contract_in_pyproject_is_kept():

@@ -5,8 +5,7 @@ function the ETA uses (chosen by ``FRONTOFFICE_TRAVEL_TIME``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from functools import partial
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import Flask, url_for
@@ -49,14 +48,26 @@ def make_travel_time(settings: Settings) -> TravelTime:
     )
 
 
-def tracking_url_for(kernel: Kernel) -> Callable[[Session, int], str | None]:
-    """``tracking_url(session, order_id)``: the absolute address of an order's tracking page on
-    ``FRONTOFFICE_PUBLIC_URL`` (None without a working link or a public address) — for the
-    packages that send it to the customer (notifications' ``TRACKING_LINK``). A delivery order asked
-    for before its link's projector ran gets its link then — the one write it may make, an idempotent
-    insert in the caller's transaction (see :func:`tracking.services.tracking_url`): notifications
-    write "order taken" in a projector of the same ``OrderPlaced`` that runs before the link's own."""
-    return partial(services.tracking_url, base_url=kernel.settings.public_url, issue=True)
+@dataclass(frozen=True)
+class PublicTrackingLinks:
+    """``links(session, order_id)``: the absolute address of an order's tracking page on
+    ``base_url`` (``FRONTOFFICE_PUBLIC_URL``), None without a working link or a public address — for
+    the packages that send it to the customer (notifications' ``TRACKING_LINK``). A delivery order
+    asked for before its link's projector ran gets its link then — the one write it may make, an
+    idempotent insert in the caller's transaction (see :func:`tracking.services.tracking_url`):
+    notifications write "order taken" in a projector of the same ``OrderPlaced`` that runs before
+    the link's own."""
+
+    base_url: str | None
+
+    def __call__(self, session: Session, order_id: int) -> str | None:
+        """The address of ``order_id``'s tracking page, or None."""
+        return services.tracking_url(session, order_id, base_url=self.base_url, issue=True)
+
+
+def tracking_url_for(kernel: Kernel) -> PublicTrackingLinks:
+    """``tracking_url(session, order_id)`` on the kernel's ``FRONTOFFICE_PUBLIC_URL``."""
+    return PublicTrackingLinks(kernel.settings.public_url)
 
 
 def register(app: Flask, kernel: Kernel) -> None:

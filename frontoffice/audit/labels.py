@@ -37,5 +37,7 @@ AUDIT_ENTITY = Vocabulary(
         Entity.BLACKLIST_ENTRY: lazy_pgettext("audited record", "Blacklist entry"),
         Entity.BONUS_RULE: lazy_pgettext("audited record", "Bonus rule"),
         Entity.NOTIFICATION_TEMPLATE: lazy_pgettext("audited record", "Message template"),
+        Entity.OPERATOR_EXTENSION: lazy_pgettext("audited record", "Telephone extension"),
+        Entity.PHONE_LINE: lazy_pgettext("audited record", "Telephone line"),
     },
 )

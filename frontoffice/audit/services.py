@@ -45,6 +45,8 @@ class Entity(enum.StrEnum):
     BLACKLIST_ENTRY = "blacklist_entry"
     BONUS_RULE = "bonus_rule"
     NOTIFICATION_TEMPLATE = "notification_template"
+    OPERATOR_EXTENSION = "operator_extension"
+    PHONE_LINE = "phone_line"
 
 
 #: Fields whose values never enter the log: a change shows as ``"(changed)"`` on both sides.

@@ -22,7 +22,7 @@ from frontoffice.i18n import N_
 from frontoffice.kernel import current_kernel
 from frontoffice.models import STAFF_ROLES, Role, User
 from frontoffice.passwords import MIN_DISTINCT, MIN_LENGTH
-from frontoffice.ports import BRANCH_DIRECTORY, USER_DEVICES
+from frontoffice.ports import BRANCH_DIRECTORY, STAFF_PAGES, USER_DEVICES
 from frontoffice.staff import services
 
 bp = Blueprint("staff_pages", __name__)
@@ -99,6 +99,7 @@ def _users_page(status: int = 200, **extra: Any):
         "errors": {},
         "reset_errors": {},
         "reset": None,
+        "staff_pages": current_kernel().extensions.all(STAFF_PAGES),
         **extra,
     }
     return render_template("staff/users.html", **context), status

@@ -82,6 +82,9 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     # What an admin wrote for clients, what a gateway answered.
     "notification_templates": ("body",),
     "notification_messages": ("body", "provider_id", "last_error"),
+    # A line's name an admin typed; the caller id a PBX sent when it is not a phone number.
+    "telephony_lines": ("name",),
+    "telephony_calls": ("raw_number",),
 }
 #: Rows whose unique text is left alone: the test users log in with their names.
 KEPT = {"users": lambda users: users.c.username.like("test-%")}
@@ -128,6 +131,9 @@ CODES = set(
     notification_recipients.language notification_messages.order_number notification_messages.event
     notification_messages.phone notification_messages.channel notification_messages.recipient
     notification_messages.language notification_messages.status notification_messages.skip_reason
+    telephony_extensions.extension telephony_lines.number telephony_calls.source telephony_calls.external_id
+    telephony_calls.direction telephony_calls.caller telephony_calls.line telephony_calls.extension
+    telephony_calls.status
     """.split()
 )
 #: Keys of those JSON documents whose values are text someone typed.

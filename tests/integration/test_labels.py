@@ -23,6 +23,7 @@ from notifications import rules as notification_rules
 from notifications.models import MessageStatus
 from orders.services import ORDER_KINDS, PAYMENT_KINDS
 from orders.states import OrderStatus
+from telephony import calls
 
 
 def literal_values(model, field: str) -> tuple[str, ...]:
@@ -60,6 +61,8 @@ DOMAIN_CODES: dict[str, set[str]] = {
     "notification_status": set(MessageStatus.ALL),
     "notification_channel": {"sms", "telegram"},
     "notification_skip_reason": {"no_consent", "no_channel"},
+    "call_status": set(calls.STATUSES),
+    "call_direction": set(calls.DIRECTIONS),
 }
 
 

@@ -101,6 +101,12 @@ def test_the_worker_unit_runs_the_relay_with_the_same_env_file():
     assert worker["Service"]["EnvironmentFile"] == "/etc/frontoffice/env"
 
 
+def test_the_telephony_unit_keeps_the_ami_link_with_the_same_env_file():
+    telephony = unit("frontoffice-telephony.service")
+    assert telephony["Service"]["ExecStart"].endswith("frontoffice telephony")
+    assert telephony["Service"]["EnvironmentFile"] == "/etc/frontoffice/env"
+
+
 def test_the_nginx_upstreams_are_the_web_units_ports():
     site = (DEPLOY / "nginx" / "frontoffice.conf").read_text()
     assert re.findall(r"server (127\.0\.0\.1:\d+)", site) == ["127.0.0.1:8001", "127.0.0.1:8002"]

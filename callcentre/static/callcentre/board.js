@@ -121,7 +121,16 @@ function card(o, flashId) {
       el("strong", {}, o.number),
       el("span", { class: "num" }, money(o.total)),
     ),
-    el("div", {}, o.client_name || "", " ", el("span", { class: "muted" }, displayPhone(o.client_phone))),
+    el(
+      "div",
+      {},
+      o.client_name || "",
+      " ",
+      el("span", { class: "muted" }, displayPhone(o.client_phone)),
+      cfg.api.dial && o.client_phone
+        ? el("button", { type: "button", class: "bd-dial", title: t("dial"), dataset: { dial: o.client_phone } }, "☎")
+        : null,
+    ),
     el(
       "div",
       { class: "bd-addr", title: o.address_text || "" },
@@ -254,7 +263,17 @@ async function onReasonSubmit(ev) {
   }
 }
 
+async function dial(phone) {
+  const res = await call("POST", url("dial"), { phone });
+  say(res.ok ? t("dialing", { phone: displayPhone(res.data.phone) }) : problemText(res), !res.ok);
+}
+
 function onGridClick(ev) {
+  const dialing = ev.target.closest("button[data-dial]");
+  if (dialing) {
+    dial(dialing.dataset.dial);
+    return;
+  }
   const button = ev.target.closest("button[data-to]");
   if (!button) return;
   const order = orders.get(Number(button.dataset.id));

@@ -12,6 +12,7 @@ import { initEditing } from "./editing.js";
 import { focusHistory, focusPhone, initDossier, lookup, repeat, resetDossier, selectedOrder } from "./dossier.js";
 import { initMap } from "./mapview.js";
 import { focusMenu, initMenu, loadMenu, resetMenu } from "./menu.js";
+import { initPhone } from "./phone.js";
 import { isDirty, on, state } from "./state.js";
 import { initTickets, openTicket } from "./tickets.js";
 
@@ -137,6 +138,7 @@ function init() {
   initDossier(say);
   initTickets(say, lookup);
   initEditing(say, nextCall);
+  initPhone(say, nextCall);
   loadMenu(null);
   refreshBonus();
   on("placed", () => refreshBonus());
