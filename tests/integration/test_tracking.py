@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import re
 
-import pytest
 from sqlalchemy import delete, func, select, update
 
 from frontoffice.db import utcnow
@@ -19,8 +18,6 @@ from tests.couriers_fixtures import BRANCH_1, KAZAN_CENTRE, make_courier, pool_o
 from tracking import services
 from tracking.eta import StraightLine
 from tracking.models import TrackingLink
-
-pytestmark = pytest.mark.usefixtures("catalogue")
 
 
 def token_of(kernel, order_id: int) -> str | None:
@@ -33,7 +30,9 @@ def view_of(kernel, order_id: int, now: dt.datetime | None = None) -> dict:
         return services.tracking_view(s, order_id, travel=StraightLine(), now=now).as_json()
 
 
-def test_a_delivery_order_gets_one_link_when_placed_and_a_replay_changes_nothing(app, kernel, orders):
+def test_a_delivery_order_gets_one_link_when_placed_and_a_replay_changes_nothing(
+    app, catalogue, kernel, orders
+):
     order_id = pool_order(app, status="new")
     token = token_of(kernel, order_id)
     assert token is not None and services.TOKEN_FORMAT.fullmatch(token)
@@ -66,7 +65,7 @@ def test_a_delivery_order_gets_one_link_when_placed_and_a_replay_changes_nothing
 
 
 def test_the_page_speaks_the_browsers_language_and_a_link_that_does_not_work_is_a_plain_404(
-    app, kernel, client, users, auth
+    app, catalogue, kernel, client, users, auth
 ):
     order_id = pool_order(app, status="cooking")
     token = token_of(kernel, order_id)
@@ -96,7 +95,7 @@ def test_the_page_speaks_the_browsers_language_and_a_link_that_does_not_work_is_
 
 
 def test_the_courier_shows_between_pickup_and_the_door_and_the_eta_passes_the_doors_before(
-    app, kernel, client
+    app, catalogue, kernel, client
 ):
     courier = make_courier(app, "Anna Petrova", position=BRANCH_1)
     first = pool_order(app, status="ready", payment="prepaid", at=KAZAN_CENTRE)
