@@ -22,6 +22,7 @@ import nomenclature.wiring
 import notifications.wiring
 import orders.wiring
 import telephony.wiring
+import tracking.wiring
 import training.wiring
 from couriers.osmand import OsmandMiddleware
 from frontoffice.auth import init_auth
@@ -62,6 +63,7 @@ PACKAGES: tuple[DomainPackage, ...] = (
     notifications.wiring.PACKAGE,
     telephony.wiring.PACKAGE,
     fiscal.wiring.PACKAGE,
+    tracking.wiring.PACKAGE,
     backoffice.wiring.PACKAGE,
     training.wiring.PACKAGE,
     monitor.wiring.PACKAGE,

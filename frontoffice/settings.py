@@ -162,6 +162,19 @@ class Settings:
     fiscal_timeout_s: float = 10.0
     fiscal_poll_s: float = 2.0
     fiscal_max_attempts: int = 8
+    # The customer's tracking page (tracking/, docs/tracking.md): a link works until this many hours
+    # after its order was delivered, failed or cancelled; its absolute address is built on public_url.
+    tracking_link_ttl_h: float = 24.0
+    # How the live ETA measures travel: ``straight_line`` (the straight distance × route_detour_factor
+    # at the courier's vehicle speed) or ``osrm`` (an OSRM ``table`` service at osrm_url, with the
+    # straight line whenever it fails or takes longer than osrm_timeout_s); the OSRM profile.
+    travel_time: str = "straight_line"
+    route_detour_factor: float = 1.35
+    osrm_url: str | None = None
+    osrm_profile: str = "driving"
+    osrm_timeout_s: float = 2.0
+    # A courier's moves reach the tracking pages at most once per this many seconds (the latest wins).
+    tracking_push_interval_s: float = 2.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -134,7 +134,7 @@ CODES = set(
     outbox.topic outbox.payload outbox.state outbox_processed.consumer
     scheduled_jobs.name scheduled_jobs.owner scheduled_jobs.last_error
     webhook_endpoints.secret webhook_endpoints.events webhook_deliveries.event_type webhook_deliveries.body
-    webhook_deliveries.status
+    webhook_deliveries.status tracking_links.token
     notification_templates.event notification_templates.language notification_recipients.phone
     notification_recipients.language notification_messages.order_number notification_messages.event
     notification_messages.phone notification_messages.channel notification_messages.recipient

@@ -1,0 +1,1 @@
+"""Outside systems the tracking page asks: road routers (one module each)."""
