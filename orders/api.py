@@ -117,6 +117,7 @@ def create_order(body: OrderCreate, actor: User) -> OrderOut:
             actor_id=actor.id,
             policies=k.extensions.all(PLACEMENT_POLICIES),
             region=k.settings.phone_region,
+            training=actor.trainee,
         )
         return OrderOut.of(order)
 

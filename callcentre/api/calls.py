@@ -378,6 +378,7 @@ def take_order(body: TakeOrderIn, actor: User) -> OrderOut:
             region=k.settings.phone_region,
             currency=k.settings.currency,
             scope=scope,
+            training=actor.trainee,
         )
         return OrderOut.of(order)
 

@@ -497,6 +497,7 @@ def take_order(
     currency: str = "RUB",
     now: dt.datetime | None = None,
     scope: frozenset[int] | None = None,
+    training: bool | None = None,
 ) -> Order:
     """Take an order from the phone: client, address → zone → branch, fee, minimum, promise, then place it.
 
@@ -559,10 +560,11 @@ def take_order(
         rules=q.rules,
     )
     record_zone(draft, q.zone, q.delivery_fee, currency)
-    if not taken_in_training(session, actor_id):  # a trainee's scripted caller changes no client
+    training = taken_in_training(session, actor_id, training)
+    if not training:  # a trainee's scripted caller changes no client
         _remember_caller(session, cmd, q, phone, name, now)
     apply_policies(session, draft, policies)
-    return write_draft(session, draft, actor_id=actor_id)
+    return write_draft(session, draft, actor_id=actor_id, training=training)
 
 
 def _remember_caller(

@@ -283,8 +283,10 @@ def place_order(
     region: str = "RU",
     now: dt.datetime | None = None,
     default_organization_id: int | None = None,
+    training: bool | None = None,
 ) -> Order:
-    """Place an order from a command: prepare the draft, apply the policies, write it.
+    """Place an order from a command: prepare the draft, apply the policies, write it
+    (``training``: whether the actor is a trainee, when the caller knows; else it is read).
 
     Raises :class:`InvalidInput` listing every problem at once; writes nothing then.
     """
@@ -292,7 +294,7 @@ def place_order(
         session, cmd, region=region, now=now, default_organization_id=default_organization_id
     )
     apply_policies(session, draft, policies)
-    return write_draft(session, draft, actor_id=actor_id)
+    return write_draft(session, draft, actor_id=actor_id, training=training)
 
 
 def charge_of(delivery: DeliveryAssignment) -> OrderCharge:
@@ -379,14 +381,20 @@ def sold_by_organization(split: SplitOrder) -> dict[int, int]:
     return sold
 
 
-def taken_in_training(session: Session, actor_id: int | None) -> bool:
-    """True when the user taking an order is a trainee: the order is then a training order."""
+def taken_in_training(session: Session, actor_id: int | None, known: bool | None = None) -> bool:
+    """True when the user taking an order is a trainee: the order is then a training order.
+
+    ``known``: what the caller already knows of the actor (the request's user), so no read is made."""
+    if known is not None:
+        return known
     if actor_id is None:
         return False
     return bool(session.scalar(select(User.trainee).where(User.id == actor_id)))
 
 
-def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = None) -> Order:
+def write_draft(
+    session: Session, draft: OrderDraft, *, actor_id: int | None = None, training: bool | None = None
+) -> Order:
     """Write a draft the policies have settled: totals, each line assigned to an organization and
     the order split into receipts, a number, the rows, the policies' hooks, the revenue, ``OrderPlaced``.
 
@@ -409,7 +417,7 @@ def write_draft(session: Session, draft: OrderDraft, *, actor_id: int | None = N
         default_organization_id=draft.default_organization_id,
         compiled=draft.rules,
     )
-    training = taken_in_training(session, actor_id)
+    training = taken_in_training(session, actor_id, training)
     seq, number = next_number(session, branch, day)
     if training:
         number = f"T-{number}"
