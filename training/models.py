@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from frontoffice.db import Base, utcnow
@@ -52,7 +52,7 @@ class TrainingCall(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     trainee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     started_at: Mapped[dt.datetime]
-    duration_s: Mapped[float]
+    duration_s: Mapped[float] = mapped_column(Float)
     keystrokes: Mapped[int]
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     assignment_id: Mapped[int | None] = mapped_column(
