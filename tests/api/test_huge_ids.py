@@ -125,12 +125,7 @@ def test_every_id_field_of_a_request_model_is_bounded(app):
             is_id = name == "id" or name.endswith(("_id", "_ids"))
             types = _flatten(field.annotation)
             limit = OUTSIDE_IDS.get(name, MAX_ID)
-            if (
-                is_id
-                and int in types
-                and str not in types
-                and not any(b <= limit for b in _id_bounds(field))
-            ):
+            if is_id and int in types and str not in types and not any(b <= limit for b in _id_bounds(field)):
                 unbounded.append(f"{model.__module__}.{model.__name__}.{name}")
     assert unbounded == []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -21,7 +22,10 @@ MAX_ACTIVE = 3
 
 
 def race(app, attempts: list[tuple[dict[str, str], list[int]]]) -> list[tuple[int, int, int]]:
-    """Run one thread per attempt list, all starting together; returns (thread, order, status) answers."""
+    """Run one thread per attempt list, all starting together; returns (thread, order, status) answers.
+
+    A 503 (the database too busy to answer in time, docs/api.md) is retried as the courier app
+    retries it; the answer kept is the final one."""
     barrier = threading.Barrier(len(attempts))
     answers: list[tuple[int, int, int]] = []
     lock = threading.Lock()
@@ -33,6 +37,11 @@ def race(app, attempts: list[tuple[dict[str, str], list[int]]]) -> list[tuple[in
             barrier.wait(10)
             for order_id in order_ids:
                 status = client.post(f"/api/courier/v1/orders/{order_id}/claim", headers=headers).status_code
+                tries = 0
+                while status == 503 and tries < 20:  # "busy, try again": what the courier's phone does
+                    tries += 1
+                    time.sleep(0.02 * tries)
+                    status = client.post(f"/api/courier/v1/orders/{order_id}/claim", headers=headers).status_code
                 with lock:
                     answers.append((n, order_id, status))
         except BaseException as exc:  # reported by the main thread

@@ -268,6 +268,17 @@ function renderMine() {
   return state.mine.map(mineCard);
 }
 
+/** A money field of a screen that live refreshes redraw: what the courier has typed (and the focus)
+ * survive the redraw; ``value`` is the first value shown. */
+function keptMoneyField(formId, name, text, value) {
+  const typed = document.querySelector(`#${formId} input[name=${name}]`);
+  if (typed && document.activeElement === typed) {
+    queueMicrotask(() => document.querySelector(`#${formId} input[name=${name}]`)?.focus());
+  }
+  const edited = typed && typed.value !== typed.defaultValue; // untouched: show the fresh value
+  return moneyField(name, text, edited ? typed.value : value);
+}
+
 function renderStartShift() {
   const waiting = state.queue.some((e) => e.kind === "shift_start" && e.state === "waiting");
   return [
@@ -275,7 +286,7 @@ function renderStartShift() {
     el(
       "form",
       { class: "form", id: "shift-start", onsubmit: startShift },
-      moneyField("opening_cash", t("change_float"), "0"),
+      keptMoneyField("shift-start", "opening_cash", t("change_float"), "0"),
       el("p", { class: "error", id: "shift-start-error" }),
       el("button", { type: "submit", class: "big", disabled: waiting }, waiting ? t("waiting") : t("start_shift")),
     ),
@@ -310,7 +321,7 @@ function renderShift() {
     el(
       "form",
       { class: "form", id: "shift-end", onsubmit: endShift },
-      moneyField("cash_handed_in", t("cash_handed_in"), shift.cash_on_hand),
+      keptMoneyField("shift-end", "cash_handed_in", t("cash_handed_in"), shift.cash_on_hand),
       el("p", { class: "error", id: "shift-end-error" }),
       el("button", { type: "submit", class: "big", disabled: waiting }, waiting ? t("waiting") : t("end_shift")),
     ),
