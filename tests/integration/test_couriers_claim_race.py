@@ -41,7 +41,9 @@ def race(app, attempts: list[tuple[dict[str, str], list[int]]]) -> list[tuple[in
                 while status == 503 and tries < 20:  # "busy, try again": what the courier's phone does
                     tries += 1
                     time.sleep(0.02 * tries)
-                    status = client.post(f"/api/courier/v1/orders/{order_id}/claim", headers=headers).status_code
+                    status = client.post(
+                        f"/api/courier/v1/orders/{order_id}/claim", headers=headers
+                    ).status_code
                 with lock:
                     answers.append((n, order_id, status))
         except BaseException as exc:  # reported by the main thread

@@ -275,8 +275,11 @@ function keptMoneyField(formId, name, text, value) {
   if (typed && document.activeElement === typed) {
     queueMicrotask(() => document.querySelector(`#${formId} input[name=${name}]`)?.focus());
   }
-  const edited = typed && typed.value !== typed.defaultValue; // untouched: show the fresh value
-  return moneyField(name, text, edited ? typed.value : value);
+  // Untouched, it shows the fresh value; once typed in, what was typed, redraw after redraw.
+  const edited = typed && (typed.dataset.edited === "1" || typed.value !== typed.defaultValue);
+  const field = moneyField(name, text, edited ? typed.value : value);
+  if (edited) field.querySelector("input").dataset.edited = "1";
+  return field;
 }
 
 function renderStartShift() {
