@@ -56,6 +56,7 @@ def receipt_out(r: FiscalReceipt) -> ReceiptOut:
         organization_id=r.organization_id,
         tax_system=r.tax_system,
         purpose=r.purpose,
+        order_version=r.order_version,
         operation=r.operation,
         total=str(r.document.get("total")),
         state=r.state,

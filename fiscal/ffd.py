@@ -10,8 +10,9 @@ moves, one fiscal document per receipt:
 - **settlement** — when the order is delivered: "sell", "full settlement" (tag 1214 = 4) at the
   ordinary rates; paid in cash (tag 1031) or by card (tag 1081), or — after a prepayment — by
   offsetting it (tag 1215), so the money is not counted twice;
-- **refund** — a prepaid order cancelled (or not delivered): "sell_refund" (tag 1054 = 2) of the
-  prepayment, mirror of it.
+- **refund** — a prepaid order cancelled (or not delivered), or edited after its prepayment may
+  have been printed: "sell_refund" (tag 1054 = 2) of the prepayment, mirror of it
+  (:func:`refund_of`); after an edit the changed receipts are prepaid again.
 
 docs/fiscal.md cites the sources. :func:`problems` is what a register refuses before anything is
 sent (wrong INN, a tax system it does not serve, the provider's limits).
@@ -19,6 +20,7 @@ sent (wrong INN, a tax system it does not serve, the provider's limits).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -180,6 +182,25 @@ def document(
         "vats": [{"type": rate, "vat_1199": VAT_1199[rate], "sum": _money(v)} for rate, v in vats.items()],
         "total": _money(total),
     }
+
+
+def refund_of(prepayment: Mapping[str, Any]) -> dict[str, Any]:
+    """The refund of a prepayment document: the same positions, rates, payments and total, as
+    "sell_refund" (tag 1054 = 2) — what the register printed is returned as it was printed."""
+    if prepayment["purpose"] != PREPAYMENT:
+        raise ValueError(f"only a prepayment is refunded, not a {prepayment['purpose']}")
+    p = purpose_of(REFUND)
+    return {
+        **prepayment,
+        "purpose": REFUND,
+        "operation": p.operation,
+        "operation_1054": OPERATION_TAG_1054[p.operation],
+    }
+
+
+def same_document(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two documents say the same (as stored: JSON, so tuples and lists are alike)."""
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
 
 
 @dataclass(frozen=True)

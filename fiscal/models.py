@@ -65,7 +65,16 @@ class FiscalReceipt(Base):
 
     __tablename__ = "fiscal_receipts"
     __table_args__ = (
-        UniqueConstraint("order_id", "purpose", "organization_id", "tax_system"),
+        # One receipt per moment of each version of the order's receipts, per organization and tax
+        # system: a replayed event finds its receipts written.
+        UniqueConstraint(
+            "order_id",
+            "order_version",
+            "purpose",
+            "organization_id",
+            "tax_system",
+            name="uq_fiscal_receipts_once_per_version",
+        ),
         UniqueConstraint("external_id"),
         Index("ix_fiscal_receipts_due", "state", "next_attempt_at"),
         Index("ix_fiscal_receipts_client_phone", "client_phone"),
@@ -77,8 +86,12 @@ class FiscalReceipt(Base):
     client_phone: Mapped[str] = mapped_column(String(20), default="")
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     tax_system: Mapped[str] = mapped_column(String(30))
-    #: ``prepayment``, ``settlement``, ``refund_prepayment`` or ``refund_settlement`` (fiscal.ffd).
+    #: ``prepayment``, ``settlement`` or ``refund`` (fiscal.ffd).
     purpose: Mapped[str] = mapped_column(String(30))
+    #: The version of the order's receipts this one carries: 0 as the order was placed, else the
+    #: order's version after the edit (``OrderEdited.version``) that prepaid them again. A refund
+    #: has its prepayment's; a settlement the latest of the order's.
+    order_version: Mapped[int] = mapped_column(default=0)
     #: ``sell`` or ``sell_refund`` (tag 1054: 1 or 2).
     operation: Mapped[str] = mapped_column(String(20))
     #: The receipt in the provider-neutral shape of fiscal.ffd (positions, payments, tags).
@@ -90,6 +103,10 @@ class FiscalReceipt(Base):
     #: The register's id of the accepted document (ATOL's uuid), polled for the result.
     provider_uuid: Mapped[str | None] = mapped_column(String(100))
     attempts: Mapped[int] = mapped_column(default=0)
+    #: When its external id was last handed to a register (set just before sending): from then on
+    #: the register may have printed it, so an edit refunds it rather than rewriting it. None: never
+    #: handed over, or refused (the register printed nothing).
+    offered_at: Mapped[dt.datetime | None]
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     #: A sender working on it until then (a sender that died lets it go again after that).
     claimed_until: Mapped[dt.datetime | None]

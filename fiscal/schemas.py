@@ -101,6 +101,10 @@ class ReceiptOut(BaseModel):
     organization_id: int
     tax_system: str
     purpose: str = Field(description="prepayment, settlement or refund.")
+    order_version: int = Field(
+        description="The version of the order's receipts it carries: 0 as placed, else the order's "
+        "version after the edit that prepaid them again (a refund has its prepayment's)."
+    )
     operation: str = Field(description="sell or sell_refund (tag 1054).")
     total: str
     state: State

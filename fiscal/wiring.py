@@ -19,7 +19,7 @@ from frontoffice.models import Role
 from frontoffice.outbox import RelayPolicy
 from frontoffice.packages import DomainPackage
 from frontoffice.ports import DEMO_SERVICES
-from orders.events import OrderPlaced, OrderStatusChanged
+from orders.events import OrderEdited, OrderPlaced, OrderStatusChanged
 from orders.ports import ORDER_SECTIONS, OrderSection
 
 
@@ -27,6 +27,8 @@ def receipt_line(r: Any) -> str:
     """One receipt in words: purpose, total, state and what the register said or printed."""
     lbl = current_kernel().labels
     head = f"{lbl.text('fiscal_purpose', r.purpose)} · {r.document.get('organization', {}).get('name', '')} · {r.document.get('total')}"
+    if r.order_version:
+        head += " · " + gettext("the order as changed (version %(version)s)", version=r.order_version)
     if r.state == ReceiptState.DONE:
         return gettext(
             "%(head)s — fiscalized: FD %(fd)s, FP %(fp)s, %(at)s",
@@ -99,9 +101,13 @@ def register(app: Flask, kernel: Kernel) -> None:
     def fiscal_status(session: Any, event: OrderStatusChanged) -> None:
         services.on_status_changed(session, event)
 
+    def fiscal_edited(session: Any, event: OrderEdited) -> None:
+        services.on_order_edited(session, event)
+
     # Projectors: the receipts are written in the relay's transaction, once per event.
     kernel.bus.project(OrderPlaced, fiscal_placed)
     kernel.bus.project(OrderStatusChanged, fiscal_status)
+    kernel.bus.project(OrderEdited, fiscal_edited)
     kernel.extensions.add(ORDER_SECTIONS, "fiscal_receipts", order_section, order=40)
     kernel.extensions.add(DOSSIER_SECTIONS, "fiscal", dossier_section, order=30)
     kernel.extensions.add(DEMO_SERVICES, "fake_atol", demo.start_fake_atol, order=10)

@@ -1,9 +1,11 @@
 """Fiscal use cases, the package's public face: registers (add, change, list), receipts (written
-when money moves, the manager's queue, resend) and the sender that delivers them."""
+when money moves or a paid order changes, the manager's queue, resend) and the sender that delivers them."""
 
 from fiscal.services.receipts import (
     REFUSED_MARK,
     get_receipt,
+    live_prepayments,
+    on_order_edited,
     on_order_placed,
     on_status_changed,
     queue,
@@ -32,6 +34,8 @@ __all__ = [
     "get_receipt",
     "get_register",
     "list_registers",
+    "live_prepayments",
+    "on_order_edited",
     "on_order_placed",
     "on_status_changed",
     "organization_choices",

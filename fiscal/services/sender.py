@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 from fiscal import ffd, secrets
 from fiscal.adapters import Accepted, Connection, Fiscalized, Refused, Register, Unavailable, Waiting
 from fiscal.models import FiscalReceipt, FiscalRegister, ReceiptState
-from fiscal.services.receipts import REFUSED_MARK, predecessor_state
+from fiscal.services.receipts import REFUSED_MARK, waiting_for
 from fiscal.services.registers import register_for
 from frontoffice.db import Database, utcnow
 from frontoffice.outbox import RelayPolicy
@@ -43,15 +43,17 @@ class Step:
     again_in_s: float | None = None
 
 
-def wake_followers(session, prepayment: FiscalReceipt, now: dt.datetime) -> None:
-    """The settlement or refund waiting for ``prepayment`` goes now that it is fiscalized."""
+def wake_followers(session, done: FiscalReceipt, now: dt.datetime) -> None:
+    """The receipts of the same order, organization and tax system that wait for ``done`` (a
+    settlement or refund for its prepayment, a new prepayment for its refund) go now that it is
+    fiscalized."""
     session.execute(
         update(FiscalReceipt)
         .where(
-            FiscalReceipt.order_id == prepayment.order_id,
-            FiscalReceipt.organization_id == prepayment.organization_id,
-            FiscalReceipt.tax_system == prepayment.tax_system,
-            FiscalReceipt.purpose != ffd.PREPAYMENT,
+            FiscalReceipt.order_id == done.order_id,
+            FiscalReceipt.organization_id == done.organization_id,
+            FiscalReceipt.tax_system == done.tax_system,
+            FiscalReceipt.id != done.id,
             FiscalReceipt.state == ReceiptState.PENDING,
         )
         .values(next_attempt_at=now, attempts=0)
@@ -185,14 +187,10 @@ class FiscalSender:
             receipt = s.get(FiscalReceipt, receipt_id)
             if receipt is None or receipt.state != ReceiptState.PENDING:
                 return None
-            before = predecessor_state(s, receipt)
-            if before is not None and before != ReceiptState.DONE:
-                # Backs off; the prepayment's fiscalization wakes it (see _record).
-                return Step(
-                    ReceiptState.PENDING,
-                    "Waits for the prepayment receipt to be fiscalized first.",
-                    failed_try=True,
-                )
+            waits = waiting_for(s, receipt)
+            if waits is not None:
+                # Backs off; the fiscalization of what it waits for wakes it (see _record).
+                return Step(ReceiptState.PENDING, waits, failed_try=True)
             reg = register_for(s, receipt.organization_id, receipt.tax_system)
             org_inn = (
                 s.scalar(select(Organization.inn).where(Organization.id == receipt.organization_id)) or ""
@@ -218,6 +216,9 @@ class FiscalSender:
             except secrets.SecretUnavailable as exc:
                 return Step(ReceiptState.PENDING, str(exc), failed_try=True)
             external_id, doc, register_id = receipt.external_id, receipt.document, reg.id
+        if not self._offer(receipt_id, external_id):
+            # An edit rewrote it since it was read (a new external id): the next round sends that.
+            return Step(ReceiptState.PENDING, None)
         try:
             accepted: Accepted = adapter.send(conn, external_id, doc)
         except Unavailable as exc:
@@ -229,6 +230,23 @@ class FiscalSender:
         # Accepted: poll right away (a register often has the result at once).
         polled = self._poll(adapter, conn, accepted.uuid)
         return dataclasses.replace(polled, register_id=register_id, provider_uuid=accepted.uuid)
+
+    def _offer(self, receipt_id: int, external_id: str) -> bool:
+        """Mark the receipt handed to a register, before it is: from now on an edit refunds it
+        rather than rewriting it. Only under the external id read (False: rewritten meanwhile)."""
+        with self.db.unit_of_work() as s:
+            return bool(
+                s.execute(
+                    update(FiscalReceipt)
+                    .where(
+                        FiscalReceipt.id == receipt_id,
+                        FiscalReceipt.external_id == external_id,
+                        FiscalReceipt.state == ReceiptState.PENDING,
+                    )
+                    .values(offered_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+            )
 
     def _poll(self, adapter: Register, conn: Connection, uuid: str) -> Step:
         try:
@@ -255,14 +273,14 @@ class FiscalSender:
                 r.register_id = step.register_id
             if step.refused:
                 r.provider_uuid = None  # the register refused it: nothing was printed
+                r.offered_at = None
             elif step.provider_uuid is not None:
                 r.provider_uuid = step.provider_uuid
             if step.fiscalized is not None:
                 f = step.fiscalized
                 r.fiscal_sign, r.fiscal_document_number = f.fiscal_sign, f.document_number
                 r.fiscal_receipt_number, r.fn_number, r.fiscal_at = f.receipt_number, f.fn_number, f.at
-                if r.purpose == ffd.PREPAYMENT:
-                    wake_followers(s, r, now)
+                wake_followers(s, r, now)
             if step.failed_try:
                 r.attempts += 1
                 if step.unanswered and r.attempts >= self.policy.max_attempts:

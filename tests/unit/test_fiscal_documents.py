@@ -4,6 +4,7 @@ a settlement and a refund, and what is refused before sending."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -148,3 +149,14 @@ def test_what_a_register_refuses_before_sending():
     ]
     no_email = ffd.RegisterFacts("1655012344", ["osn"], "https://shop", "", 100, True)
     assert ffd.problems(doc, no_email, "1655012344") == ["The register needs the seller's e-mail (tag 1117)."]
+
+
+def test_the_refund_of_a_prepayment_mirrors_what_was_printed():
+    pre = ffd.document(STORED, ffd.PREPAYMENT, "prepaid", "+79123456789")
+    stored = json.loads(json.dumps(pre))  # as the receipt keeps it
+    assert ffd.refund_of(stored) == ffd.document(STORED, ffd.REFUND, "prepaid", "+79123456789")
+    assert ffd.same_document(stored, pre)
+    changed = {**STORED, "items": STORED["items"][:1]}
+    assert not ffd.same_document(stored, ffd.document(changed, ffd.PREPAYMENT, "prepaid", "+79123456789"))
+    with pytest.raises(ValueError, match="only a prepayment is refunded"):
+        ffd.refund_of(ffd.document(STORED, ffd.SETTLEMENT, "prepaid", ""))
