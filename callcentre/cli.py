@@ -25,7 +25,7 @@ def import_cmd(path: str) -> None:
     from frontoffice.kernel import kernel_of
     from frontoffice.migrate import upgrade
 
-    app = create_app()
+    app = create_app({"background_services": False})  # a command: no AMI listener of its own
     kernel = kernel_of(app)
     upgrade(kernel.settings.database_url)
     click.echo(f"Reading {path} …")

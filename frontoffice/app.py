@@ -39,6 +39,7 @@ from frontoffice.metrics import init_metrics
 from frontoffice.outbox import Jobs, Relay
 from frontoffice.outbox.wiring import register_kernel_jobs, register_outbox_pages
 from frontoffice.packages import DomainPackage
+from frontoffice.ports import BACKGROUND_SERVICES
 from frontoffice.ratelimits import RateLimits
 from frontoffice.realtime import make_socketio
 from frontoffice.requestlog import RequestIdMiddleware, configure_logging
@@ -174,6 +175,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.wsgi_app = OsmandMiddleware(app.wsgi_app, kernel)  # type: ignore[method-assign]
     if settings.relay == "thread":
         relay.start()  # delivers what an earlier process journaled and did not deliver
+    if settings.extra.get("background_services", True):  # off in commands, the arbiter and tests
+        for start in kernel.extensions.all(BACKGROUND_SERVICES):
+            start(kernel)  # each decides from the settings whether this process runs it
     app.wsgi_app = RequestIdMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if settings.trusted_proxies > 0:
         n = settings.trusted_proxies

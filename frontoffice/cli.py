@@ -26,12 +26,15 @@ def _app(**overrides: Any):
 
     Where the deployment relays in a thread (the default), this process delivers what its commands
     commit itself, before it exits (``inline``): a relay thread here would die with the command, or
-    sit in the arbiter competing with the serving worker's."""
+    sit in the arbiter competing with the serving worker's. For the same reason it starts none of
+    the serving process's background services (``frontoffice.ports.BACKGROUND_SERVICES``: the AMI
+    listener …): the worker's app, built after the fork, does."""
     from frontoffice.app import create_app
 
     if "relay" not in overrides and (os.environ.get("FRONTOFFICE_RELAY") or "thread") == "thread":
         overrides["relay"] = "inline"
-    return create_app(overrides or None)
+    overrides.setdefault("background_services", False)
+    return create_app(overrides)
 
 
 def _app_with(overrides: dict[str, Any] | None):

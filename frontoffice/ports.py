@@ -11,6 +11,8 @@ from frontoffice.extensions import Chain, Slot
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from frontoffice.kernel import Kernel
+
 #: ``play(url, rate)``: start a simulated day against a running instance in a daemon thread.
 LivePlayer = Callable[[str, str], None]
 
@@ -29,6 +31,19 @@ DEMO_SERVICES: Chain[DemoService] = Chain(
     "What ``frontoffice demo`` starts before it serves: local stand-ins for outside systems (a fake "
     "fiscal register …) on 127.0.0.1, in a thread of the demo process, so the loop is visible "
     "without them; each configures the app to use its stand-in and returns a line to print.",
+)
+
+#: ``start(kernel)``: start, in a background task of the app's Socket.IO server (a greenlet on the
+#: gevent worker, a daemon thread otherwise), work the serving process does beside its requests, if
+#: the settings say this process does it; must not block.
+BackgroundService = Callable[["Kernel"], object]
+
+BACKGROUND_SERVICES: Chain[BackgroundService] = Chain(
+    "frontoffice.background_services",
+    "What a serving web process runs beside its requests (the Asterisk AMI listener of the embedded "
+    "default …): started at the end of ``create_app`` in the gunicorn worker, after the fork, as the "
+    "outbox relay's thread is; not in commands, gunicorn's arbiter or tests (``create_app`` with "
+    "``background_services=False``). Each decides from the settings whether this process runs it.",
 )
 
 #: ``names(session)``: every branch staff may work for, id → what an admin reads ("KZ1 · Kazan — Baumana").

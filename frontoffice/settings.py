@@ -152,6 +152,12 @@ class Settings:
     ami_channel: str = "PJSIP/{extension}"
     ami_context: str = "from-internal"
     ami_reconnect_max_s: float = 30.0
+    # Who keeps the AMI link (one per deployment, or every call is recorded and rung twice):
+    # ``thread`` (a background task of the serving web process, ringing through its own Socket.IO
+    # server: the embedded default), ``process`` (``frontoffice telephony`` beside the web processes,
+    # ringing through the Redis queue; the web processes do not connect), ``off`` (nobody), ``auto``
+    # (``thread`` without redis_url, ``process`` with it).
+    telephony_listener: str = "auto"
     # Mango Office's virtual PBX: the API's base URL and the key and salt that sign requests both ways.
     mango_api_url: str = "https://app.mango-office.ru/vpbx"
     mango_api_key: str = ""

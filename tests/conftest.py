@@ -120,6 +120,8 @@ def _make_app(url: str, tmp_path: Path, **extra):
         "instance_path": tmp_path / "instance",
         # Events are delivered in the committing thread right after the commit, as the tests expect.
         "relay": "inline",
+        # No background service (the AMI listener …): a test starts what it needs itself.
+        "background_services": False,
         **extra,
     }
     return create_app(config)

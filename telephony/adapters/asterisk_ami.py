@@ -251,7 +251,8 @@ class CallDesk(Protocol):
 
 
 class AmiLink:
-    """The standing AMI session of ``frontoffice telephony``: logs in, lists the channels up (so a
+    """The standing AMI session (kept by the web process or ``frontoffice telephony``, see
+    :mod:`telephony.listener`): logs in, lists the channels up (so a
     call that began or ended while the link was down is neither lost nor left ringing), then
     follows the events; on any break it reconnects, waiting longer after each failure."""
 

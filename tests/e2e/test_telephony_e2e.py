@@ -1,7 +1,7 @@
 """A client's call rings operator 201's phone: that operator's workspace, in Chromium, opens the
 caller's dossier with the line the client called within a second; operator 202's workspace, open
-beside it, does not move. The fake Asterisk speaks AMI over TCP; the link is the one
-``frontoffice telephony`` keeps."""
+beside it, does not move. The fake Asterisk speaks AMI over TCP; the link is the ``AmiLink`` the web
+process (or, with Redis, ``frontoffice telephony``) keeps, started by the test."""
 
 from __future__ import annotations
 
