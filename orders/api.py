@@ -51,15 +51,7 @@ MOVE = {Role.OPERATOR, Role.MANAGER}
 
 
 #: Who trains: sees trainees' orders by id (the order list never shows them but to their trainee).
-TRAINERS = frozenset({Role.MANAGER, Role.ADMIN})
-
-
-def training_view(actor: User) -> services.TrainingView:
-    """Which orders ``actor`` may see by id: a trainee only their training orders, a trainer every
-    order, anyone else no training order."""
-    if actor.trainee:
-        return services.TrainingView(trainee_id=actor.id)
-    return services.TrainingView(trainer=actor.role in TRAINERS)
+training_view = services.training_view
 
 
 def command_from(body: OrderCreate) -> services.PlaceOrder:

@@ -12,7 +12,7 @@ from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from frontoffice.auth import branch_scope, page
+from frontoffice.auth import branch_scope, current_principal, page
 from frontoffice.db import utcnow
 from frontoffice.kernel import current_kernel
 from frontoffice.models import Role, User
@@ -64,7 +64,9 @@ def order(order_id: int):
     k = current_kernel()
     zone = ZoneInfo(k.settings.timezone)
     with k.db.reading() as s:
-        found = services.get_order(s, order_id, within=branch_scope())
+        found = services.get_order(
+            s, order_id, within=branch_scope(), training=services.training_view(current_principal())
+        )
         late = minutes_late(found.promised_at, utcnow()) if found.status in ACTIVE else None
         view: dict[str, Any] = {
             "order": found,

@@ -7,6 +7,7 @@ from flask import Blueprint
 from frontoffice.api import endpoint
 from frontoffice.kernel import current_kernel
 from frontoffice.models import Role, User
+from orders.services import TRAINERS
 from training import schemas as sc
 from training import services
 from training.models import TrainingAssignment, TrainingScenario
@@ -16,7 +17,6 @@ bp = Blueprint("training_api", __name__, url_prefix="/api/v1/training")
 #: Who takes calls (a trainee is an operator or manager with the trainee switch on).
 CALLERS = frozenset({Role.OPERATOR, Role.MANAGER})
 #: Who trains: writes scenarios, gives them out, reads the trainees' calls.
-TRAINERS = frozenset({Role.MANAGER, Role.ADMIN})
 
 
 def scenario_out(s: object) -> sc.ScenarioOut:

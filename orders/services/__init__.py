@@ -41,12 +41,14 @@ from orders.services.distribution import (
 from orders.services.editing import EDITED, edit_trails, editable_order, stale_version, write_edit
 from orders.services.lifecycle import (
     EVERY_ORDER,
+    TRAINERS,
     OrderFilter,
     TrainingView,
     cancel,
     change_status,
     get_order,
     list_orders,
+    training_view,
 )
 from orders.services.placement import (
     DefaultOrganization,
@@ -70,6 +72,7 @@ __all__ = [
     "DEFAULT_LEAD",
     "EDITED",
     "EVERY_ORDER",
+    "TRAINERS",
     "ORDER_KINDS",
     "PAYMENT_KINDS",
     "UNSOLD",
@@ -123,4 +126,5 @@ __all__ = [
     "valid_coordinates",
     "write_draft",
     "write_edit",
+    "training_view",
 ]

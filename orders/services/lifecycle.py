@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from frontoffice.db import publish, utcnow
 from frontoffice.errors import Conflict, InvalidInput, NotFound, field_error
+from frontoffice.models import Role, User
 from orders.events import OrderStatusChanged
 from orders.models import Order, OrderEvent
 from orders.services.revenue import UNSOLD, add_revenue
@@ -36,6 +37,17 @@ class TrainingView:
 
 #: Every order (services, jobs and trainers).
 EVERY_ORDER = TrainingView()
+
+#: Who sees every training order by id: those who train.
+TRAINERS = frozenset({Role.MANAGER, Role.ADMIN})
+
+
+def training_view(user: User) -> TrainingView:
+    """Which orders ``user`` may see by id: a trainee only their training orders, a trainer every
+    order, anyone else no training order."""
+    if user.trainee:
+        return TrainingView(trainee_id=user.id)
+    return TrainingView(trainer=user.role in TRAINERS)
 
 
 def get_order(

@@ -17,6 +17,7 @@ from monitor.ports import MONITOR
 from orders.models import Order
 from tests.backoffice_helpers import bonus_rule, move, place
 from tests.couriers_fixtures import make_courier
+from tests.helpers import AuthActions
 
 #: The tables projectors write per order: none may gain a row from a training order.
 PROJECTED = (
@@ -111,3 +112,16 @@ def test_a_trainee_reaches_only_their_training_orders_by_id_and_a_real_order_is_
     assert moved.status_code == 404
     assert client.get(f"/api/v1/orders/{practice.id}", headers=operator).status_code == 404
     assert client.get(f"/api/v1/orders/{practice.id}", headers=users["manager"].headers).status_code == 200
+
+
+def test_the_order_page_shows_a_training_order_only_to_its_trainee_and_the_trainers(
+    app, kernel, users, catalogue
+):
+    make_trainee(kernel, users["operator"].id)
+    practice = place(kernel, actor_id=users["operator"].id)
+    seen = {}
+    for role in ("operator", "backoffice", "manager"):
+        client = app.test_client()
+        AuthActions(client).login(role)
+        seen[role] = client.get(f"/orders/{practice.id}").status_code
+    assert seen == {"operator": 200, "backoffice": 404, "manager": 200}

@@ -302,7 +302,12 @@ export function initMenu(say) {
   document.getElementById("modifiers-form").addEventListener("submit", confirmModifiers);
   document.getElementById("modifiers-cancel").addEventListener("click", () => dialog.close());
   dialog.addEventListener("keydown", onModifierKey);
-  dialog.addEventListener("close", () => search.focus());
+  // The close event comes a moment after close(): by then the operator may have moved on (Alt+3 to
+  // the cart), and the keys they press next must not land in the search.
+  dialog.addEventListener("close", () => {
+    const at = document.activeElement;
+    if (!at || at === document.body || dialog.contains(at)) search.focus();
+  });
 }
 
 /** Put the keyboard on the menu search. */
