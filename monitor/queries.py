@@ -17,6 +17,7 @@ from sqlalchemy import Engine, inspect
 from backoffice.models import Ticket
 from callcentre.models import Client, DeliveryZone
 from couriers.models import Courier, CourierBranch, CourierPosition, CourierShift
+from fiscal.models import FiscalReceipt
 from orders.models import OrderReceipt
 
 #: The tables of the couriers tile: who is on shift, where, for which branches.
@@ -25,6 +26,8 @@ COURIER_TABLES = tuple(str(m.__tablename__) for m in (Courier, CourierShift, Cou
 COURIER_NAME_TABLES = (str(Courier.__tablename__),)
 #: The table of the tickets tile.
 TICKET_TABLES = (str(Ticket.__tablename__),)
+#: The table of the fiscal tile (receipts not fiscalized yet).
+FISCAL_TABLES = (str(FiscalReceipt.__tablename__),)
 #: The table of the revenue per organization (who sold what part of an order).
 RECEIPT_TABLES = (str(OrderReceipt.__tablename__),)
 #: The table of the delivery zones (the performance report per zone).

@@ -100,6 +100,15 @@ class TicketsOut(BaseModel):
     overdue: int = 0
 
 
+class FiscalOut(BaseModel):
+    """Receipts not fiscalized yet (every branch): waiting to be sent or for the register's answer,
+    and failed (a manager resends them on the fiscal queue, ``/fiscal/receipts``)."""
+
+    available: bool
+    waiting: int = 0
+    failed: int = 0
+
+
 class HourlyOut(BaseModel):
     """Orders per local hour, today and on the same weekday a week ago."""
 
@@ -187,6 +196,7 @@ class Snapshot(BaseModel):
     late: list[LateOrderOut]
     couriers: CouriersOut
     tickets: TicketsOut
+    fiscal: FiscalOut
     hourly: HourlyOut
     map_orders: list[MapOrderOut]
     branches: list[BranchOut]

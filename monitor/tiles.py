@@ -21,6 +21,7 @@ from monitor.schemas import (
     CourierOut,
     CouriersOut,
     DeliveryTimesOut,
+    FiscalOut,
     HourlyOut,
     LateOrderOut,
     LoyalClientOut,
@@ -52,6 +53,7 @@ class DayData:
     couriers: list[metrics.CourierRow] | None
     courier_names: dict[int, str]
     tickets: tuple[int, int] | None
+    fiscal: tuple[int, int] | None
     organizations: list[OrganizationAmount] | None
     loyal: dict[str, LoyalOut]
 
@@ -127,6 +129,9 @@ def build_snapshot(
         tickets=TicketsOut(available=False)
         if data.tickets is None
         else TicketsOut(available=True, open=data.tickets[0], overdue=data.tickets[1]),
+        fiscal=FiscalOut(available=False)
+        if data.fiscal is None
+        else FiscalOut(available=True, waiting=data.fiscal[0], failed=data.fiscal[1]),
         hourly=HourlyOut(
             today=list(hourly.today),
             last_week=list(hourly.last_week),

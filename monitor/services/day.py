@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from backoffice.models import Ticket
 from backoffice.sla import OPEN_STATES
 from couriers.models import Courier, CourierBranch, CourierPosition, CourierShift
+from fiscal.models import FiscalReceipt, ReceiptState
 from monitor import metrics
 from monitor.schemas import BranchOut
 from monitor.tiles import OrganizationAmount
@@ -157,6 +158,18 @@ def open_tickets(session: Session, now: dt.datetime) -> tuple[int, int]:
         ).where(Ticket.status.in_(OPEN_TICKET_STATUSES))
     ).one()
     return int(row[0]), int(row[1])
+
+
+def fiscal_queue(session: Session) -> tuple[int, int]:
+    """Receipts not fiscalized yet: how many wait (to be sent, or for the register's answer), and
+    how many failed (a manager resends them from the fiscal queue)."""
+    row = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((FiscalReceipt.state == ReceiptState.FAILED, 1), else_=0)), 0),
+        ).where(FiscalReceipt.state != ReceiptState.DONE)
+    ).one()
+    return int(row[0]) - int(row[1]), int(row[1])
 
 
 def organization_revenue(session: Session, day: dt.date) -> list[OrganizationAmount]:

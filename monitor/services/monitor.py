@@ -124,6 +124,7 @@ class Monitor:
             couriers=couriers,
             courier_names=names,
             tickets=self._tickets(now),
+            fiscal=self._fiscal(),
             organizations=self._organization_revenue(day),
             loyal=loyal,
         )
@@ -161,6 +162,11 @@ class Monitor:
         if not self.probe.has(*queries.TICKET_TABLES):
             return None
         return self._optional("tickets", lambda s: day_reads.open_tickets(s, now))
+
+    def _fiscal(self) -> tuple[int, int] | None:
+        if not self.probe.has(*queries.FISCAL_TABLES):
+            return None
+        return self._optional("fiscal receipts", day_reads.fiscal_queue)
 
     def _organization_revenue(self, day: dt.date) -> list[OrganizationAmount] | None:
         """Delivered revenue of the day per (branch, organization), from the order receipts."""

@@ -165,6 +165,10 @@ def test_a_receipt_the_register_refuses_fails_with_its_message_and_a_manager_res
     assert [(r["id"], r["state"]) for r in queue] == [(failed.id, "failed")]
     page = client.get("/fiscal/receipts")
     assert "ФН переполнен".encode() in page.data
+    # The monitor's wall screen counts it, with the way to the queue.
+    tile = client.get("/api/v1/monitor/snapshot").get_json()["fiscal"]
+    assert tile == {"available": True, "waiting": 0, "failed": 1}
+    assert b'href="/fiscal/receipts"' in client.get("/monitor").data
     fiscal.online.state.fail_with = None
     resent = client.post(
         f"/api/v1/fiscal/receipts/{failed.id}/resend", headers={"X-CSRFToken": auth.csrf(page.data)}
@@ -174,6 +178,7 @@ def test_a_receipt_the_register_refuses_fails_with_its_message_and_a_manager_res
     assert resent.get_json()["state"] == "pending" and resent.get_json()["external_id"] != failed.external_id
     (done,) = fiscal.settle(order.id)
     assert done.state == "done" and done.message is None
+    assert client.get("/api/v1/monitor/snapshot").get_json()["fiscal"]["failed"] == 0
     again = client.post(
         f"/api/v1/fiscal/receipts/{failed.id}/resend", headers={"X-CSRFToken": auth.csrf(page.data)}
     )

@@ -90,6 +90,12 @@ function renderTiles(s) {
   setField("tickets_open", k.available ? k.open : t("na"));
   setField("tickets_overdue", k.available ? k.overdue : "–");
   toggle("tile-tickets", ["warn"], k.available && k.overdue > 0 ? "warn" : null);
+
+  const f = s.fiscal;
+  $("#tile-fiscal").classList.toggle("na", !f.available);
+  setField("fiscal_waiting", f.available ? f.waiting : t("na"));
+  setField("fiscal_failed", f.available ? f.failed : "–");
+  toggle("tile-fiscal", ["warn"], f.available && f.failed > 0 ? "warn" : null);
 }
 
 // --- late list --------------------------------------------------------------------------------
