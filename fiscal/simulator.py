@@ -111,15 +111,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Server(ThreadingHTTPServer):
+    """A fake register's HTTP server; each kind below answers its own protocol's routes."""
+
     daemon_threads = True
     block_on_close = False
     state: FakeState
 
     def route_post(self, h: _Handler, body: Any) -> None:
-        raise NotImplementedError
+        """Answer a POST (every kind overrides it)."""
+        raise NotImplementedError(f"{type(self).__name__} answers no POST")
 
     def route_get(self, h: _Handler) -> None:
-        raise NotImplementedError
+        """Answer a GET (every kind overrides it)."""
+        raise NotImplementedError(f"{type(self).__name__} answers no GET")
 
 
 def _now() -> str:

@@ -10,7 +10,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from fiscal import ffd, secrets
 from fiscal.adapters import Accepted, Connection, Fiscalized, Refused, Register, Unavailable, Waiting
@@ -19,6 +19,7 @@ from fiscal.services.receipts import REFUSED_MARK, waiting_for
 from fiscal.services.registers import register_for
 from frontoffice.db import Database, utcnow
 from frontoffice.outbox import RelayPolicy
+from frontoffice.outbox.claims import claim_due
 from nomenclature.models import Organization
 
 log = logging.getLogger(__name__)
@@ -101,36 +102,17 @@ class FiscalSender:
 
     def claim(self, limit: int = 50) -> list[int]:
         """Take due receipts nobody works on (a conditional UPDATE each: one sender wins)."""
-        now = utcnow()
-        until = now + dt.timedelta(seconds=2 * self.timeout_s + 30)
-        free = or_(FiscalReceipt.claimed_until.is_(None), FiscalReceipt.claimed_until < now)
-        with self.db.reading() as s:
-            due = list(
-                s.scalars(
-                    select(FiscalReceipt.id)
-                    .where(
-                        FiscalReceipt.state.in_(ReceiptState.OPEN), FiscalReceipt.next_attempt_at <= now, free
-                    )
-                    .order_by(FiscalReceipt.id)
-                    .limit(limit)
-                )
-            )
         with self._lock:
-            due = [d for d in due if d not in self._in_flight]
-        taken = []
-        if due:
-            with self.db.unit_of_work() as s:
-                for receipt_id in due:
-                    won = s.execute(
-                        update(FiscalReceipt)
-                        .where(
-                            FiscalReceipt.id == receipt_id, FiscalReceipt.state.in_(ReceiptState.OPEN), free
-                        )
-                        .values(claimed_until=until)
-                        .execution_options(synchronize_session=False)
-                    ).rowcount
-                    if won:
-                        taken.append(receipt_id)
+            busy = set(self._in_flight)
+        taken = claim_due(
+            self.db,
+            FiscalReceipt,
+            pending=ReceiptState.OPEN,
+            state="state",
+            hold_s=2 * self.timeout_s + 30,
+            limit=limit,
+            skip=busy,
+        )
         with self._lock:
             self._in_flight.update(taken)
         return taken

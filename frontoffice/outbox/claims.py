@@ -18,21 +18,25 @@ def claim_due(
     db: Database,
     model: Any,
     *,
-    pending: str,
+    pending: str | Collection[str],
     hold_s: float,
     limit: int = 50,
     skip: Collection[int] = (),
     now: dt.datetime | None = None,
+    state: str = "status",
 ) -> list[int]:
-    """Claim for ``hold_s`` seconds the due rows of ``model`` in state ``pending`` nobody works on
-    (but those in ``skip``), oldest first; the ids this sender won."""
+    """Claim for ``hold_s`` seconds the due rows of ``model`` in state ``pending`` (one state or
+    several, in its column ``state``) nobody works on (but those in ``skip``), oldest first; the ids
+    this sender won."""
     now = now or utcnow()
+    states = [pending] if isinstance(pending, str) else list(pending)
+    waiting = getattr(model, state).in_(states)
     free = or_(model.claimed_until.is_(None), model.claimed_until < now)
     with db.reading() as s:
         due = list(
             s.scalars(
                 select(model.id)
-                .where(model.status == pending, model.next_attempt_at <= now, free)
+                .where(waiting, model.next_attempt_at <= now, free)
                 .order_by(model.id)
                 .limit(limit)
             )
@@ -46,7 +50,7 @@ def claim_due(
         for row_id in due:
             won = s.execute(
                 update(model)
-                .where(model.id == row_id, model.status == pending, free)
+                .where(model.id == row_id, waiting, free)
                 .values(claimed_until=until)
                 .execution_options(synchronize_session=False)
             ).rowcount
