@@ -15,7 +15,9 @@ class TrackingLink(Protocol):
 
     def __call__(self, session: Session, order_id: int) -> str | None:
         """The absolute address of order ``order_id``'s tracking page, or None when it has none
-        (it must only read; called while a message is written, in the relay's transaction)."""
+        (called while a message is written, in the relay's transaction: what it writes — the
+        link itself, when the message is composed before the link's own projector ran — commits
+        or rolls back with the message)."""
 
 
 def no_tracking_link(session: Session, order_id: int) -> str | None:
