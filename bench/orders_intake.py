@@ -21,6 +21,7 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -203,6 +204,33 @@ def _start_py_spy(server: ServerProcess, args: argparse.Namespace) -> subprocess
     )
 
 
+def wait_quiet(db_path: Path, timeout_s: float, horizon_s: float) -> float:
+    """Wait until the fresh demo has nothing left to deliver or send for ``horizon_s``: no pending
+    outbox row and no open fiscal receipt due by then. The demo's history leaves a few hundred
+    receipts, which ``frontoffice run`` (no demo register) looks at once as it starts and then holds
+    until an administrator adds a register; measuring during that sweep would time the backlog, not
+    intake (new cash orders print no receipt until they are paid). Seconds waited."""
+    start = time.monotonic()
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        while True:
+            busy = conn.execute(
+                "SELECT (SELECT count(*) FROM outbox WHERE state = 'pending')"
+                " + (SELECT count(*) FROM fiscal_receipts WHERE state IN ('pending', 'sent')"
+                "    AND next_attempt_at <= datetime('now', ?))",
+                (f"+{int(horizon_s)} seconds",),
+            ).fetchone()[0]
+            if not busy:
+                return time.monotonic() - start
+            if time.monotonic() - start > timeout_s:
+                raise RuntimeError(
+                    f"the demo was still busy after {timeout_s:.0f} s ({busy} rows to deliver or send)"
+                )
+            time.sleep(0.5)
+    finally:
+        conn.close()
+
+
 def order_bodies(count: int = 64) -> list[dict]:
     """Orders of three lines for the two demo branches, with different callers."""
     bodies = []
@@ -239,6 +267,9 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--threads", type=int, default=200, help="gthread: gunicorn threads of each server")
     parser.add_argument("--worker", choices=WORKERS, default="gevent", help="gunicorn worker of both servers")
+    parser.add_argument(
+        "--settle", type=float, default=300.0, help="at most this many seconds to wait for the demo's backlog"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary instance folder")
     parser.add_argument(
         "--relay",
@@ -311,6 +342,10 @@ def main(argv: list[str] | None = None) -> dict:
         servers.append(base)
         ours.wait_ready()
         base.wait_ready()
+        settled = wait_quiet(
+            workdir / "instance" / "frontoffice.sqlite3", args.settle, 2 * (args.warmup + args.duration) + 30
+        )
+        print(f"settled in {settled:.1f} s: the demo's outbox and fiscal queue are empty", flush=True)
 
         resp = requests.post(
             f"{ours.url}/api/v1/tokens", json={"username": "operator", "password": "operator"}, timeout=10

@@ -4,14 +4,18 @@ SQLite (the embedded default) gets foreign keys, WAL and a busy timeout on every
 connection, and write transactions start with ``BEGIN IMMEDIATE`` so two writers
 queue on the busy timeout instead of failing on a lock upgrade. Within one process, the
 writers also queue on a lock (``_WriterQueue``), so they hand over at once instead of
-sleeping in SQLite's busy-handler back-off.
+sleeping in SQLite's busy-handler back-off; a writer of another process (the relay worker) is
+waited for in Python with short cooperative sleeps (:func:`_begin_immediate_yielding`), never in
+the busy handler, which would freeze a gevent worker whole.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -123,6 +127,40 @@ class _WriterQueue:
 
 _QUEUES: weakref.WeakSet[_WriterQueue] = weakref.WeakSet()
 
+#: Sleeps between tries of ``BEGIN IMMEDIATE`` while another process writes: short at first (a
+#: writer's transaction lasts a millisecond or two), then at most _YIELD_MAX_S.
+_YIELD_FIRST_S = 0.0005
+_YIELD_MAX_S = 0.004
+
+
+def _begin_immediate_yielding(dbapi_conn: Any, busy_timeout_ms: int) -> bool:
+    """``BEGIN IMMEDIATE`` on a raw SQLite connection, waiting for another process's writer in
+    Python (``time.sleep``, which gevent makes cooperative) instead of in SQLite's busy handler.
+
+    SQLite's busy handler sleeps inside the C call — up to 100 ms a step — and under the gevent
+    worker that freezes the whole process: every other request, socket and read waits while one
+    request waits for the relay worker's lock. Here the busy timeout is 0 while trying, and the
+    waiting is cooperative: reads and other requests go on. True once the transaction began; False
+    after the busy timeout's worth of tries (the caller then makes SQLAlchemy's own last try, which
+    raises its usual "database is locked" error after the timeout)."""
+    deadline = time.monotonic() + busy_timeout_ms / 1000
+    delay = _YIELD_FIRST_S
+    dbapi_conn.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                dbapi_conn.execute("BEGIN IMMEDIATE")
+                return True
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+            if time.monotonic() + delay >= deadline:
+                return False
+            time.sleep(delay)
+            delay = min(delay * 2, _YIELD_MAX_S)
+    finally:
+        dbapi_conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+
 
 def _reset_queues_after_fork() -> None:
     for queue in list(_QUEUES):
@@ -183,7 +221,8 @@ def make_engine(
             if not info.get(_HOLDS_WRITER) and writers.enter():
                 info[_HOLDS_WRITER] = True
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                if not _begin_immediate_yielding(conn.connection.dbapi_connection, busy_timeout_ms):
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")  # the last try waits in SQLite, as always
             except BaseException:
                 if info.pop(_HOLDS_WRITER, False):
                     writers.leave()

@@ -102,15 +102,16 @@ def create_order(body: OrderCreate, actor: User) -> OrderOut:
     if not in_scope(branch_scope(actor), body.branch_id):
         message = f"You do not work for branch {body.branch_id}."
         raise InvalidInput(message, errors=[field_error("branch_id", message, "branch_out_of_scope")])
-    with k.db.unit_of_work() as s:
-        order = services.place_order(
-            s,
+    # Priced, located and screened in a read session; only the write holds SQLite's writer's lock.
+    with k.db.reading() as r:
+        draft = services.settle_draft(
+            r,
             command_from(body),
-            actor_id=actor.id,
             policies=k.extensions.all(PLACEMENT_POLICIES),
             region=k.settings.phone_region,
-            training=actor.trainee,
         )
+    with k.db.unit_of_work() as s:
+        order = services.write_draft(s, draft, actor_id=actor.id, training=actor.trainee)
         return OrderOut.of(order)
 
 

@@ -40,7 +40,7 @@ class Step:
     unanswered: bool = False
     #: The register refused it for good: nothing was printed.
     refused: bool = False
-    #: Try again after this many seconds (None: the policy's backoff).
+    #: Try again after this many seconds (None: the policy's backoff after a failed try, else now).
     again_in_s: float | None = None
 
 
@@ -171,8 +171,11 @@ class FiscalSender:
                 return None
             waits = waiting_for(s, receipt)
             if waits is not None:
-                # Backs off; the fiscalization of what it waits for wakes it (see _record).
-                return Step(ReceiptState.PENDING, waits, failed_try=True)
+                # The fiscalization of what it waits for wakes it (see _record): until then it is
+                # looked at again only after the backoff's longest wait.
+                return Step(
+                    ReceiptState.PENDING, waits, failed_try=True, again_in_s=self.policy.backoff_max_s
+                )
             reg = register_for(s, receipt.organization_id, receipt.tax_system)
             org_inn = (
                 s.scalar(select(Organization.inn).where(Organization.id == receipt.organization_id)) or ""
@@ -190,8 +193,16 @@ class FiscalSender:
                 )
             problems = ffd.problems(receipt.document, facts, org_inn)
             if problems:
-                # Refused before sending: it stays pending, the reason shown, checked again later.
-                return Step(ReceiptState.PENDING, " ".join(problems), failed_try=True)
+                # Refused before sending: it stays pending, the reason shown. Only an administrator
+                # can fix it, and a change of the organization's register wakes it at once
+                # (registers.wake_waiting), so the next look is the backoff's longest wait, not a
+                # doubling series: a chain with no register yet keeps no sender busy.
+                return Step(
+                    ReceiptState.PENDING,
+                    " ".join(problems),
+                    failed_try=True,
+                    again_in_s=self.policy.backoff_max_s,
+                )
             assert reg is not None and adapter is not None
             try:
                 conn = self._connection(reg)
@@ -270,7 +281,8 @@ class FiscalSender:
                     log.error(
                         "fiscal receipt %s failed after %s tries: %s", receipt_id, r.attempts, step.message
                     )
-                r.next_attempt_at = now + dt.timedelta(seconds=self.policy.delay(r.attempts))
+                wait = step.again_in_s if step.again_in_s is not None else self.policy.delay(r.attempts)
+                r.next_attempt_at = now + dt.timedelta(seconds=wait)
             else:
                 r.next_attempt_at = now + dt.timedelta(seconds=step.again_in_s or 0)
 

@@ -96,6 +96,10 @@ class Relay:
         # On SQLite a batch holds the one writer's lock while its projectors run: keep it short so
         # intake requests wait little; PostgreSQL locks only the batch's rows.
         self.batch_size = 8 if db.dialect == "sqlite" else 100
+        # … and between two batches let the others in: a writer of another process (the web, when
+        # the relay is the worker) waits for SQLite's lock in short sleeps (frontoffice.db), and a
+        # relay that took the lock again at once would win it every time while intake waited.
+        self.yield_s = 0.005 if db.dialect == "sqlite" and self.mode != "inline" else 0.0
         self.owner = f"{process_name()}:{next(_COUNTER)}"[:100]
         self._wake = threading.Event()
         self._stopped = threading.Event()
@@ -164,6 +168,8 @@ class Relay:
                 total += handled
                 if handled < self.batch_size:  # none left (what commits meanwhile notifies again)
                     return total
+                if self.yield_s:
+                    time.sleep(self.yield_s)
         finally:
             self._local.draining = False
 

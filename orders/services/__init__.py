@@ -63,6 +63,7 @@ from orders.services.placement import (
     prepare_draft,
     promise_errors,
     resolved_draft,
+    settle_draft,
     taken_in_training,
     write_draft,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "organization_card",
     "place_order",
     "prepare_draft",
+    "settle_draft",
     "preview_receipts",
     "price_lines",
     "promise_errors",

@@ -290,11 +290,40 @@ def place_order(
 
     Raises :class:`InvalidInput` listing every problem at once; writes nothing then.
     """
+    draft = settle_draft(
+        session,
+        cmd,
+        policies=policies,
+        region=region,
+        now=now,
+        default_organization_id=default_organization_id,
+    )
+    return write_draft(session, draft, actor_id=actor_id, training=training)
+
+
+def settle_draft(
+    session: Session,
+    cmd: PlaceOrder,
+    *,
+    policies: Sequence[PlacementPolicy] = (),
+    region: str = "RU",
+    now: dt.datetime | None = None,
+    default_organization_id: int | None = None,
+) -> OrderDraft:
+    """The reading half of :func:`place_order`: the draft prepared and settled by the policies,
+    nothing written (the policies' own rows wait in ``draft.written_hooks``).
+
+    It may run in a read session and :func:`write_draft` in a write transaction after it, as the
+    order API does: on SQLite the writer's lock is then held only while the order is written, not
+    while it is priced, located and screened. What it read may be a few milliseconds older than the
+    write — as every statement of a PostgreSQL transaction at READ COMMITTED already sees it — and
+    what must be atomic stays in the write: the number, the revenue and the distribution it limits.
+    """
     draft = prepare_draft(
         session, cmd, region=region, now=now, default_organization_id=default_organization_id
     )
     apply_policies(session, draft, policies)
-    return write_draft(session, draft, actor_id=actor_id, training=training)
+    return draft
 
 
 def charge_of(delivery: DeliveryAssignment) -> OrderCharge:

@@ -160,3 +160,31 @@ def test_every_placement_policy_runs_once_on_either_path(client, app, zones, op,
     ran.clear()
     assert client.post("/api/v1/orders", json=order_body(), headers=op).status_code == 201
     assert set(ran.values()) == {1} and len(ran) == len(chain)
+
+
+def test_the_order_api_prices_locates_and_screens_before_it_takes_the_writer_s_turn(client, app, zones, op):
+    """Only the write of an order runs in its write transaction (on SQLite the one writer's lock):
+    the catalogue, the stop-list, the zones and the caller's history are read before it, so the
+    relay and the other requests wait for the lock the time of a few INSERTs only."""
+    transactions: list[list[str]] = []  # the statements of each write transaction, in turn
+    engine = app.extensions["frontoffice"].db.engine
+
+    def begin(conn):  # noqa: ANN001
+        if conn.get_execution_options().get("sqlite_immediate"):
+            transactions.append([])
+
+    def listen(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if conn.get_execution_options().get("sqlite_immediate") and transactions:
+            transactions[-1].append(" ".join(statement.split()))
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        resp = client.post("/api/v1/orders", json=order_body(), headers=op)
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+        event.remove(engine, "begin", begin)
+    assert resp.status_code == 201, resp.json
+    (order_write,) = [t for t in transactions if any(s.startswith("INSERT INTO orders ") for s in t)]
+    reads = re.compile(r"\bFROM (items|stop_list|delivery_zones|antifraud_rules|branches|orders)\b")
+    assert [s for s in order_write if s.startswith("SELECT") and reads.search(s)] == []

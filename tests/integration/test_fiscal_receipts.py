@@ -4,12 +4,15 @@ after a timeout, refunds, a register's refusal and a resend, and what is refused
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import update
 
 from fiscal import services
+from frontoffice.db import utcnow
+from frontoffice.outbox import RelayPolicy
 from nomenclature.models import Item, Organization
 from tests.fiscal_fixtures import DESSERTS_IP, DRINKS_IP, INNS, LLC, fiscal_world
 
@@ -216,3 +219,31 @@ def test_what_a_register_cannot_print_stays_pending_with_the_reason_and_is_never
         )
     done = fiscal.pump_until(lambda rs: any(r.state == "done" for r in rs), order.id)
     assert [r.organization_id for r in done if r.state == "done"] == [LLC]
+
+
+def test_a_receipt_no_register_can_take_waits_the_longest_backoff_until_an_admin_acts(fiscal, orders):
+    """Only an administrator can fix what is refused before sending, and a register's change wakes
+    those receipts at once: until then they are looked at again after the backoff's longest wait,
+    not 2, 4, 8 … seconds on (a chain with no register yet would keep its sender busy with every
+    receipt it ever made)."""
+    sender = services.FiscalSender(
+        fiscal.kernel.db,
+        fiscal.sender.registers,
+        app_secret=fiscal.kernel.settings.secret_key,
+        timeout_s=0.5,
+        poll_s=0.0,
+        policy=RelayPolicy(max_attempts=3, backoff_s=2.0, backoff_max_s=600.0),
+    )
+    order = orders.place(("PZ-MARG", 1), payment_kind="prepaid", delivery_fee=0)
+    before = utcnow()
+    assert sender.pump(wait=True) == 1
+    (receipt,) = fiscal.receipts(order.id)
+    assert receipt.state == "pending" and "No active fiscal register" in receipt.message
+    assert receipt.next_attempt_at >= before + dt.timedelta(seconds=600)
+    assert sender.pump(wait=True) == 0  # not due again
+
+    llc_register = fiscal.add_register(LLC)  # … until a register comes: then at once
+    assert llc_register
+    assert sender.pump(wait=True) == 1
+    (receipt,) = fiscal.receipts(order.id)
+    assert receipt.state in ("sent", "done")
