@@ -12,6 +12,7 @@ the busy handler, which would freeze a gevent worker whole.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import sqlite3
 import threading
@@ -453,6 +454,18 @@ def upsert(
     resolved = {k: (v(stmt) if callable(v) else v) for k, v in update.items()}
     condition = where(stmt) if callable(where) else where
     return stmt.on_conflict_do_update(index_elements=index_elements, set_=resolved, where=condition)
+
+
+@functools.cache
+def insert_or_skip(
+    dialect: str, table: Any, index_elements: tuple[str, ...], returning: tuple[str, ...] = ()
+):
+    """``INSERT … ON CONFLICT (index_elements) DO NOTHING [RETURNING …]`` on ``table``, built once
+    per dialect: execute it with a dict of column values (its keys name the columns written), as
+    the projectors do for every event, instead of building and hashing a statement each time."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table).on_conflict_do_nothing(index_elements=list(index_elements))
+    return stmt.returning(*(table.c[name] for name in returning)) if returning else stmt
 
 
 # --- fast insert of a new aggregate -----------------------------------------------------------

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from frontoffice import audit
@@ -249,23 +250,48 @@ def link_order(
     """Link an order to the call it was taken during: the operator's answered call (or the
     client's) going on when it was placed, or ended at most ``ORDER_GRACE`` before. Returns the
     call's id."""
-    window = (
-        Call.answered_at.is_not(None),
-        Call.order_id.is_(None),
-        Call.answered_at <= placed_at,
-        (Call.ended_at.is_(None)) | (Call.ended_at >= placed_at - ORDER_GRACE),
-    )
+    params = {"placed_at": placed_at, "ended_after": placed_at - ORDER_GRACE}
     candidates = []
     if actor_id is not None:
-        candidates.append(Call.user_id == actor_id)
+        candidates.append((_CALL_OF_OPERATOR, {**params, "match": actor_id}))
     if client_phone:
-        candidates.append(Call.caller == client_phone)
-    for match in candidates:
-        call = session.scalar(select(Call).where(match, *window).order_by(Call.answered_at.desc()).limit(1))
-        if call is not None:
-            call.order_id = order_id
-            return call.id
+        candidates.append((_CALL_OF_CALLER, {**params, "match": client_phone}))
+    for query, args in candidates:
+        call_id = session.scalar(query, args)
+        if call_id is not None:
+            session.execute(_LINK_CALL, {"call_id": call_id, "linked_order": order_id})
+            return call_id
     return None
+
+
+def _call_taking(match: Any) -> Any:
+    """The newest answered call matching ``match`` that was going on when an order was placed
+    (``placed_at``) or ended after ``ended_after``, with no order yet: built once (it runs for every
+    order placed)."""
+    placed_at = bindparam("placed_at", type_=Call.answered_at.type)
+    ended_after = bindparam("ended_after", type_=Call.ended_at.type)
+    return (
+        select(Call.id)
+        .where(
+            match,
+            Call.answered_at.is_not(None),
+            Call.order_id.is_(None),
+            Call.answered_at <= placed_at,
+            (Call.ended_at.is_(None)) | (Call.ended_at >= ended_after),
+        )
+        .order_by(Call.answered_at.desc())
+        .limit(1)
+    )
+
+
+_CALL_OF_OPERATOR = _call_taking(Call.user_id == bindparam("match"))
+_CALL_OF_CALLER = _call_taking(Call.caller == bindparam("match"))
+_LINK_CALL = (
+    update(Call)
+    .where(Call.id == bindparam("call_id"))
+    .values(order_id=bindparam("linked_order"))
+    .execution_options(synchronize_session=False)
+)
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -15,11 +15,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from couriers.models import Courier, CourierPosition
-from frontoffice.db import upsert, utcnow
+from frontoffice.db import dialect_of, insert_or_skip, utcnow
 from orders.events import OrderPlaced, OrderStatusChanged
 from orders.models import Order, OrderEvent
 from orders.states import TERMINAL, OrderStatus
@@ -38,23 +38,24 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+# Built once: a link is issued for every delivery order placed.
+_TOKEN_OF = select(TrackingLink.token).where(TrackingLink.order_id == bindparam("order_id"))
+_ORDER_STORED = select(Order.id).where(Order.id == bindparam("order_id"))
+
+
 def issue_link(session: Session, order_id: int) -> str:
     """The order's tracking token, made on first call (the same token on every later one)."""
     session.execute(
-        upsert(
-            session,
-            TrackingLink.__table__,
-            {"order_id": order_id, "token": new_token(), "created_at": utcnow()},
-            ["order_id"],
-        )
+        insert_or_skip(dialect_of(session), TrackingLink.__table__, ("order_id",)),
+        {"order_id": order_id, "token": new_token(), "created_at": utcnow()},
     )
-    return session.scalar(select(TrackingLink.token).where(TrackingLink.order_id == order_id))
+    return session.scalar(_TOKEN_OF, {"order_id": order_id})
 
 
 def on_order_placed(session: Session, event: OrderPlaced) -> None:
     """A delivery order gets its tracking link (projector; a replay changes nothing). An event of an
     order that is not stored (a fact journaled by hand, a test's) links nothing."""
-    if event.kind == "delivery" and session.get(Order, event.order_id) is not None:
+    if event.kind == "delivery" and session.scalar(_ORDER_STORED, {"order_id": event.order_id}) is not None:
         issue_link(session, event.order_id)
 
 

@@ -21,7 +21,7 @@ from backoffice import bonuses
 from backoffice.bonuses import BonusRuleSpec, Operation
 from backoffice.models import BonusEntry, BonusRule
 from frontoffice import audit
-from frontoffice.db import upsert, utcnow
+from frontoffice.db import dialect_of, insert_or_skip, utcnow
 from frontoffice.errors import Conflict, InvalidInput, field_error
 from frontoffice.models import Role, User
 from frontoffice.money import from_minor
@@ -93,24 +93,27 @@ def save_bonus_rule(
 
 
 # Built once: they run after every placed order.
-_ACTIVE_RULES = select(BonusRule).where(
-    BonusRule.operation.in_(bindparam("operations", expanding=True)), BonusRule.active.is_(True)
-)
+# The columns of a rule's spec, not the mapped rule: read for every order placed and every status.
+_ACTIVE_RULES = select(
+    BonusRule.id,
+    BonusRule.operation,
+    BonusRule.method,
+    BonusRule.amount,
+    BonusRule.percent_bp,
+    BonusRule.params,
+).where(BonusRule.operation.in_(bindparam("operations", expanding=True)), BonusRule.active.is_(True))
 _USER_ROLE = select(User.role).where(User.id == bindparam("user_id"))
 _ORDER_LINES = select(OrderLine.sku, OrderLine.total).where(OrderLine.order_id == bindparam("order_id"))
 _PLACED_OPERATIONS = [Operation.ORDER_TAKEN, Operation.PREORDER_TAKEN, Operation.UPSELL]
 
 
-def _spec(rule: BonusRule) -> BonusRuleSpec:
-    return BonusRuleSpec(
-        rule.id, rule.operation, rule.method, rule.amount, rule.percent_bp, rule.params or {}
-    )
-
-
 def _active_rules(session: Session, operations: list[Operation]) -> dict[str, BonusRuleSpec]:
     """The active rule of each of ``operations`` that has one, read in one query."""
-    rules = session.scalars(_ACTIVE_RULES, {"operations": [str(op) for op in operations]})
-    return {str(rule.operation): _spec(rule) for rule in rules}
+    rows = session.execute(_ACTIVE_RULES, {"operations": [str(op) for op in operations]})
+    return {
+        str(operation): BonusRuleSpec(rule_id, operation, method, amount, percent_bp, params or {})
+        for rule_id, operation, method, amount, percent_bp, params in rows
+    }
 
 
 def _active_rule(session: Session, operation: Operation) -> BonusRuleSpec | None:
@@ -149,26 +152,22 @@ def award(
     amount = bonuses.amount_for(rule, base)
     if amount == 0:
         return None
-    stmt = upsert(
-        session,
-        _ledger,
-        {
-            "user_id": user_id,
-            "operation": rule.operation,
-            "subject_id": subject_id,
-            "order_id": order_id,
-            "ticket_id": ticket_id,
-            "amount": amount,
-            "base": base,
-            "rule_id": rule.rule_id,
-            "note": note[:200],
-            "earned_at": earned_at,
-            "created_at": utcnow(),
-        },
-        ["operation", "subject_id", "user_id"],
-    ).returning(_ledger.c.id)
+    stmt = insert_or_skip(dialect_of(session), _ledger, ("operation", "subject_id", "user_id"), ("id",))
+    values = {
+        "user_id": user_id,
+        "operation": rule.operation,
+        "subject_id": subject_id,
+        "order_id": order_id,
+        "ticket_id": ticket_id,
+        "amount": amount,
+        "base": base,
+        "rule_id": rule.rule_id,
+        "note": note[:200],
+        "earned_at": earned_at,
+        "created_at": utcnow(),
+    }
     # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT.
-    row = session.execute(stmt).first()
+    row = session.execute(stmt, values).first()
     return row[0] if row is not None else None
 
 
