@@ -484,6 +484,40 @@ def _insert_statement(table: Any) -> Any:
     return stmt
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
+def _insert_many_sqlite(conn: Connection, table: Any, batch: list[dict[str, Any]]) -> list[Any]:
+    """Rows of one table in ONE multi-row ``INSERT … RETURNING`` on SQLite, each returned row
+    given back in the order of ``batch``.
+
+    SQLAlchemy sorts RETURNING rows by their parameters on SQLite only by sending one INSERT per
+    row, and SQLite does not promise the order of RETURNING rows. So every column comes back and
+    each row of ``batch`` takes the first unused returned row (in key order, which is the order
+    the rows were inserted) whose plain values (text, numbers, NULL) are the ones it sent: identical
+    rows are interchangeable, and a row nothing matches is a bug, raised (its transaction rolls back).
+    """
+    stmt = _INSERTS_MANY.get(table)
+    if stmt is None:
+        stmt = _INSERTS_MANY[table] = table.insert().returning(*table.c)
+    (key,) = table.primary_key.columns
+    returned = sorted(conn.execute(stmt, batch).all(), key=lambda r: r._mapping[key])
+    out = []
+    for values in batch:
+        plain = [(table.c[k], v) for k, v in values.items() if isinstance(v, _PLAIN)]
+        for i, row in enumerate(returned):
+            if row is not None and all(row._mapping[c] == v for c, v in plain):
+                out.append(row)
+                returned[i] = None
+                break
+        else:
+            raise RuntimeError(f"a row inserted into {table.name} did not come back from RETURNING")
+    return out
+
+
+_INSERTS_MANY: dict[Any, Any] = {}
+
+
 def _single_table_mapper(obj: Any) -> Mapper[Any] | None:
     state = instance_state(obj)
     if not state.transient or len(state.mapper.tables) != 1:
@@ -576,8 +610,12 @@ def insert_new(session: Session, root: Any) -> None:
             while end < len(rows) and rows[end].keys() == rows[start].keys():
                 end += 1
             batch = rows[start:end]
-            if bulk or len(batch) == 1:
-                loaded.extend(conn.execute(stmt, batch if len(batch) > 1 else batch[0]).all())
+            if len(batch) == 1:
+                loaded.append(conn.execute(stmt, batch[0]).one())
+            elif conn.dialect.name == "sqlite" and len(child_mapper.local_table.primary_key.columns) == 1:
+                loaded.extend(_insert_many_sqlite(conn, child_mapper.local_table, batch))
+            elif bulk:
+                loaded.extend(conn.execute(stmt, batch).all())
             else:
                 loaded.extend(conn.execute(stmt, values).one() for values in batch)
             start = end

@@ -126,6 +126,22 @@ def test_insert_new_leaves_loaded_persistent_objects_and_no_sql_to_read_them(pri
         assert not s.dirty and not s.new
 
 
+def test_insert_new_writes_a_collection_in_one_insert_on_sqlite_each_object_on_its_own_row(private_db):
+    with private_db.unit_of_work() as s:
+        insert_new(s, Basket(owner="earlier", items=[Fruit(name="fig", weight=1)]))
+    seen = _statements(private_db)
+    basket = Basket(owner="Olga")
+    names = ["apple", "pear", "apple", "plum", "apple"]  # two identical rows among them
+    basket.items = [Fruit(name=n, weight=10 * (i % 2) + 100) for i, n in enumerate(names)]
+    with private_db.unit_of_work() as s:
+        insert_new(s, basket)
+    assert sum(st.startswith("INSERT INTO fruits") for st in seen) == 1
+    with private_db.engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT id, name || ':' || weight FROM fruits")).all())
+    assert [stored[f.id] for f in basket.items] == [f"{f.name}:{f.weight}" for f in basket.items]
+    assert len({f.id for f in basket.items}) == len(names)
+
+
 def test_insert_new_falls_back_to_a_flush_for_what_it_cannot_write_in_one_pass(private_db):
     with private_db.unit_of_work() as s:
         basket = _basket()
