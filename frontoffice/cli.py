@@ -360,6 +360,10 @@ def wiring_cmd() -> None:
     click.echo(wiring_tables(kernel_of(_app())), nl=False)
 
 
+#: How often ``frontoffice worker`` looks for rows when idle (at most; FRONTOFFICE_RELAY_POLL_S may ask less).
+WORKER_POLL_S = 0.05
+
+
 @main.command("worker")
 def worker_cmd() -> None:
     """Deliver the outbox and run the periodic jobs in this process, until stopped (SIGTERM/SIGINT).
@@ -372,6 +376,10 @@ def worker_cmd() -> None:
     app = _app(relay="off", socketio_write_only=True)
     _upgrade(app)
     relay = kernel_of(app).relay
+    # Every row it delivers was written by another process, which cannot wake it: it looks often
+    # (a cheap indexed read), so rows go out in small batches as they come rather than in bursts
+    # that would hold SQLite's writer lock for long stretches.
+    relay.poll_s = min(relay.poll_s, WORKER_POLL_S)
 
     def stop(_signum: int, _frame: Any) -> None:
         relay.stop(timeout=0)
