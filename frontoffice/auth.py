@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from frontoffice.db import utcnow
+from frontoffice.db import execute_fast, utcnow
 from frontoffice.errors import (
     Conflict,
     FieldError,
@@ -302,7 +302,7 @@ _BRANCHES_OF = select(UserBranch.branch_id).where(UserBranch.user_id == bindpara
 
 def branches_of(session: Session, user_id: int) -> frozenset[int]:
     """The ids of the branches a user is linked to (none: not limited to any)."""
-    return frozenset(session.connection().execute(_BRANCHES_OF, {"user_id": user_id}).scalars())
+    return frozenset(execute_fast(session, _BRANCHES_OF, {"user_id": user_id}).scalars())
 
 
 def scope_of(user: User, linked: frozenset[int]) -> frozenset[int] | None:

@@ -15,7 +15,7 @@ from backoffice import antifraud
 from backoffice.antifraud import CONTACT, ORDER, Facts, PastOrder, Rule, Subject, Verdict
 from backoffice.models import AntifraudVerdict, BlacklistEntry, OrderAddressKey
 from backoffice.services.antifraud import RuleBook
-from frontoffice.db import utcnow
+from frontoffice.db import execute_fast, utcnow
 from frontoffice.errors import Conflict, InvalidInput, field_error
 from orders import services as order_services
 from orders.models import REAL_ORDER, Order, OrderEvent
@@ -86,19 +86,20 @@ def gather_facts(session: Session, rules: Sequence[Rule], subject: Subject, now:
         since = now - dt.timedelta(days=need.phone_days)
         facts.phone_history = [
             PastOrder(_moment(at), *rest)
-            for at, *rest in conn.execute(_PHONE_HISTORY, {"phone": subject.phone, "since": since})
+            for at, *rest in execute_fast(conn, _PHONE_HISTORY, {"phone": subject.phone, "since": since})
         ]
     if need.address_minutes and subject.address_digest:
         since = now - dt.timedelta(minutes=need.address_minutes)
         facts.address_times = [
             _moment(at)
-            for (at,) in conn.execute(_ADDRESS_TIMES, {"key": subject.address_digest, "since": since})
+            for (at,) in execute_fast(conn, _ADDRESS_TIMES, {"key": subject.address_digest, "since": since})
         ]
     if need.blacklist_kinds:
         wanted = {"phone": subject.phone, "address": subject.address_key, "device": subject.device.strip()}
         pairs = {(k, wanted[k]) for k in need.blacklist_kinds if wanted[k]}
         if pairs:
-            rows = conn.execute(
+            rows = execute_fast(
+                conn,
                 _BLACKLISTED,
                 {"kinds": sorted({k for k, _ in pairs}), "values": sorted({v for _, v in pairs})},
             )
@@ -196,12 +197,14 @@ class ScreeningRecord:
             if self.verdict is not None and self.verdict.hits:
                 conn.execute(_verdicts.delete().where(_verdicts.c.order_id == order_id))
         if self.address_key:
-            conn.execute(
+            execute_fast(
+                conn,
                 _INSERT_ADDRESS_KEY,
                 {"order_id": order_id, "address_key": self.address_key, "created_at": self.at},
             )
         if self.verdict is not None and self.verdict.hits:
-            conn.execute(
+            execute_fast(
+                conn,
                 _INSERT_VERDICT,
                 {
                     "order_id": order_id,

@@ -19,7 +19,7 @@ from callcentre.models import (
 )
 from callcentre.zones import WeeklyHours, ZoneError, ZoneIndex, ZoneRule, normalized_geojson, parse_geometry
 from frontoffice import audit
-from frontoffice.db import utcnow
+from frontoffice.db import execute_fast, utcnow
 from frontoffice.errors import FieldError, InvalidInput, field_error
 from frontoffice.money import format_money, from_minor
 from orders.models import Branch
@@ -82,7 +82,7 @@ class ZoneCache:
 
     def index(self, session: Session) -> ZoneIndex:
         """The index matching the zones table as this session sees it."""
-        stamp = tuple(session.connection().execute(_ZONES_STAMP).one())
+        stamp = tuple(execute_fast(session, _ZONES_STAMP).one())
         if stamp == self._stamp:
             return self._index
         index = ZoneIndex(zone_rules(session))

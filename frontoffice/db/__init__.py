@@ -460,3 +460,5 @@ def insert_or_skip(
 
 # The fast insert of a new aggregate lives in its own module; it is part of this one's API.
 from frontoffice.db.inserts import insert_new as insert_new  # noqa: E402
+from frontoffice.db.prepared import execute_fast as execute_fast  # noqa: E402
+from frontoffice.db.prepared import insert_rows as insert_rows  # noqa: E402

@@ -1,12 +1,12 @@
-"""The fast insert of a new aggregate (:func:`insert_new`): one Core ``INSERT … RETURNING`` per
-table instead of a unit-of-work flush, the objects then attached to the session as if loaded.
+"""The fast insert of a new aggregate (:func:`insert_new`): one ``INSERT … RETURNING`` per
+table (:func:`frontoffice.db.prepared.insert_rows`) instead of a unit-of-work flush, the objects then attached to the session as if loaded.
 Imported through :mod:`frontoffice.db`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, event
+from sqlalchemy import event
 from sqlalchemy.orm import (
     MANYTOONE,
     ONETOMANY,
@@ -17,52 +17,7 @@ from sqlalchemy.orm import (
 )
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
-_INSERTS: dict[Any, Any] = {}
-
-
-def _insert_statement(table: Any) -> Any:
-    """``INSERT … RETURNING`` the primary key and every column a default may fill."""
-    stmt = _INSERTS.get(table)
-    if stmt is None:
-        filled = [
-            c for c in table.c if c.primary_key or c.default is not None or c.server_default is not None
-        ]
-        stmt = _INSERTS[table] = table.insert().returning(*filled, sort_by_parameter_order=True)
-    return stmt
-
-
-_PLAIN = (str, int, bool, type(None))
-
-
-def _insert_many_sqlite(conn: Connection, table: Any, batch: list[dict[str, Any]]) -> list[Any]:
-    """Rows of one table in ONE multi-row ``INSERT … RETURNING`` on SQLite, each returned row
-    given back in the order of ``batch``.
-
-    SQLAlchemy sorts RETURNING rows by their parameters on SQLite only by sending one INSERT per
-    row, and SQLite does not promise the order of RETURNING rows. So every column comes back and
-    each row of ``batch`` takes the first unused returned row (in key order, which is the order
-    the rows were inserted) whose plain values (text, numbers, NULL) are the ones it sent: identical
-    rows are interchangeable, and a row nothing matches is a bug, raised (its transaction rolls back).
-    """
-    stmt = _INSERTS_MANY.get(table)
-    if stmt is None:
-        stmt = _INSERTS_MANY[table] = table.insert().returning(*table.c)
-    (key,) = table.primary_key.columns
-    returned = sorted(conn.execute(stmt, batch).all(), key=lambda r: r._mapping[key])
-    out = []
-    for values in batch:
-        plain = [(table.c[k], v) for k, v in values.items() if isinstance(v, _PLAIN)]
-        for i, row in enumerate(returned):
-            if row is not None and all(row._mapping[c] == v for c, v in plain):
-                out.append(row)
-                returned[i] = None
-                break
-        else:
-            raise RuntimeError(f"a row inserted into {table.name} did not come back from RETURNING")
-    return out
-
-
-_INSERTS_MANY: dict[Any, Any] = {}
+from frontoffice.db.prepared import insert_rows
 
 
 def _single_table_mapper(obj: Any) -> Mapper[Any] | None:
@@ -141,33 +96,15 @@ def insert_new(session: Session, root: Any) -> None:
         return
 
     conn = session.connection()
-    root_row = conn.execute(_insert_statement(mapper.local_table), root_values).one()
-    _load_row(mapper, root, root_row, root_values)
+    (root_row,) = insert_rows(conn, mapper.local_table, [root_values])
+    _load_row(mapper, root, root_row)
     attached = [root]
-    bulk = conn.dialect.insert_executemany_returning_sort_by_parameter_order
     for pairs, child_mapper, children, rows in plan:
         for values in rows:
             for local, remote in pairs:
-                values[remote.key] = root_row._mapping[local]
-        stmt = _insert_statement(child_mapper.local_table)
-        loaded: list[Any] = []
-        start = 0
-        while start < len(rows):  # one statement per run of rows naming the same columns
-            end = start + 1
-            while end < len(rows) and rows[end].keys() == rows[start].keys():
-                end += 1
-            batch = rows[start:end]
-            if len(batch) == 1:
-                loaded.append(conn.execute(stmt, batch[0]).one())
-            elif conn.dialect.name == "sqlite" and len(child_mapper.local_table.primary_key.columns) == 1:
-                loaded.extend(_insert_many_sqlite(conn, child_mapper.local_table, batch))
-            elif bulk:
-                loaded.extend(conn.execute(stmt, batch).all())
-            else:
-                loaded.extend(conn.execute(stmt, values).one() for values in batch)
-            start = end
-        for child, row, values in zip(children, loaded, rows, strict=True):
-            _load_row(child_mapper, child, row, values)
+                values[remote.key] = root_row[local.key]
+        for child, row in zip(children, insert_rows(conn, child_mapper.local_table, rows), strict=True):
+            _load_row(child_mapper, child, row)
             attached.append(child)
     for obj in attached:
         make_transient_to_detached(obj)
@@ -213,12 +150,10 @@ def _settle_inserts(session: Session) -> None:
         session.info.pop(_INSERTED, None)
 
 
-def _load_row(mapper: Mapper[Any], obj: Any, row: Any, sent: dict[str, Any]) -> None:
-    """Give ``obj`` the column values it did not hold: what the database chose (keys, defaults),
-    the foreign keys filled from its parent, NULL for the rest."""
-    mapping = row._mapping
+def _load_row(mapper: Mapper[Any], obj: Any, row: dict[str, Any]) -> None:
+    """Give ``obj`` the column values it did not hold, as stored: what the database or the
+    column's default chose (keys, defaults), the foreign keys filled from its parent."""
     state_dict = instance_state(obj).dict
     for prop in mapper.column_attrs:
         if prop.key not in state_dict:
-            column = prop.columns[0]
-            set_committed_value(obj, prop.key, mapping[column] if column in mapping else sent.get(column.key))
+            set_committed_value(obj, prop.key, row[prop.columns[0].key])

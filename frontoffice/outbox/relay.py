@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from frontoffice.db import Database, utcnow
+from frontoffice.db import Database, execute_fast, utcnow
 from frontoffice.events import EventBus, subscriber_name
 from frontoffice.outbox.codec import decode, encode, resolve, topic_of
 from frontoffice.outbox.jobs import Jobs, process_name, release_lease, take_lease
@@ -132,7 +132,7 @@ class Relay:
             if not self.bus.is_live(ev)
         ]
         if len(rows) == 1:
-            session.execute(_INSERT_ONE, rows[0])  # compiled once: the common case
+            execute_fast(session, _INSERT_ONE, rows[0])  # compiled once: the common case
         elif rows:
             session.execute(insert(_OUTBOX).values(rows))
 

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from frontoffice.db import upsert, utcnow
+from frontoffice.db import execute_fast, upsert, utcnow
 from nomenclature.distribution import (
     Condition,
     Distributor,
@@ -190,7 +190,7 @@ def rules(session: Session) -> CatalogueRules:
 
     One primary-key read per call; the rules are rebuilt when the token differs.
     """
-    token = session.connection().execute(_TOKEN).scalar()
+    token = execute_fast(session, _TOKEN).scalar()
     if token is not None:
         with _CACHE_LOCK:
             found = _CACHE.get(token)

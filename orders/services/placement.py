@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from frontoffice.db import dialect_of, insert_new, publish, upsert, utcnow
+from frontoffice.db import dialect_of, execute_fast, insert_new, publish, upsert, utcnow
 from frontoffice.errors import FieldError, InvalidInput, field_error
 from frontoffice.models import User
 from frontoffice.phones import InvalidPhone, normalize_phone
@@ -184,7 +184,7 @@ def _next_number_statement(dialect: str) -> Any:
 def next_number(session: Session, branch: Branch, day: dt.date) -> tuple[int, str]:
     """Take the next order number of a branch's business day, atomically."""
     stmt = _next_number_statement(dialect_of(session))
-    seq = session.connection().execute(stmt, {"counter_branch": branch.id, "counter_day": day}).scalar_one()
+    seq = execute_fast(session, stmt, {"counter_branch": branch.id, "counter_day": day}).scalar_one()
     return seq, f"{branch.code}-{seq:03d}"
 
 

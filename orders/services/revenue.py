@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from frontoffice.db import dialect_of, upsert
+from frontoffice.db import dialect_of, execute_fast, upsert
 from orders.models import REAL_ORDER, Order, OrderReceipt, OrganizationRevenue
 from orders.states import OrderStatus
 
@@ -31,7 +31,7 @@ def revenue_this_year(session: Session, organization_ids: Sequence[int], on: dt.
     ids = list(organization_ids)
     if not ids:
         return {}
-    rows = session.connection().execute(_REVENUE_OF_YEAR, {"ids": ids, "year": on.year}).all()
+    rows = execute_fast(session, _REVENUE_OF_YEAR, {"ids": ids, "year": on.year}).all()
     return {org: int(total) for org, total in rows}
 
 
@@ -78,10 +78,6 @@ def add_revenue(session: Session, year: int, amounts: Mapping[int, int]) -> None
     """Add (or with negative amounts take back) sales to the organizations' yearly revenue."""
     if not amounts:
         return
-    session.execute(
-        _add_revenue_statement(dialect_of(session)),
-        [
-            {"revenue_org": org, "revenue_year": year, "revenue_amount": amount}
-            for org, amount in sorted(amounts.items())
-        ],
-    )
+    stmt = _add_revenue_statement(dialect_of(session))
+    for org, amount in sorted(amounts.items()):
+        execute_fast(session, stmt, {"revenue_org": org, "revenue_year": year, "revenue_amount": amount})

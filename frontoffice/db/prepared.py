@@ -1,0 +1,325 @@
+"""Statements of the hottest paths, compiled once and run straight on the driver's cursor on SQLite.
+
+SQLAlchemy's ``Connection.execute`` of a cached statement still costs ~60–100 µs here: an execution
+context, parameter processing, a result object. The order intake runs ~20 statements per order, so
+that overhead was a third of its CPU. :func:`execute_fast` keeps what matters of it — the SQL SQLAlchemy
+compiles for the dialect, its bind and result processors (UTC timestamps, JSON), its Python-side
+column defaults, its exception classes, the transaction the session or connection began — and drops
+the rest, on SQLite. On PostgreSQL it is an ordinary ``execute``: the same SQL, the same rows. When cursor-level
+listeners are attached to the engine (the tests that count statements), the same SQL goes through
+``exec_driver_sql`` so that they see it.
+
+Only Core statements without per-execution defaults the compiler must compute (``update_prefetch``,
+``insert_prefetch``) take the fast way; others go through ``execute`` as they are. :func:`insert_rows`
+writes rows into a table in one multi-row ``INSERT … RETURNING`` with their Python-side defaults.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Table, exc
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The rows a statement returned, as tuples, with their column keys (a small ``Result``)."""
+
+    keys: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+    rowcount: int = -1
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def all(self) -> list[tuple[Any, ...]]:
+        """Every row."""
+        return self.rows
+
+    def first(self) -> tuple[Any, ...] | None:
+        """The first row, or None."""
+        return self.rows[0] if self.rows else None
+
+    def one(self) -> tuple[Any, ...]:
+        """The only row; :class:`sqlalchemy.exc.NoResultFound` / ``MultipleResultsFound`` otherwise."""
+        if len(self.rows) != 1:
+            if not self.rows:
+                raise exc.NoResultFound("No row was found when one was required")
+            raise exc.MultipleResultsFound("Multiple rows were found when exactly one was required")
+        return self.rows[0]
+
+    def scalar(self) -> Any:
+        """The first column of the first row, or None."""
+        return self.rows[0][0] if self.rows else None
+
+    def scalar_one(self) -> Any:
+        """The first column of the only row."""
+        return self.one()[0]
+
+    def scalars(self) -> list[Any]:
+        """The first column of every row."""
+        return [r[0] for r in self.rows]
+
+    def mappings(self) -> list[dict[str, Any]]:
+        """Every row as a dict of its column keys."""
+        return [dict(zip(self.keys, r, strict=True)) for r in self.rows]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One statement compiled for SQLite's ``qmark`` style: where each ``?`` takes its value from
+    (a parameter, or one item of an expanding ``IN`` parameter's list) and how it is processed."""
+
+    sql: str
+    sources: tuple[tuple[str, int | None], ...]  # (parameter, index in its list or None)
+    defaults: Mapping[str, Any]
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    keys: tuple[str, ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+
+_PLANS: dict[tuple[Any, ...], _Plan | None] = {}
+_PINNED: dict[int, Any] = {}  # keeps each planned statement alive, so its id() is never reused
+
+
+def _connection(bind: Session | Connection) -> Connection:
+    return bind.connection() if isinstance(bind, Session) else bind
+
+
+def _observed(conn: Connection) -> bool:
+    dispatch = conn.dispatch
+    return bool(dispatch.before_cursor_execute) or bool(dispatch.after_cursor_execute)
+
+
+def _plan(stmt: Any, dialect: Any, params: Mapping[str, Any]) -> _Plan | None:
+    keys = frozenset(params)
+    key: tuple[Any, ...] = (id(stmt), dialect, keys)
+    expanding = _EXPANDING.get(key, ())
+    if expanding:  # an IN list's length is part of the SQL
+        key += tuple(len(params[name]) for name in expanding)
+    try:
+        return _PLANS[key]
+    except KeyError:
+        pass
+    compiled = stmt.compile(dialect=dialect, column_keys=sorted(keys))
+    expanding = tuple(sorted(p.key for p in compiled.post_compile_params))
+    if expanding and (id(stmt), dialect, keys) not in _EXPANDING:
+        _EXPANDING[(id(stmt), dialect, keys)] = expanding
+        return _plan(stmt, dialect, params)
+    plan = None
+    if (
+        compiled.positional
+        and not getattr(compiled, "insert_prefetch", None)
+        and not getattr(compiled, "update_prefetch", None)
+        and not compiled.literal_execute_params
+        and all(p.expanding for p in compiled.post_compile_params)
+    ):
+        defaults = compiled.construct_params(dict(params))  # the values of literals; params override
+        sql, names, processors = compiled.string, list(compiled.positiontup or ()), compiled._bind_processors
+        if expanding:
+            sample = {**defaults, **{n: [None] * len(params[n]) for n in expanding}}
+            state = compiled._process_parameters_for_postcompile(sample)
+            sql, names, processors = state.statement, list(state.positiontup or ()), state.processors
+        sources = []
+        for name in names:
+            origin, _, index = name.rpartition("_")
+            if name not in defaults and origin in expanding and index.isdigit():
+                sources.append((origin, int(index) - 1))
+            else:
+                sources.append((name, None))
+        columns = compiled._result_columns
+        plan = _Plan(
+            sql=sql,
+            sources=tuple(sources),
+            defaults=defaults,
+            binds=tuple(processors.get(n) for n in names),
+            keys=tuple(c[0] for c in columns),
+            results=tuple(c[3]._cached_result_processor(dialect, None) for c in columns),
+        )
+    _PINNED[id(stmt)] = stmt
+    _PLANS[key] = plan
+    return plan
+
+
+#: The expanding (``IN``) parameters of a statement, once it was compiled: their lengths key its plans.
+_EXPANDING: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
+def _processed(row: tuple[Any, ...], results: Sequence[Callable[[Any], Any] | None]) -> tuple[Any, ...]:
+    return tuple(v if p is None or v is None else p(v) for v, p in zip(row, results, strict=True))
+
+
+def _raw(conn: Connection, sql: str, values: Sequence[Any]) -> Any:
+    """Run SQL on the connection's driver connection, in the transaction the connection began;
+    driver errors are raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``…). With
+    cursor listeners attached (tests that watch statements) the same SQL goes through
+    ``exec_driver_sql``, so they see it."""
+    if _observed(conn):
+        return conn.exec_driver_sql(sql, tuple(values))
+    if not conn.in_transaction():
+        conn.begin()  # what execute's autobegin does: BEGIN (IMMEDIATE for writers) comes first
+    try:
+        return conn.connection.dbapi_connection.execute(sql, values)  # type: ignore[union-attr]
+    except sqlite3.Error as e:
+        raise exc.DBAPIError.instance(sql, values, e, sqlite3.Error) from e
+
+
+def execute_fast(bind: Session | Connection, stmt: Any, params: Mapping[str, Any] | None = None) -> Rows:
+    """Execute a Core statement built once (a module constant: it is planned once per dialect and
+    set of parameter names) and fetch its rows. See the module's docstring."""
+    conn = _connection(bind)
+    params = params or {}
+    plan = None
+    if conn.dialect.name == "sqlite":
+        plan = _plan(stmt, conn.dialect, params)
+    if plan is None:
+        result = conn.execute(stmt, dict(params))
+        if not result.returns_rows:
+            return Rows((), [], result.rowcount)
+        return Rows(tuple(result.keys()), [tuple(r) for r in result.all()], result.rowcount)
+    values = []
+    for (name, index), process in zip(plan.sources, plan.binds, strict=True):
+        value = params[name] if name in params else plan.defaults[name]
+        if index is not None:
+            value = value[index]
+        values.append(value if process is None or value is None else process(value))
+    cursor = _raw(conn, plan.sql, values)
+    if not plan.keys:
+        return Rows((), [], cursor.rowcount)
+    return Rows(plan.keys, [_processed(r, plan.results) for r in cursor.fetchall()], cursor.rowcount)
+
+
+@dataclass(frozen=True)
+class _Insert:
+    columns: tuple[Any, ...]  # the columns the rows name, in the table's order
+    binds: tuple[Callable[[Any], Any] | None, ...]
+    keys: tuple[str, ...]  # every column of the table, as RETURNING gives them back
+    results: tuple[Callable[[Any], Any] | None, ...]
+    head: str
+    group: str
+    tail: str
+
+
+_INSERTS: dict[tuple[Table, Any, frozenset[str]], _Insert] = {}
+
+
+def _insert_plan(table: Table, dialect: Any, named: frozenset[str]) -> _Insert:
+    key = (table, dialect, named)
+    plan = _INSERTS.get(key)
+    if plan is None:
+        prep = dialect.identifier_preparer
+        columns = tuple(c for c in table.c if c.key in named)
+        every = ", ".join(prep.format_column(c) for c in table.c)
+        plan = _INSERTS[key] = _Insert(
+            columns=columns,
+            binds=tuple(c.type._cached_bind_processor(dialect) for c in columns),
+            keys=tuple(c.key for c in table.c),
+            results=tuple(c.type._cached_result_processor(dialect, None) for c in table.c),
+            head=f"INSERT INTO {prep.format_table(table)} "
+            f"({', '.join(prep.format_column(c) for c in columns)}) VALUES ",
+            group="(" + ", ".join("?" for _ in columns) + ")",
+            tail=f" RETURNING {every}",
+        )
+    return plan
+
+
+def column_defaults(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` completed with the Python-side defaults of the columns it leaves out (what a Core
+    INSERT would compute for them); server defaults and keys are left to the database."""
+    out = dict(values)
+    for column in table.c:
+        if column.key not in out and column.default is not None and not column.default.is_sequence:
+            default = column.default
+            out[column.key] = default.arg if default.is_scalar else default.arg(None)
+    return out
+
+
+def insert_rows(
+    bind: Session | Connection, table: Table, rows: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Insert ``rows`` into ``table`` and give back each one as stored (its key and every column,
+    by column key), in the order of ``rows``. Columns a row leaves out get their Python-side
+    defaults, else the database's. On SQLite each run of rows naming the same columns is one
+    multi-row ``INSERT … RETURNING``; elsewhere Core's (``RETURNING`` sorted by parameter order)."""
+    conn = _connection(bind)
+    full = [column_defaults(table, r) for r in rows]
+    fast = conn.dialect.name == "sqlite" and len(table.primary_key.columns) == 1
+    out: list[dict[str, Any]] = []
+    start = 0
+    while start < len(full):  # one statement per run of rows naming the same columns
+        named = full[start].keys()
+        end = start + 1
+        while end < len(full) and full[end].keys() == named:
+            end += 1
+        if fast:  # within SQLite's limit of bound parameters per statement
+            step = max(1, _MAX_PARAMS // max(1, len(named)))
+            for at in range(start, end, step):
+                out += _insert_sqlite(conn, table, full[at : min(end, at + step)])
+        else:
+            out += _insert_core(conn, table, full[start:end])
+        start = end
+    return out
+
+
+#: Bound parameters per multi-row INSERT (SQLite allows 32,766 since 3.32).
+_MAX_PARAMS = 30_000
+_RETURNING: dict[Table, Any] = {}
+
+
+def _insert_core(conn: Connection, table: Table, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    stmt = _RETURNING.get(table)
+    if stmt is None:
+        stmt = _RETURNING[table] = table.insert().returning(*table.c, sort_by_parameter_order=True)
+    if len(batch) == 1:
+        result = [conn.execute(stmt, batch[0]).one()]
+    elif conn.dialect.insert_executemany_returning_sort_by_parameter_order:
+        result = conn.execute(stmt, batch).all()
+    else:
+        result = [conn.execute(stmt, values).one() for values in batch]
+    return [{c.key: r._mapping[c] for c in table.c} for r in result]
+
+
+def _insert_sqlite(conn: Connection, table: Table, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    plan = _insert_plan(table, conn.dialect, frozenset(batch[0]))
+    values: list[Any] = []
+    for row in batch:
+        for column, process in zip(plan.columns, plan.binds, strict=True):
+            value = row[column.key]
+            values.append(value if process is None or value is None else process(value))
+    sql = plan.head + ", ".join([plan.group] * len(batch)) + plan.tail
+    returned = [_processed(r, plan.results) for r in _raw(conn, sql, values).fetchall()]
+    if len(batch) == 1:
+        return [dict(zip(plan.keys, returned[0], strict=True))]
+    return _matched(plan.keys, table, batch, returned)
+
+
+_PLAIN = (str, int, bool, type(None))
+
+
+def _matched(
+    keys: tuple[str, ...], table: Table, sent: list[dict[str, Any]], returned: list[tuple[Any, ...]]
+) -> list[dict[str, Any]]:
+    """Each sent row's returned row: SQLite does not promise the order of ``RETURNING`` rows, so
+    each takes the first unused one (in key order: the order of insertion) whose plain values (text,
+    numbers, NULL) are the ones it sent. Identical rows are interchangeable; a row nothing matches
+    is a bug, raised (its transaction rolls back)."""
+    (pk,) = [i for i, c in enumerate(table.c) if c.primary_key]
+    pending: list[tuple[Any, ...] | None] = sorted(returned, key=lambda r: r[pk])
+    out = []
+    for row in sent:
+        plain = [(i, row[k]) for i, k in enumerate(keys) if k in row and isinstance(row[k], _PLAIN)]
+        for j, candidate in enumerate(pending):
+            if candidate is not None and all(candidate[i] == v for i, v in plain):
+                out.append(dict(zip(keys, candidate, strict=True)))
+                pending[j] = None
+                break
+        else:
+            raise RuntimeError(f"a row inserted into {table.name} did not come back from RETURNING")
+    return out
