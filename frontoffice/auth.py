@@ -29,7 +29,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from frontoffice.db import execute_fast, utcnow
+from frontoffice.db import detached, execute_fast, utcnow
 from frontoffice.errors import (
     Conflict,
     FieldError,
@@ -201,18 +201,22 @@ def revoke_user_tokens(session: Session, user_id: int) -> int:
     ).rowcount
 
 
-# Every API call runs this lookup: the statement is built once.
+# Every API call runs this lookup: the statement is built once, its row read as plain columns.
+_USER_COLUMNS = len(User.__table__.c)
 _TOKEN_OWNER = (
-    select(User, ApiToken)
-    .join(ApiToken, User.id == ApiToken.user_id)
+    select(*User.__table__.c, *ApiToken.__table__.c)
+    .join_from(User.__table__, ApiToken.__table__, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
 )
 
 
 def find_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
-    """The token with this raw value and its user, live or not, or None when there is none."""
-    row = session.execute(_TOKEN_OWNER, {"token_hash": hash_token(raw)}).first()
-    return (row[0], row[1]) if row is not None else None
+    """The token with this raw value and its user (detached, as a closed read session leaves
+    them), live or not, or None when there is none."""
+    row = execute_fast(session, _TOKEN_OWNER, {"token_hash": hash_token(raw)}).first()
+    if row is None:
+        return None
+    return detached(User, row[:_USER_COLUMNS]), detached(ApiToken, row[_USER_COLUMNS:])
 
 
 def token_refusal(user: User, token: ApiToken, now: dt.datetime) -> str | None:

@@ -206,7 +206,7 @@ def make_engine(
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             if not conn.get_execution_options().get("sqlite_immediate", False):
-                conn.exec_driver_sql("BEGIN")
+                conn.connection.dbapi_connection.execute("BEGIN")  # every read: no SQLAlchemy round
                 return
             info = conn.connection.info
             if not info.get(_HOLDS_WRITER) and writers.enter():
@@ -460,5 +460,6 @@ def insert_or_skip(
 
 # The fast insert of a new aggregate lives in its own module; it is part of this one's API.
 from frontoffice.db.inserts import insert_new as insert_new  # noqa: E402
+from frontoffice.db.prepared import detached as detached  # noqa: E402
 from frontoffice.db.prepared import execute_fast as execute_fast  # noqa: E402
 from frontoffice.db.prepared import insert_rows as insert_rows  # noqa: E402

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from frontoffice.db import execute_fast
 from frontoffice.errors import FieldError, NotFound, field_error
 from nomenclature.distribution import GroupTree
 from nomenclature.models import Item, ItemGroup, ItemModifierGroup, ModifierGroup, StopListEntry
@@ -27,6 +28,42 @@ _STOPPED_OF_ITEMS = select(StopListEntry).where(
     StopListEntry.branch_id == bindparam("branch_id"),
     StopListEntry.item_id.in_(bindparam("item_ids", expanding=True)),
 )
+# Pricing reads only these columns, as plain rows (frontoffice.db.execute_fast): no ORM objects.
+_PRICING_ITEMS = select(
+    Item.id, Item.sku, Item.name, Item.active, Item.price, Item.group_id, Item.vat_rate
+).where(or_(Item.sku.in_(bindparam("skus", expanding=True)), Item.id.in_(bindparam("ids", expanding=True))))
+_STOP_REASONS = select(StopListEntry.item_id, StopListEntry.reason).where(
+    StopListEntry.branch_id == bindparam("branch_id"),
+    StopListEntry.item_id.in_(bindparam("item_ids", expanding=True)),
+)
+
+
+class _Sellable(NamedTuple):
+    """What pricing needs of an item."""
+
+    id: int
+    sku: str
+    name: str
+    active: bool
+    price: int
+    group_id: int | None
+    vat_rate: str
+
+
+def _pricing_rows(
+    session: Session, requests: Sequence[LineChoice], branch_id: int | None
+) -> tuple[dict[str, _Sellable], dict[int, _Sellable], dict[int, str]]:
+    """The items the lines name, by SKU and by id, and the stop-list reasons of those stopped."""
+    skus = sorted({r.sku for r in requests if r.sku})
+    ids = sorted({r.item_id for r in requests if r.item_id is not None})
+    if not skus and not ids:
+        return {}, {}, {}
+    rows = [_Sellable(*r) for r in execute_fast(session, _PRICING_ITEMS, {"skus": skus, "ids": ids})]
+    stopped: dict[int, str] = {}
+    if branch_id is not None and rows:
+        params = {"branch_id": branch_id, "item_ids": sorted({i.id for i in rows})}
+        stopped = {item_id: reason for item_id, reason in execute_fast(session, _STOP_REASONS, params)}
+    return {i.sku: i for i in rows}, {i.id: i for i in rows}, stopped
 
 
 def items_for_lines(
@@ -108,12 +145,8 @@ def price_items(
     Refuses unknown and inactive items, items on the branch's stop-list, options not
     offered with the item, choices outside a group's min/max, and negative prices.
     """
-    by_sku, by_id = items_for_lines(
-        session, (r.sku for r in requests if r.sku), (r.item_id for r in requests if r.item_id is not None)
-    )
-    found = list(by_id.values())
+    by_sku, by_id, stopped = _pricing_rows(session, requests, branch_id)
     views = (compiled or rules(session)).modifiers
-    stopped = stopped_items(session, branch_id, (i.id for i in found)) if branch_id is not None else {}
     errors: list[FieldError] = []
     priced: list[PricedItem | None] = []
     for i, req in enumerate(requests):
@@ -138,9 +171,8 @@ def price_items(
                 )
             )
             continue
-        stop = stopped.get(item.id)
-        if stop is not None:
-            why = f": {stop.reason}" if stop.reason else ""
+        if item.id in stopped:
+            why = f": {stopped[item.id]}" if stopped[item.id] else ""
             errors.append(
                 field_error(where, f"{item.name} ({item.sku}) is on the stop-list of this branch{why}.")
             )
