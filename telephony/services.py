@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from frontoffice import audit
-from frontoffice.db import utcnow
+from frontoffice.db import execute_fast, utcnow
 from frontoffice.errors import Conflict, InvalidInput, NotFound, field_error
 from frontoffice.models import User
 from frontoffice.phones import InvalidPhone, display_phone, normalize_phone
@@ -257,9 +257,9 @@ def link_order(
     if client_phone:
         candidates.append((_CALL_OF_CALLER, {**params, "match": client_phone}))
     for query, args in candidates:
-        call_id = session.scalar(query, args)
+        call_id = execute_fast(session, query, args).scalar()
         if call_id is not None:
-            session.execute(_LINK_CALL, {"call_id": call_id, "linked_order": order_id})
+            execute_fast(session, _LINK_CALL, {"call_id": call_id, "linked_order": order_id})
             return call_id
     return None
 

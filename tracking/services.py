@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from couriers.models import Courier, CourierPosition
-from frontoffice.db import dialect_of, insert_or_skip, utcnow
+from frontoffice.db import dialect_of, execute_fast, insert_or_skip, utcnow
 from orders.events import OrderPlaced, OrderStatusChanged
 from orders.models import Order, OrderEvent
 from orders.states import TERMINAL, OrderStatus
@@ -45,17 +45,19 @@ _ORDER_STORED = select(Order.id).where(Order.id == bindparam("order_id"))
 
 def issue_link(session: Session, order_id: int) -> str:
     """The order's tracking token, made on first call (the same token on every later one)."""
-    session.execute(
+    execute_fast(
+        session,
         insert_or_skip(dialect_of(session), TrackingLink.__table__, ("order_id",)),
         {"order_id": order_id, "token": new_token(), "created_at": utcnow()},
     )
-    return session.scalar(_TOKEN_OF, {"order_id": order_id})
+    return execute_fast(session, _TOKEN_OF, {"order_id": order_id}).scalar()
 
 
 def on_order_placed(session: Session, event: OrderPlaced) -> None:
     """A delivery order gets its tracking link (projector; a replay changes nothing). An event of an
     order that is not stored (a fact journaled by hand, a test's) links nothing."""
-    if event.kind == "delivery" and session.scalar(_ORDER_STORED, {"order_id": event.order_id}) is not None:
+    stored = execute_fast(session, _ORDER_STORED, {"order_id": event.order_id}).scalar() is not None
+    if event.kind == "delivery" and stored:
         issue_link(session, event.order_id)
 
 

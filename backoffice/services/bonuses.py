@@ -21,7 +21,7 @@ from backoffice import bonuses
 from backoffice.bonuses import BonusRuleSpec, Operation
 from backoffice.models import BonusEntry, BonusRule
 from frontoffice import audit
-from frontoffice.db import dialect_of, insert_or_skip, utcnow
+from frontoffice.db import dialect_of, execute_fast, insert_or_skip, utcnow
 from frontoffice.errors import Conflict, InvalidInput, field_error
 from frontoffice.models import Role, User
 from frontoffice.money import from_minor
@@ -109,7 +109,7 @@ _PLACED_OPERATIONS = [Operation.ORDER_TAKEN, Operation.PREORDER_TAKEN, Operation
 
 def _active_rules(session: Session, operations: list[Operation]) -> dict[str, BonusRuleSpec]:
     """The active rule of each of ``operations`` that has one, read in one query."""
-    rows = session.execute(_ACTIVE_RULES, {"operations": [str(op) for op in operations]})
+    rows = execute_fast(session, _ACTIVE_RULES, {"operations": [str(op) for op in operations]})
     return {
         str(operation): BonusRuleSpec(rule_id, operation, method, amount, percent_bp, params or {})
         for rule_id, operation, method, amount, percent_bp, params in rows
@@ -146,7 +146,7 @@ def award(
     if user_id is None:
         return None
     if role is _UNKNOWN:
-        role = session.scalar(_USER_ROLE, {"user_id": user_id})
+        role = execute_fast(session, _USER_ROLE, {"user_id": user_id}).scalar()
     if role not in EARNER_ROLES:
         return None
     amount = bonuses.amount_for(rule, base)
@@ -167,7 +167,7 @@ def award(
         "created_at": utcnow(),
     }
     # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT.
-    row = session.execute(stmt, values).first()
+    row = execute_fast(session, stmt, values).first()
     return row[0] if row is not None else None
 
 
@@ -180,7 +180,7 @@ def on_order_placed(session: Session, event: OrderPlaced) -> list[int]:
     rules = _active_rules(session, _PLACED_OPERATIONS)
     if not rules:
         return written
-    role = session.scalar(_USER_ROLE, {"user_id": event.actor_id})
+    role = execute_fast(session, _USER_ROLE, {"user_id": event.actor_id}).scalar()
     if role not in EARNER_ROLES:
         return written
 
@@ -193,7 +193,7 @@ def on_order_placed(session: Session, event: OrderPlaced) -> list[int]:
         ):
             return
         if operation is Operation.UPSELL:
-            lines = session.execute(_ORDER_LINES, {"order_id": event.order_id}).all()
+            lines = execute_fast(session, _ORDER_LINES, {"order_id": event.order_id}).all()
             upsell = bonuses.upsell_base(
                 ((sku, total) for sku, total in lines), (rule.params or {}).get("skus", [])
             )

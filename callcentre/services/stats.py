@@ -6,15 +6,16 @@ import datetime as dt
 import functools
 from typing import Any
 
-from sqlalchemy import bindparam, case, select
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from callcentre.models import (
+    Client,
     ClientOrderFact,
     ClientStats,
 )
 from callcentre.services.clients import ensure_client
-from frontoffice.db import UTCDateTime, dialect_of, upsert, utcnow
+from frontoffice.db import UTCDateTime, dialect_of, execute_fast, upsert, utcnow
 from orders.models import Order
 from orders.states import OrderStatus
 
@@ -32,14 +33,15 @@ def stats_row(session: Session, client_id: int) -> ClientStats:
 
 def _record_fact(session: Session, order: Any, client_id: int, fact: str, now: dt.datetime) -> bool:
     dialect = dialect_of(session)
-    connection = session.connection()
-    inserted = connection.execute(
-        _fact_statement(dialect), {"f_order": order.id, "f_fact": fact, "f_client": client_id, "f_at": now}
+    inserted = execute_fast(
+        session,
+        _fact_statement(dialect),
+        {"f_order": order.id, "f_fact": fact, "f_client": client_id, "f_at": now},
     ).first()
     if inserted is None:
         return False
     params = {"p_client": client_id, "p_at": order.created_at, "p_total": order.total}
-    connection.execute(_count_statement(dialect, fact), params)
+    execute_fast(session, _count_statement(dialect, fact), params)
     return True
 
 
@@ -113,16 +115,37 @@ def record_order_fact(
     fact = "placed" if status == "placed" else STATUS_FACTS.get(status)
     if fact is None:
         return False
-    order = session.execute(_ORDER_FOR_FACT, {"order_id": order_id}).first()
+    order = execute_fast(session, _ORDER_FOR_FACT, {"order_id": order_id}).first()
     if order is None:
         return False
-    client = ensure_client(session, order.client_phone, order.client_name, order.created_at)
-    if order.created_at is not None and client.created_at > order.created_at:
-        client.created_at = order.created_at  # a client is a client since their first order
+    client_id = _client_of(session, order)
     changed = False
     if fact != "placed":
-        changed = _record_fact(session, order, client.id, "placed", now)
-    return _record_fact(session, order, client.id, fact, now) or changed
+        changed = _record_fact(session, order, client_id, "placed", now)
+    return _record_fact(session, order, client_id, fact, now) or changed
+
+
+# Every order placed looks its caller up: plain columns first, the ORM only for a new or merged one.
+_CLIENT_BY_PHONE = select(Client.id, Client.created_at, Client.merged_into_id).where(
+    Client.phone == bindparam("phone")
+)
+_BACKDATE = (
+    update(Client.__table__).where(Client.id == bindparam("client_id")).values(created_at=bindparam("since"))
+)
+
+
+def _client_of(session: Session, order: Any) -> int:
+    """The id of the order's client, created on their first order; a client is dated no later than
+    their earliest order."""
+    row = execute_fast(session, _CLIENT_BY_PHONE, {"phone": order.client_phone}).first()
+    if row is not None and row.merged_into_id is None:
+        client_id, since = row.id, row.created_at
+    else:
+        client = ensure_client(session, order.client_phone, order.client_name, order.created_at)
+        client_id, since = client.id, client.created_at
+    if order.created_at is not None and since > order.created_at:
+        execute_fast(session, _BACKDATE, {"client_id": client_id, "since": order.created_at})
+    return client_id
 
 
 def rebuild_stats(session: Session, client_id: int) -> ClientStats:

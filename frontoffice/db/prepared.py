@@ -17,6 +17,7 @@ writes rows into a table in one multi-row ``INSERT … RETURNING`` with their Py
 from __future__ import annotations
 
 import sqlite3
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 @dataclass(frozen=True)
 class Rows:
-    """The rows a statement returned, as tuples, with their column keys (a small ``Result``)."""
+    """The rows a statement returned, with their column keys (a small ``Result``): each row a tuple
+    whose columns are also attributes, as SQLAlchemy's ``Row``."""
 
     keys: tuple[str, ...]
     rows: list[tuple[Any, ...]]
@@ -84,6 +86,7 @@ class _Plan:
     binds: tuple[Callable[[Any], Any] | None, ...]
     keys: tuple[str, ...]
     results: tuple[Callable[[Any], Any] | None, ...]
+    row: Any  # a namedtuple of the result columns: rows read by position or by name, as Row's
 
 
 _PLANS: dict[tuple[Any, ...], _Plan | None] = {}
@@ -143,6 +146,7 @@ def _plan(stmt: Any, dialect: Any, params: Mapping[str, Any]) -> _Plan | None:
             binds=tuple(processors.get(n) for n in names),
             keys=tuple(c[0] for c in columns),
             results=tuple(c[3]._cached_result_processor(dialect, None) for c in columns),
+            row=namedtuple("Row", [c[0] for c in columns], rename=True),  # noqa: PYI024
         )
     _PINNED[id(stmt)] = stmt
     _PLANS[key] = plan
@@ -184,7 +188,7 @@ def execute_fast(bind: Session | Connection, stmt: Any, params: Mapping[str, Any
         result = conn.execute(stmt, dict(params))
         if not result.returns_rows:
             return Rows((), [], result.rowcount)
-        return Rows(tuple(result.keys()), [tuple(r) for r in result.all()], result.rowcount)
+        return Rows(tuple(result.keys()), list(result.all()), result.rowcount)
     values = []
     for (name, index), process in zip(plan.sources, plan.binds, strict=True):
         value = params[name] if name in params else plan.defaults[name]
@@ -194,7 +198,8 @@ def execute_fast(bind: Session | Connection, stmt: Any, params: Mapping[str, Any
     cursor = _raw(conn, plan.sql, values)
     if not plan.keys:
         return Rows((), [], cursor.rowcount)
-    return Rows(plan.keys, [_processed(r, plan.results) for r in cursor.fetchall()], cursor.rowcount)
+    make = plan.row._make
+    return Rows(plan.keys, [make(_processed(r, plan.results)) for r in cursor.fetchall()], cursor.rowcount)
 
 
 @dataclass(frozen=True)
@@ -243,14 +248,18 @@ def column_defaults(table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def insert_rows(
-    bind: Session | Connection, table: Table, rows: Sequence[Mapping[str, Any]]
+    bind: Session | Connection, table: Table, rows: Sequence[Mapping[str, Any]], *, returning: bool = True
 ) -> list[dict[str, Any]]:
     """Insert ``rows`` into ``table`` and give back each one as stored (its key and every column,
-    by column key), in the order of ``rows``. Columns a row leaves out get their Python-side
-    defaults, else the database's. On SQLite each run of rows naming the same columns is one
-    multi-row ``INSERT … RETURNING``; elsewhere Core's (``RETURNING`` sorted by parameter order)."""
+    by column key), in the order of ``rows`` (``returning=False``: nothing given back, []). Columns
+    a row leaves out get their Python-side defaults, else the database's. On SQLite each run of rows
+    naming the same columns is one multi-row ``INSERT`` (``… RETURNING``); elsewhere Core's
+    (``RETURNING`` sorted by parameter order, or an ``executemany``)."""
     conn = _connection(bind)
     full = [column_defaults(table, r) for r in rows]
+    if not returning:
+        _insert_only(conn, table, full)
+        return []
     fast = conn.dialect.name == "sqlite" and len(table.primary_key.columns) == 1
     out: list[dict[str, Any]] = []
     start = 0
@@ -285,6 +294,29 @@ def _insert_core(conn: Connection, table: Table, batch: list[dict[str, Any]]) ->
     else:
         result = [conn.execute(stmt, values).one() for values in batch]
     return [{c.key: r._mapping[c] for c in table.c} for r in result]
+
+
+def _insert_only(conn: Connection, table: Table, full: list[dict[str, Any]]) -> None:
+    start = 0
+    while start < len(full):
+        named = full[start].keys()
+        end = start + 1
+        while end < len(full) and full[end].keys() == named:
+            end += 1
+        if conn.dialect.name != "sqlite":
+            conn.execute(table.insert(), full[start:end])
+        else:
+            plan = _insert_plan(table, conn.dialect, frozenset(named))
+            step = max(1, _MAX_PARAMS // max(1, len(named)))
+            for at in range(start, end, step):
+                batch = full[at : min(end, at + step)]
+                values = [
+                    v if p is None or v is None else p(v)
+                    for row in batch
+                    for v, p in ((row[c.key], p) for c, p in zip(plan.columns, plan.binds, strict=True))
+                ]
+                _raw(conn, plan.head + ", ".join([plan.group] * len(batch)), values)
+        start = end
 
 
 def _insert_sqlite(conn: Connection, table: Table, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ thread right after the commit (tests); ``off`` only journals (``frontoffice work
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import logging
 import threading
@@ -23,12 +24,12 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from frontoffice.db import Database, execute_fast, utcnow
+from frontoffice.db import Database, execute_fast, insert_rows, utcnow
 from frontoffice.events import EventBus, subscriber_name
 from frontoffice.outbox.codec import decode, encode, resolve, topic_of
 from frontoffice.outbox.jobs import Jobs, process_name, release_lease, take_lease
@@ -39,7 +40,43 @@ log = logging.getLogger(__name__)
 
 _OUTBOX = OutboxEvent.__table__
 _PROCESSED = OutboxProcessed.__table__
-_INSERT_ONE = insert(_OUTBOX)
+_PENDING = select(_OUTBOX.c.id, _OUTBOX.c.topic, _OUTBOX.c.payload).where(
+    _OUTBOX.c.state == OutboxState.PENDING
+)
+
+
+class _Row(NamedTuple):
+    """A claimed outbox row."""
+
+    id: int
+    topic: str
+    payload: Any
+
+
+@functools.cache
+def _claim_due(dialect: str) -> Any:
+    """The due pending rows, oldest first, a batch of them (skipping rows another worker holds)."""
+    q = _PENDING.where(_OUTBOX.c.next_attempt_at <= bindparam("now")).order_by(_OUTBOX.c.id)
+    q = q.limit(bindparam("batch"))
+    return q.with_for_update(skip_locked=True) if dialect == "postgresql" else q
+
+
+@functools.cache
+def _claim_one(dialect: str) -> Any:
+    q = _PENDING.where(_OUTBOX.c.id == bindparam("row_id"))
+    return q.with_for_update(skip_locked=True) if dialect == "postgresql" else q
+
+
+_MARK_DONE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        state=OutboxState.DONE,
+        delivered_at=bindparam("now"),
+        attempts=_OUTBOX.c.attempts + 1,
+        last_error=None,
+    )
+)
 #: How long the relay's lease on SQLite lasts; it is renewed when less than half is left.
 LEASE_S = 10.0
 #: How often an idle relay reads the periodic jobs' next runs.
@@ -131,10 +168,8 @@ class Relay:
             for ev in events
             if not self.bus.is_live(ev)
         ]
-        if len(rows) == 1:
-            execute_fast(session, _INSERT_ONE, rows[0])  # compiled once: the common case
-        elif rows:
-            session.execute(insert(_OUTBOX).values(rows))
+        if rows:
+            insert_rows(session, _OUTBOX, rows, returning=False)
 
     def after_commit(self, events: list[Any]) -> None:
         """After a commit: the nudges and the live-only events' handlers now; the journal's relay woken."""
@@ -217,16 +252,10 @@ class Relay:
         return 1
 
     def _claim(self, s: Session, now: dt.datetime, row_id: int | None = None) -> list[Any]:
-        q = select(_OUTBOX.c.id, _OUTBOX.c.topic, _OUTBOX.c.payload).where(
-            _OUTBOX.c.state == OutboxState.PENDING
-        )
         if row_id is None:
-            q = q.where(_OUTBOX.c.next_attempt_at <= now).order_by(_OUTBOX.c.id).limit(self.batch_size)
-        else:
-            q = q.where(_OUTBOX.c.id == row_id)
-        if self.db.dialect == "postgresql":
-            q = q.with_for_update(skip_locked=True)
-        return list(s.execute(q).all())
+            params = {"now": now, "batch": self.batch_size}
+            return [_Row(*r) for r in execute_fast(s, _claim_due(self.db.dialect), params)]
+        return [_Row(*r) for r in execute_fast(s, _claim_one(self.db.dialect), {"row_id": row_id})]
 
     def _apply(self, s: Session, rows: list[Any], replaying: bool = False) -> list[Any]:
         """Run the projectors that have not applied these rows yet; the rows' events.
@@ -256,17 +285,11 @@ class Relay:
                 markers.append({"consumer": consumer, "event_id": row.id})
             events.append(event)
         if markers:
-            s.execute(insert(_PROCESSED).values(markers))
+            insert_rows(s, _PROCESSED, markers, returning=False)
         return events
 
     def _mark_done(self, s: Session, ids: list[int], now: dt.datetime) -> None:
-        s.execute(
-            update(_OUTBOX)
-            .where(_OUTBOX.c.id.in_(ids))
-            .values(
-                state=OutboxState.DONE, delivered_at=now, attempts=_OUTBOX.c.attempts + 1, last_error=None
-            )
-        )
+        execute_fast(s, _MARK_DONE, {"ids": ids, "now": now})
 
     def _failed(self, row_id: int, exc: BaseException) -> None:
         """Count a failed try: retry later with backoff, or park after the last try."""
