@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from geopy.distance import geodesic
+from frontoffice.geo import geodesic_km
 
 EARTH_RADIUS_M = 6_371_008.8
 METRES_PER_DEGREE_LAT = 111_320.0
@@ -47,7 +47,7 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Geodesic (WGS84 ellipsoid) distance in metres, through geopy."""
-    return geodesic((lat1, lon1), (lat2, lon2)).meters
+    return geodesic_km(lat1, lon1, lat2, lon2) * 1000
 
 
 def eta_seconds(distance: float, vehicle: str) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,9 +14,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from geopy.distance import geodesic
-
 from callcentre.matching import address_key
+from frontoffice.geo import geodesic_km
 
 #: Actions in order of severity; ``none`` is the verdict of a clean subject.
 ACTIONS = ("none", "note", "flag", "hold", "reject")
@@ -196,7 +196,7 @@ class Facts:
         km = cache.get(key)
         if km is None:
             order = self.phone_history[best[n]]
-            km = cache[key] = geodesic((lat, lon), (order.lat, order.lon)).km
+            km = cache[key] = geodesic_km(lat, lon, order.lat, order.lon)
         return located[n], km
 
 
@@ -225,7 +225,7 @@ def nearest_km(lat: float, lon: float, points: Iterable[tuple[float, float]]) ->
     if not distinct:
         return None
     candidates = sorted(distinct, key=lambda q: _approx_km(lat, lon, q[0], q[1]))[:3]
-    return min(geodesic((lat, lon), q).km for q in candidates)
+    return min(geodesic_km(lat, lon, q[0], q[1]) for q in candidates)
 
 
 def name_key(name: str) -> str:
@@ -243,6 +243,8 @@ def normalize_address(text: str) -> str:
     return address_key(text)
 
 
+# Every order screened digests its address, and the same doors come back: a pure function, cached.
+@functools.lru_cache(maxsize=8192)
 def address_digest(text: str) -> str:
     """SHA-1 of the normalized address (the key of the address index), empty without an address."""
     key = normalize_address(text)

@@ -10,7 +10,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from geopy.distance import geodesic
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from callcentre.zones import WeeklyHours, ZoneError, ZoneIndex, ZoneRule, normal
 from frontoffice import audit
 from frontoffice.db import execute_fast, utcnow
 from frontoffice.errors import FieldError, InvalidInput, field_error
+from frontoffice.geo import geodesic_km
 from frontoffice.money import format_money, from_minor
 from orders.models import Branch
 from orders.services import OrderDraft
@@ -371,7 +371,7 @@ def nearest_branch(session: Session, lat: float, lon: float) -> tuple[Branch, fl
     """The closest active branch to a point and its distance in km (geodesic)."""
     best: tuple[Branch, float] | None = None
     for branch in session.scalars(select(Branch).where(Branch.active.is_(True))):
-        km = geodesic((lat, lon), (branch.lat, branch.lon)).km
+        km = geodesic_km(lat, lon, branch.lat, branch.lon)
         if best is None or km < best[1]:
             best = (branch, km)
     return best

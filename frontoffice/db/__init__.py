@@ -462,4 +462,5 @@ def insert_or_skip(
 from frontoffice.db.inserts import insert_new as insert_new  # noqa: E402
 from frontoffice.db.prepared import detached as detached  # noqa: E402
 from frontoffice.db.prepared import execute_fast as execute_fast  # noqa: E402
+from frontoffice.db.prepared import get_detached as get_detached  # noqa: E402
 from frontoffice.db.prepared import insert_rows as insert_rows  # noqa: E402

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, exc, inspect
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import Connection, Table, bindparam, exc, inspect, select
+from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 
@@ -204,10 +204,16 @@ def execute_fast(bind: Session | Connection, stmt: Any, params: Mapping[str, Any
 
 @dataclass(frozen=True)
 class _Insert:
+    """A multi-row INSERT of the columns ``named`` of a table. ``RETURNING`` gives back the key, the
+    columns the database fills (left out: autoincrement, server defaults), processed, and the named
+    columns stored as sent (no bind processor), raw, by which a returned row is matched to its row."""
+
     columns: tuple[Any, ...]  # the columns the rows name, in the table's order
     binds: tuple[Callable[[Any], Any] | None, ...]
-    keys: tuple[str, ...]  # every column of the table, as RETURNING gives them back
-    results: tuple[Callable[[Any], Any] | None, ...]
+    filled: tuple[str, ...]  # keys of the first returned columns: the key and what the database filled
+    results: tuple[Callable[[Any], Any] | None, ...]  # their result processors
+    matched: tuple[str, ...]  # keys of the next returned columns: sent values stored as they are
+    key_at: int  # where the primary key is among the returned columns
     head: str
     group: str
     tail: str
@@ -222,16 +228,22 @@ def _insert_plan(table: Table, dialect: Any, named: frozenset[str]) -> _Insert:
     if plan is None:
         prep = dialect.identifier_preparer
         columns = tuple(c for c in table.c if c.key in named)
-        every = ", ".join(prep.format_column(c) for c in table.c)
+        binds = tuple(c.type._cached_bind_processor(dialect) for c in columns)
+        filled = [c for c in table.c if c.key not in named]
+        matched = [c for c, p in zip(columns, binds, strict=True) if p is None]
+        (pk,) = table.primary_key.columns
+        returned = filled + matched
         plan = _INSERTS[key] = _Insert(
             columns=columns,
-            binds=tuple(c.type._cached_bind_processor(dialect) for c in columns),
-            keys=tuple(c.key for c in table.c),
-            results=tuple(c.type._cached_result_processor(dialect, None) for c in table.c),
+            binds=binds,
+            filled=tuple(c.key for c in filled),
+            results=tuple(c.type._cached_result_processor(dialect, None) for c in filled),
+            matched=tuple(c.key for c in matched),
+            key_at=returned.index(pk),
             head=f"INSERT INTO {prep.format_table(table)} "
             f"({', '.join(prep.format_column(c) for c in columns)}) VALUES ",
             group="(" + ", ".join("?" for _ in columns) + ")",
-            tail=f" RETURNING {every}",
+            tail=f" RETURNING {', '.join(prep.format_column(c) for c in returned)}",
         )
     return plan
 
@@ -327,34 +339,35 @@ def _insert_sqlite(conn: Connection, table: Table, batch: list[dict[str, Any]]) 
             value = row[column.key]
             values.append(value if process is None or value is None else process(value))
     sql = plan.head + ", ".join([plan.group] * len(batch)) + plan.tail
-    returned = [_processed(r, plan.results) for r in _raw(conn, sql, values).fetchall()]
-    if len(batch) == 1:
-        return [dict(zip(plan.keys, returned[0], strict=True))]
-    return _matched(plan.keys, table, batch, returned)
+    returned = _raw(conn, sql, values).fetchall()
+    if len(batch) > 1:
+        returned = _matched(plan, batch, returned, table.name)
+    out = []
+    for row, got in zip(batch, returned, strict=True):
+        stored = dict(row)
+        for key, process, value in zip(plan.filled, plan.results, got, strict=False):
+            stored[key] = value if process is None or value is None else process(value)
+        out.append(stored)
+    return out
 
 
-_PLAIN = (str, int, bool, type(None))
-
-
-def _matched(
-    keys: tuple[str, ...], table: Table, sent: list[dict[str, Any]], returned: list[tuple[Any, ...]]
-) -> list[dict[str, Any]]:
-    """Each sent row's returned row: SQLite does not promise the order of ``RETURNING`` rows, so
-    each takes the first unused one (in key order: the order of insertion) whose plain values (text,
-    numbers, NULL) are the ones it sent. Identical rows are interchangeable; a row nothing matches
-    is a bug, raised (its transaction rolls back)."""
-    (pk,) = [i for i, c in enumerate(table.c) if c.primary_key]
-    pending: list[tuple[Any, ...] | None] = sorted(returned, key=lambda r: r[pk])
+def _matched(plan: _Insert, sent: list[dict[str, Any]], returned: list[Any], name: str) -> list[Any]:
+    """Each sent row's returned row. SQLite does not promise the order of ``RETURNING`` rows, so
+    each takes the first unused one (in key order: the order of insertion) whose sent values stored
+    as they are (text, numbers, NULL) are the ones it sent. Identical rows are interchangeable; a row
+    nothing matches is a bug, raised (its transaction rolls back)."""
+    start = len(plan.filled)
+    pending: list[Any] = sorted(returned, key=lambda r: r[plan.key_at])
     out = []
     for row in sent:
-        plain = [(i, row[k]) for i, k in enumerate(keys) if k in row and isinstance(row[k], _PLAIN)]
+        wanted = [(start + i, row[k]) for i, k in enumerate(plan.matched)]
         for j, candidate in enumerate(pending):
-            if candidate is not None and all(candidate[i] == v for i, v in plain):
-                out.append(dict(zip(keys, candidate, strict=True)))
+            if candidate is not None and all(candidate[i] == v for i, v in wanted):
+                out.append(candidate)
                 pending[j] = None
                 break
         else:
-            raise RuntimeError(f"a row inserted into {table.name} did not come back from RETURNING")
+            raise RuntimeError(f"a row inserted into {name} did not come back from RETURNING")
     return out
 
 
@@ -363,8 +376,29 @@ def detached(cls: type[Any], values: Sequence[Any]) -> Any:
     a read session leaves the objects it loaded once closed: its identity set, relationships not
     loaded. For hot reads of whole rows through :func:`execute_fast`."""
     mapper = inspect(cls)
+    if not mapper.configured:
+        configure_mappers()  # what the first query of a class does
     obj = mapper.class_manager.new_instance()
     for column, value in zip(mapper.local_table.c, values, strict=True):
         set_committed_value(obj, mapper.get_property_by_column(column).key, value)
     make_transient_to_detached(obj)
     return obj
+
+
+_BY_KEY: dict[Any, Any] = {}
+
+
+def get_detached(session: Session, cls: type[Any], key: Any) -> Any:
+    """``session.get(cls, key)`` for hot reads: the object the session already holds, else one
+    row read through :func:`execute_fast` and given back detached (see :func:`detached`), or None."""
+    mapper = inspect(cls)
+    held = session.identity_map.get(mapper.identity_key_from_primary_key((key,)))
+    if held is not None:
+        return held
+    stmt = _BY_KEY.get(mapper)
+    if stmt is None:
+        table = mapper.local_table
+        (pk,) = table.primary_key.columns
+        stmt = _BY_KEY[mapper] = select(*table.c).where(pk == bindparam("key"))
+    row = execute_fast(session, stmt, {"key": key}).first()
+    return detached(cls, row) if row is not None else None

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from frontoffice.db import dialect_of, execute_fast, insert_new, publish, upsert, utcnow
+from frontoffice.db import dialect_of, execute_fast, get_detached, insert_new, publish, upsert, utcnow
 from frontoffice.errors import FieldError, InvalidInput, field_error
 from frontoffice.models import User
 from frontoffice.phones import InvalidPhone, normalize_phone
@@ -202,7 +202,7 @@ def prepare_draft(
     Raises :class:`InvalidInput` listing every problem at once.
     """
     now = now or utcnow()
-    branch = session.get(Branch, cmd.branch_id)
+    branch = get_detached(session, Branch, cmd.branch_id)
     errors = _branch_error(branch, cmd.branch_id)
     phone = ""
     try:
