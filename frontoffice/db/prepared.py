@@ -93,8 +93,23 @@ _PLANS: dict[tuple[Any, ...], _Plan | None] = {}
 _PINNED: dict[int, Any] = {}  # keeps each planned statement alive, so its id() is never reused
 
 
-def _connection(bind: Session | Connection) -> Connection:
-    return bind.connection() if isinstance(bind, Session) else bind
+def _connection(bind: Session | Connection) -> tuple[Connection, bool]:
+    """The connection of a session's transaction, and whether cursor listeners watch it. Both are
+    kept in ``session.info`` for as long as that transaction lasts: ``Session.connection()`` costs
+    ~25 µs even when it has one, and asking the engine's events a few µs a statement."""
+    if not isinstance(bind, Session):
+        return bind, _observed(bind)
+    transaction = bind.get_transaction()
+    kept = bind.info.get(_KEPT_CONNECTION)
+    if transaction is not None and kept is not None and kept[0] is transaction and not kept[1].closed:
+        return kept[1], kept[2]
+    conn = bind.connection()
+    observed = _observed(conn)
+    bind.info[_KEPT_CONNECTION] = (bind.get_transaction(), conn, observed)
+    return conn, observed
+
+
+_KEPT_CONNECTION = "frontoffice_prepared_connection"
 
 
 def _observed(conn: Connection) -> bool:
@@ -161,12 +176,12 @@ def _processed(row: tuple[Any, ...], results: Sequence[Callable[[Any], Any] | No
     return tuple(v if p is None or v is None else p(v) for v, p in zip(row, results, strict=True))
 
 
-def _raw(conn: Connection, sql: str, values: Sequence[Any]) -> Any:
+def _raw(conn: Connection, sql: str, values: Sequence[Any], observed: bool) -> Any:
     """Run SQL on the connection's driver connection, in the transaction the connection began;
     driver errors are raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``…). With
     cursor listeners attached (tests that watch statements) the same SQL goes through
     ``exec_driver_sql``, so they see it."""
-    if _observed(conn):
+    if observed:
         return conn.exec_driver_sql(sql, tuple(values))
     if not conn.in_transaction():
         conn.begin()  # what execute's autobegin does: BEGIN (IMMEDIATE for writers) comes first
@@ -179,7 +194,7 @@ def _raw(conn: Connection, sql: str, values: Sequence[Any]) -> Any:
 def execute_fast(bind: Session | Connection, stmt: Any, params: Mapping[str, Any] | None = None) -> Rows:
     """Execute a Core statement built once (a module constant: it is planned once per dialect and
     set of parameter names) and fetch its rows. See the module's docstring."""
-    conn = _connection(bind)
+    conn, observed = _connection(bind)
     params = params or {}
     plan = None
     if conn.dialect.name == "sqlite":
@@ -195,7 +210,7 @@ def execute_fast(bind: Session | Connection, stmt: Any, params: Mapping[str, Any
         if index is not None:
             value = value[index]
         values.append(value if process is None or value is None else process(value))
-    cursor = _raw(conn, plan.sql, values)
+    cursor = _raw(conn, plan.sql, values, observed)
     if not plan.keys:
         return Rows((), [], cursor.rowcount)
     make = plan.row._make
@@ -213,7 +228,7 @@ class _Insert:
     filled: tuple[str, ...]  # keys of the first returned columns: the key and what the database filled
     results: tuple[Callable[[Any], Any] | None, ...]  # their result processors
     matched: tuple[str, ...]  # keys of the next returned columns: sent values stored as they are
-    key_at: int  # where the primary key is among the returned columns
+    key_at: int  # where the primary key is among the returned columns (-1: not one column)
     head: str
     group: str
     tail: str
@@ -231,7 +246,7 @@ def _insert_plan(table: Table, dialect: Any, named: frozenset[str]) -> _Insert:
         binds = tuple(c.type._cached_bind_processor(dialect) for c in columns)
         filled = [c for c in table.c if c.key not in named]
         matched = [c for c, p in zip(columns, binds, strict=True) if p is None]
-        (pk,) = table.primary_key.columns
+        keys = list(table.primary_key.columns)
         returned = filled + matched
         plan = _INSERTS[key] = _Insert(
             columns=columns,
@@ -239,7 +254,7 @@ def _insert_plan(table: Table, dialect: Any, named: frozenset[str]) -> _Insert:
             filled=tuple(c.key for c in filled),
             results=tuple(c.type._cached_result_processor(dialect, None) for c in filled),
             matched=tuple(c.key for c in matched),
-            key_at=returned.index(pk),
+            key_at=returned.index(keys[0]) if len(keys) == 1 and keys[0] in returned else -1,
             head=f"INSERT INTO {prep.format_table(table)} "
             f"({', '.join(prep.format_column(c) for c in columns)}) VALUES ",
             group="(" + ", ".join("?" for _ in columns) + ")",
@@ -267,10 +282,10 @@ def insert_rows(
     a row leaves out get their Python-side defaults, else the database's. On SQLite each run of rows
     naming the same columns is one multi-row ``INSERT`` (``… RETURNING``); elsewhere Core's
     (``RETURNING`` sorted by parameter order, or an ``executemany``)."""
-    conn = _connection(bind)
+    conn, observed = _connection(bind)
     full = [column_defaults(table, r) for r in rows]
     if not returning:
-        _insert_only(conn, table, full)
+        _insert_only(conn, observed, table, full)
         return []
     fast = conn.dialect.name == "sqlite" and len(table.primary_key.columns) == 1
     out: list[dict[str, Any]] = []
@@ -283,7 +298,7 @@ def insert_rows(
         if fast:  # within SQLite's limit of bound parameters per statement
             step = max(1, _MAX_PARAMS // max(1, len(named)))
             for at in range(start, end, step):
-                out += _insert_sqlite(conn, table, full[at : min(end, at + step)])
+                out += _insert_sqlite(conn, observed, table, full[at : min(end, at + step)])
         else:
             out += _insert_core(conn, table, full[start:end])
         start = end
@@ -308,7 +323,7 @@ def _insert_core(conn: Connection, table: Table, batch: list[dict[str, Any]]) ->
     return [{c.key: r._mapping[c] for c in table.c} for r in result]
 
 
-def _insert_only(conn: Connection, table: Table, full: list[dict[str, Any]]) -> None:
+def _insert_only(conn: Connection, observed: bool, table: Table, full: list[dict[str, Any]]) -> None:
     start = 0
     while start < len(full):
         named = full[start].keys()
@@ -327,11 +342,13 @@ def _insert_only(conn: Connection, table: Table, full: list[dict[str, Any]]) -> 
                     for row in batch
                     for v, p in ((row[c.key], p) for c, p in zip(plan.columns, plan.binds, strict=True))
                 ]
-                _raw(conn, plan.head + ", ".join([plan.group] * len(batch)), values)
+                _raw(conn, plan.head + ", ".join([plan.group] * len(batch)), values, observed)
         start = end
 
 
-def _insert_sqlite(conn: Connection, table: Table, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _insert_sqlite(
+    conn: Connection, observed: bool, table: Table, batch: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     plan = _insert_plan(table, conn.dialect, frozenset(batch[0]))
     values: list[Any] = []
     for row in batch:
@@ -339,7 +356,7 @@ def _insert_sqlite(conn: Connection, table: Table, batch: list[dict[str, Any]]) 
             value = row[column.key]
             values.append(value if process is None or value is None else process(value))
     sql = plan.head + ", ".join([plan.group] * len(batch)) + plan.tail
-    returned = _raw(conn, sql, values).fetchall()
+    returned = _raw(conn, sql, values, observed).fetchall()
     if len(batch) > 1:
         returned = _matched(plan, batch, returned, table.name)
     out = []

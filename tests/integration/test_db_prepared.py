@@ -51,6 +51,13 @@ class Label(_Base):
     text: Mapped[str] = mapped_column(String(20))
 
 
+class Mark(_Base):
+    __tablename__ = "prepared_marks"
+
+    consumer: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+
+
 _PARCELS = Parcel.__table__
 _BY_CODES = select(_PARCELS.c.id, _PARCELS.c.code, _PARCELS.c.meta, _PARCELS.c.sent_at).where(
     _PARCELS.c.code.in_(bindparam("codes", expanding=True)), _PARCELS.c.weight >= bindparam("heavier")
@@ -138,6 +145,16 @@ def test_rows_without_returning_are_inserted_too(db):
     with db.engine.connect() as conn:
         rows = conn.execute(select(_PARCELS.c.code, _PARCELS.c.weight, _PARCELS.c.state)).all()
     assert sorted(tuple(r) for r in rows) == [("P", 100, "new"), ("Q", 7, "new")]
+
+
+def test_rows_of_a_table_keyed_by_two_columns_are_inserted(db):
+    marks = [{"consumer": c, "event_id": i} for c in ("stats", "bonus") for i in (1, 2)]
+    with db.unit_of_work() as s:
+        insert_rows(s, Mark.__table__, marks, returning=False)
+        stored = insert_rows(s, Mark.__table__, [{"consumer": "links", "event_id": 1}])
+    assert stored == [{"consumer": "links", "event_id": 1}]
+    with db.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Mark.__table__)).scalar_one() == 5
 
 
 def test_many_rows_are_split_within_sqlite_s_limit_of_parameters(db, monkeypatch):
