@@ -1,117 +1,75 @@
-"""The fast insert of a new aggregate (:func:`insert_new`): one ``INSERT … RETURNING`` per
-table (:func:`frontoffice.db.prepared.insert_rows`) instead of a unit-of-work flush, the objects then attached to the session as if loaded.
-Imported through :mod:`frontoffice.db`."""
+"""The fast insert of a new aggregate (:func:`insert_new`): one ``INSERT … RETURNING`` per table
+(:func:`frontoffice.db.prepared.insert_rows`) instead of a unit-of-work flush, the objects then
+attached to the session as if loaded. Imported through :mod:`frontoffice.db`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import (
-    MANYTOONE,
     ONETOMANY,
-    Mapper,
     Session,
+    configure_mappers,
     make_transient,
-    make_transient_to_detached,
 )
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
-from frontoffice.db.prepared import insert_rows
+from frontoffice.db.prepared import insert_rows, loaded
 
 
-def _single_table_mapper(obj: Any) -> Mapper[Any] | None:
-    state = instance_state(obj)
-    if not state.transient or len(state.mapper.tables) != 1:
-        return None
-    return state.mapper
+def insert_new(
+    session: Session,
+    cls: type[Any],
+    values: Mapping[str, Any],
+    collections: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> Any:
+    """Insert a new row of mapped ``cls`` from its column ``values`` and the rows of its one-to-many
+    ``collections`` (relationship name → column values of each child; their foreign key to the
+    new row is filled in), one ``INSERT … RETURNING`` per table (multi-row for a collection, see
+    :func:`frontoffice.db.prepared.insert_rows`). Gives back the new object, persistent in
+    ``session`` as if it had been loaded: every column (Python-side and database defaults too), the
+    given collections loaded in their order with each child's way back to it, every other
+    one-to-many collection loaded empty — the same rows and objects as building the objects,
+    ``session.add`` and a flush, several times cheaper on hot write paths and read without more SQL.
 
-
-def _plain_values(mapper: Mapper[Any], obj: Any, parent: Any = None) -> dict[str, Any] | None:
-    """Column values of a transient object, foreign keys taken from the loaded objects it refers to.
-
-    None when it holds something only a flush can write: a new related object, or (below the
-    root, ``parent`` given) a collection of its own. The root's collections are the caller's.
+    Mapper-level insert events do not fire. If the transaction rolls back, the objects become
+    transient again, as a flush's would.
     """
-    state_dict = instance_state(obj).dict
-    values = {
-        prop.columns[0].key: state_dict[prop.key] for prop in mapper.column_attrs if prop.key in state_dict
-    }
-    for rel in mapper.relationships:
-        target = state_dict.get(rel.key)
-        if rel.direction is MANYTOONE:
-            if target is None or target is parent:
-                continue
-            target_state = instance_state(target)
-            if target_state.key is None:
-                return None
-            for local, remote in rel.local_remote_pairs:
-                values[local.key] = getattr(target, target_state.mapper.get_property_by_column(remote).key)
-        elif target and (parent is not None or rel.secondary is not None):
-            return None
-    return values
-
-
-def insert_new(session: Session, root: Any) -> None:
-    """Insert a new object and the new objects of its one-to-many collections with one Core
-    ``INSERT … RETURNING`` per table (multi-row for the collections), then attach them to
-    ``session`` as if they had been loaded: the same rows and objects as ``session.add(root)``
-    followed by a flush, several times cheaper on hot write paths.
-
-    Database defaults come back through ``RETURNING``. Mapper-level insert events do not fire.
-    Anything this cannot write in one pass (a new related object, nested collections,
-    many-to-many links, joined inheritance) falls back to ``add`` + ``flush``.
-    """
+    mapper = inspect(cls)
+    if not mapper.configured:
+        configure_mappers()
+    given = collections or {}
+    unknown = set(given) - {r.key for r in mapper.relationships if r.direction is ONETOMANY}
+    if unknown:
+        raise ValueError(f"{cls.__name__} has no one-to-many collection {', '.join(sorted(unknown))}")
     if session.new or session.dirty or session.deleted:
         session.flush()  # earlier pending work first, as a flush would order it
-    mapper = _single_table_mapper(root)
-    # (parent column -> child column pairs, child mapper, child objects, their row values)
-    plan: list[tuple[list[tuple[Any, Any]], Mapper[Any], list[Any], list[dict[str, Any]]]] = []
-    root_values = _plain_values(mapper, root) if mapper is not None else None
-    if mapper is not None and root_values is not None:
-        state_dict = instance_state(root).dict
-        for rel in mapper.relationships:
-            children = state_dict.get(rel.key)
-            if rel.direction is not ONETOMANY or not children:
-                continue
-            if rel.secondary is not None or not isinstance(children, list):
-                root_values = None
-                break
-            child_mapper = _single_table_mapper(children[0])
-            rows = []
-            for child in children:
-                values = None
-                if child_mapper is not None and _single_table_mapper(child) is child_mapper:
-                    values = _plain_values(child_mapper, child, parent=root)
-                if values is None:
-                    break
-                rows.append(values)
-            if len(rows) != len(children):
-                root_values = None
-                break
-            plan.append((list(rel.local_remote_pairs), child_mapper, children, rows))
-    if mapper is None or root_values is None:
-        session.add(root)
-        session.flush()
-        return
-
     conn = session.connection()
-    (root_row,) = insert_rows(conn, mapper.local_table, [root_values])
-    _load_row(mapper, root, root_row)
+    (stored,) = insert_rows(conn, mapper.local_table, [values])
+    root = loaded(mapper, stored)
     attached = [root]
-    for pairs, child_mapper, children, rows in plan:
-        for values in rows:
-            for local, remote in pairs:
-                values[remote.key] = root_row[local.key]
-        for child, row in zip(children, insert_rows(conn, child_mapper.local_table, rows), strict=True):
-            _load_row(child_mapper, child, row)
-            attached.append(child)
-    for obj in attached:
-        make_transient_to_detached(obj)
+    for rel in mapper.relationships:
+        if rel.direction is not ONETOMANY or rel.secondary is not None:
+            continue
+        children: list[Any] = []
+        rows = given.get(rel.key)
+        if rows:
+            fks = {remote.key: stored[local.key] for local, remote in rel.local_remote_pairs}
+            back = rel.back_populates
+            for row in insert_rows(conn, rel.mapper.local_table, [{**r, **fks} for r in rows]):
+                child = loaded(rel.mapper, row)
+                if back:
+                    set_committed_value(child, back, root)
+                children.append(child)
+            attached.extend(children)
+        set_committed_value(root, rel.key, children)
     session.add(root)
     # A flush would have the session forget these objects if their transaction rolls back.
     innermost = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(_INSERTED, []).append((innermost, attached))
+    return root
 
 
 _INSERTED = "frontoffice_inserted_new"
@@ -148,12 +106,3 @@ def _forget_rolled_back_inserts(session: Session) -> None:
 def _settle_inserts(session: Session) -> None:
     if not session.in_nested_transaction():
         session.info.pop(_INSERTED, None)
-
-
-def _load_row(mapper: Mapper[Any], obj: Any, row: dict[str, Any]) -> None:
-    """Give ``obj`` the column values it did not hold, as stored: what the database or the
-    column's default chose (keys, defaults), the foreign keys filled from its parent."""
-    state_dict = instance_state(obj).dict
-    for prop in mapper.column_attrs:
-        if prop.key not in state_dict:
-            set_committed_value(obj, prop.key, row[prop.columns[0].key])

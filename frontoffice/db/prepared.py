@@ -388,18 +388,25 @@ def _matched(plan: _Insert, sent: list[dict[str, Any]], returned: list[Any], nam
     return out
 
 
-def detached(cls: type[Any], values: Sequence[Any]) -> Any:
-    """A detached instance of mapped ``cls`` from a row of its table's columns (in table order), as
+def loaded(mapper: Any, row: Mapping[str, Any]) -> Any:
+    """A detached instance of ``mapper``'s class holding a stored row (every column by its key), as
     a read session leaves the objects it loaded once closed: its identity set, relationships not
-    loaded. For hot reads of whole rows through :func:`execute_fast`."""
-    mapper = inspect(cls)
+    loaded."""
     if not mapper.configured:
         configure_mappers()  # what the first query of a class does
     obj = mapper.class_manager.new_instance()
-    for column, value in zip(mapper.local_table.c, values, strict=True):
-        set_committed_value(obj, mapper.get_property_by_column(column).key, value)
+    for prop in mapper.column_attrs:
+        set_committed_value(obj, prop.key, row[prop.columns[0].key])
     make_transient_to_detached(obj)
     return obj
+
+
+def detached(cls: type[Any], values: Sequence[Any]) -> Any:
+    """A detached instance of mapped ``cls`` from a row of its table's columns (in table order), as
+    a read session leaves the objects it loaded once closed (see :func:`loaded`). For hot reads of
+    whole rows through :func:`execute_fast`."""
+    mapper = inspect(cls)
+    return loaded(mapper, dict(zip((c.key for c in mapper.local_table.c), values, strict=True)))
 
 
 _BY_KEY: dict[Any, Any] = {}

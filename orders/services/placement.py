@@ -19,7 +19,7 @@ from frontoffice.phones import InvalidPhone, normalize_phone
 from nomenclature import distribution as dist
 from nomenclature import services as catalogue
 from orders.events import OrderPlaced
-from orders.models import Branch, Order, OrderCharge, OrderCounter, OrderEvent, OrderLine, OrderReceipt
+from orders.models import Branch, Order, OrderCharge, OrderCounter, OrderLine, OrderReceipt
 from orders.ports import PlacementPolicy
 from orders.pricing import MAX_LINES, PricedLine, Totals, order_totals
 from orders.services.cart import (
@@ -326,21 +326,27 @@ def settle_draft(
     return draft
 
 
-def charge_of(delivery: DeliveryAssignment) -> OrderCharge:
-    """The stored delivery position of an order: what its receipt prints, who sells it and why."""
+def charge_values(delivery: DeliveryAssignment) -> dict[str, Any]:
+    """The stored delivery position of an order, as column values: what its receipt prints, who
+    sells it and why."""
     sale = delivery.sale
-    return OrderCharge(
-        kind="delivery",
-        item_id=delivery.item_id,
-        sku=delivery.sku,
-        name=sale.name,
-        amount=sale.fee,
-        vat_rate=sale.vat_rate.value,
-        vat=delivery.vat,
-        organization_id=sale.organization_id,
-        tax_system=sale.tax_system.value,
-        condition_id=delivery.assignment.condition_id,
-    )
+    return {
+        "kind": "delivery",
+        "item_id": delivery.item_id,
+        "sku": delivery.sku,
+        "name": sale.name,
+        "amount": sale.fee,
+        "vat_rate": sale.vat_rate.value,
+        "vat": delivery.vat,
+        "organization_id": sale.organization_id,
+        "tax_system": sale.tax_system.value,
+        "condition_id": delivery.assignment.condition_id,
+    }
+
+
+def charge_of(delivery: DeliveryAssignment) -> OrderCharge:
+    """The stored delivery position of an order (see :func:`charge_values`)."""
+    return OrderCharge(**charge_values(delivery))
 
 
 def draft_totals(draft: OrderDraft) -> Totals:
@@ -359,47 +365,57 @@ def draft_totals(draft: OrderDraft) -> Totals:
     return totals
 
 
-def line_rows(lines: Sequence[PricedLine], split: SplitOrder) -> list[OrderLine]:
-    """The stored lines of an order: each priced line with who sells it and its share."""
+def line_values(lines: Sequence[PricedLine], split: SplitOrder) -> list[dict[str, Any]]:
+    """The stored lines of an order, as column values: each priced line with who sells it and its share."""
     return [
-        OrderLine(
-            position=i,
-            item_id=ln.item_id,
-            sku=ln.sku,
-            name=ln.name,
-            quantity=ln.quantity,
-            unit_price=ln.unit_price,
-            total=ln.total,
-            vat_rate=la.assignment.vat_rate.value,
-            comment=ln.comment,
-            modifiers=[dict(m) for m in ln.modifiers],
-            organization_id=la.assignment.organization_id,
-            tax_system=la.assignment.tax_system.value,
-            condition_id=la.assignment.condition_id,
-            discount_share=la.share.discount,
-            amount=la.share.amount,
-            vat=la.share.vat,
-        )
+        {
+            "position": i,
+            "item_id": ln.item_id,
+            "sku": ln.sku,
+            "name": ln.name,
+            "quantity": ln.quantity,
+            "unit_price": ln.unit_price,
+            "total": ln.total,
+            "vat_rate": la.assignment.vat_rate.value,
+            "comment": ln.comment,
+            "modifiers": [dict(m) for m in ln.modifiers],
+            "organization_id": la.assignment.organization_id,
+            "tax_system": la.assignment.tax_system.value,
+            "condition_id": la.assignment.condition_id,
+            "discount_share": la.share.discount,
+            "amount": la.share.amount,
+            "vat": la.share.vat,
+        }
         for i, (ln, la) in enumerate(zip(lines, split.lines, strict=True))
     ]
 
 
-def receipt_rows(split: SplitOrder, day: dt.date) -> list[OrderReceipt]:
-    """The stored receipts of an order split on business day ``day``."""
+def line_rows(lines: Sequence[PricedLine], split: SplitOrder) -> list[OrderLine]:
+    """The stored lines of an order (see :func:`line_values`)."""
+    return [OrderLine(**values) for values in line_values(lines, split)]
+
+
+def receipt_values(split: SplitOrder, day: dt.date) -> list[dict[str, Any]]:
+    """The stored receipts of an order split on business day ``day``, as column values."""
     return [
-        OrderReceipt(
-            position=n,
-            organization_id=r.organization_id,
-            tax_system=r.tax_system.value,
-            organization_name=split.organizations[r.organization_id].name,
-            inn=split.organizations[r.organization_id].inn,
-            kpp=split.organizations[r.organization_id].kpp,
-            business_date=day,
-            total=r.total,
-            vat=r.vat,
-        )
+        {
+            "position": n,
+            "organization_id": r.organization_id,
+            "tax_system": r.tax_system.value,
+            "organization_name": split.organizations[r.organization_id].name,
+            "inn": split.organizations[r.organization_id].inn,
+            "kpp": split.organizations[r.organization_id].kpp,
+            "business_date": day,
+            "total": r.total,
+            "vat": r.vat,
+        }
         for n, r in enumerate(split.receipts)
     ]
+
+
+def receipt_rows(split: SplitOrder, day: dt.date) -> list[OrderReceipt]:
+    """The stored receipts of an order split on business day ``day`` (see :func:`receipt_values`)."""
+    return [OrderReceipt(**values) for values in receipt_values(split, day)]
 
 
 def sold_by_organization(split: SplitOrder) -> dict[int, int]:
@@ -450,46 +466,50 @@ def write_draft(
     seq, number = next_number(session, branch, day)
     if training:
         number = f"T-{number}"
-    order = Order(
-        number=number,
-        seq=seq,
-        business_date=day,
-        branch_id=branch.id,
-        kind=cmd.kind,
-        status=draft.status,
-        client_phone=phone,
-        client_name=cmd.client_name.strip(),
-        address_text=cmd.address_text.strip(),
-        lat=cmd.lat,
-        lon=cmd.lon,
-        payment_kind=cmd.payment_kind,
-        change_from=cmd.change_from,
-        comment=cmd.comment.strip(),
-        promised_at=draft.promised_at,
-        items_total=totals.items,
-        discount_total=totals.discount,
-        delivery_fee=totals.delivery_fee,
-        total=totals.total,
-        created_by=actor_id,
-        created_at=now,
-        status_changed_at=now,
-        training=training,
+    order = insert_new(
+        session,
+        Order,
+        {
+            "number": number,
+            "seq": seq,
+            "business_date": day,
+            "branch_id": branch.id,
+            "kind": cmd.kind,
+            "status": draft.status,
+            "client_phone": phone,
+            "client_name": cmd.client_name.strip(),
+            "address_text": cmd.address_text.strip(),
+            "lat": cmd.lat,
+            "lon": cmd.lon,
+            "payment_kind": cmd.payment_kind,
+            "change_from": cmd.change_from,
+            "comment": cmd.comment.strip(),
+            "promised_at": draft.promised_at,
+            "items_total": totals.items,
+            "discount_total": totals.discount,
+            "delivery_fee": totals.delivery_fee,
+            "total": totals.total,
+            "created_by": actor_id,
+            "created_at": now,
+            "status_changed_at": now,
+            "training": training,
+        },
+        {
+            "lines": line_values(draft.lines, split),
+            "charges": [charge_values(split.delivery)] if split.delivery is not None else [],
+            "receipts": receipt_values(split, day),
+            "events": [
+                {
+                    "at": now,
+                    "actor_id": actor_id,
+                    "kind": "created",
+                    "to_status": draft.status,
+                    "reason": draft.hold_reason,
+                    "payload": {"notes": draft.notes, **draft.extra},
+                }
+            ],
+        },
     )
-    order.lines = line_rows(draft.lines, split)
-    order.charges = [charge_of(split.delivery)] if split.delivery is not None else []
-    order.receipts = receipt_rows(split, day)
-    order.events = [
-        OrderEvent(
-            at=now,
-            actor_id=actor_id,
-            kind="created",
-            to_status=draft.status,
-            reason=draft.hold_reason,
-            payload={"notes": draft.notes, **draft.extra},
-        )
-    ]
-    # The hottest write path: a few Core INSERTs instead of a unit-of-work flush.
-    insert_new(session, order)
     # What policies keep of an order in their own tables (antifraud's address index and verdict)
     # would let a trainee's practice weigh on real callers: a training order leaves none.
     for hook in () if training else draft.written_hooks:

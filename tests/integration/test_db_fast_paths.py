@@ -91,13 +91,20 @@ def _statements(db: Database) -> list[str]:
     return seen
 
 
+_BASKET = {"owner": "Olga"}
+_COLLECTIONS = {
+    "items": [{"name": "apple", "weight": 150}, {"name": "pear", "comment": "ripe"}, {"name": "plum"}],
+    "labels": [{"text": "gift"}],
+}
+
+
 def test_insert_new_writes_what_a_flush_writes(private_db, tmp_path):
     flushed = Database(make_engine(f"sqlite:///{tmp_path / 'flushed.sqlite3'}"))
     _Base.metadata.create_all(flushed.engine)
     with flushed.unit_of_work() as s:
         s.add(_basket())
     with private_db.unit_of_work() as s:
-        insert_new(s, _basket())
+        insert_new(s, Basket, _BASKET, _COLLECTIONS)
     assert _rows(private_db) == _rows(flushed)
     flushed.dispose()
 
@@ -105,8 +112,7 @@ def test_insert_new_writes_what_a_flush_writes(private_db, tmp_path):
 def test_insert_new_leaves_loaded_persistent_objects_and_no_sql_to_read_them(private_db):
     seen = _statements(private_db)
     with private_db.unit_of_work() as s:
-        basket = _basket()
-        insert_new(s, basket)
+        basket = insert_new(s, Basket, _BASKET, _COLLECTIONS)
         written = len(seen)
         assert inspect(basket).persistent and all(inspect(f).persistent for f in basket.items)
         assert (basket.state, basket.version, basket.created_at) == (
@@ -120,37 +126,44 @@ def test_insert_new_leaves_loaded_persistent_objects_and_no_sql_to_read_them(pri
             (basket.id, 100),
         ]
         assert basket.items[1].comment == "ripe" and basket.note is None
+        assert basket.items[0].basket is basket
         assert basket.labels[0].basket_id == basket.id
         assert s.get(Basket, basket.id) is basket
         assert len(seen) == written, seen[written:]
         assert not s.dirty and not s.new
+        basket.note = "changed in the same transaction"
+    with private_db.reading() as s:
+        assert s.get(Basket, basket.id).note == "changed in the same transaction"
 
 
 def test_insert_new_writes_a_collection_in_one_insert_on_sqlite_each_object_on_its_own_row(private_db):
     with private_db.unit_of_work() as s:
-        insert_new(s, Basket(owner="earlier", items=[Fruit(name="fig", weight=1)]))
+        insert_new(s, Basket, {"owner": "earlier"}, {"items": [{"name": "fig", "weight": 1}]})
     seen = _statements(private_db)
-    basket = Basket(owner="Olga")
     names = ["apple", "pear", "apple", "plum", "apple"]  # two identical rows among them
-    basket.items = [Fruit(name=n, weight=10 * (i % 2) + 100) for i, n in enumerate(names)]
+    items = [{"name": n, "weight": 10 * (i % 2) + 100} for i, n in enumerate(names)]
     with private_db.unit_of_work() as s:
-        insert_new(s, basket)
+        basket = insert_new(s, Basket, _BASKET, {"items": items})
     assert sum(st.startswith("INSERT INTO fruits") for st in seen) == 1
     with private_db.engine.connect() as conn:
         stored = dict(conn.execute(text("SELECT id, name || ':' || weight FROM fruits")).all())
     assert [stored[f.id] for f in basket.items] == [f"{f.name}:{f.weight}" for f in basket.items]
     assert len({f.id for f in basket.items}) == len(names)
+    assert basket.labels == []  # a collection not given is loaded empty: a new row has none
 
 
-def test_insert_new_falls_back_to_a_flush_for_what_it_cannot_write_in_one_pass(private_db):
-    with private_db.unit_of_work() as s:
-        basket = _basket()
-        parent = Label(text="season")
-        basket.labels = [Label(text="autumn", parent=parent), parent]  # a new object referenced by a child
-        insert_new(s, basket)
-        assert inspect(basket).persistent and basket.labels[0].parent_id == parent.id
-    # the flush inserts the referenced label first
-    assert _rows(private_db)["labels"] == [(1, "season", None), (1, "autumn", 1)]
+def test_insert_new_refuses_a_collection_the_class_does_not_have(private_db):
+    with pytest.raises(ValueError, match="no one-to-many collection fruit"), private_db.unit_of_work() as s:
+        insert_new(s, Basket, _BASKET, {"fruit": [{"name": "apple"}]})
+    assert _rows(private_db)["baskets"] == []
+
+
+def test_objects_inserted_in_a_transaction_that_rolls_back_are_transient_again(private_db):
+    with pytest.raises(RuntimeError), private_db.unit_of_work() as s:
+        basket = insert_new(s, Basket, _BASKET, _COLLECTIONS)
+        raise RuntimeError("the request failed after the insert")
+    assert inspect(basket).transient and all(inspect(f).transient for f in basket.items)
+    assert _rows(private_db)["fruits"] == []
 
 
 def test_a_placed_order_is_stored_and_readable_without_more_sql(app, catalogue):
