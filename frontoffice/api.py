@@ -109,8 +109,11 @@ def to_response(result: Any, status: int) -> Response:
     if result is None:
         return Response(status=204)
     if isinstance(result, BaseModel):
-        payload = result.model_dump(mode="json")
-    elif isinstance(result, list):
+        # pydantic writes the JSON itself (in the model's field order, UTF-8): no dict in between.
+        return current_app.response_class(
+            result.model_dump_json() + "\n", status=status, mimetype="application/json"
+        )
+    if isinstance(result, list):
         payload = [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in result]
     else:
         payload = result

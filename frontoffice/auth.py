@@ -25,7 +25,7 @@ from flask import session as browser_session
 from flask_babel import gettext
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -210,7 +210,7 @@ _TOKEN_OWNER = (
 )
 
 
-def find_token(session: Session, raw: str) -> tuple[User, ApiToken] | None:
+def find_token(session: Session | Connection, raw: str) -> tuple[User, ApiToken] | None:
     """The token with this raw value and its user (detached, as a closed read session leaves
     them), live or not, or None when there is none."""
     row = execute_fast(session, _TOKEN_OWNER, {"token_hash": hash_token(raw)}).first()
@@ -266,7 +266,7 @@ def current_principal() -> User | None:
     raw = bearer_token()
     if raw is not None:
         db = current_app.extensions["frontoffice"].db
-        with db.reading() as s:
+        with db.read_connection() as s:
             found = find_token(s, raw)
             if found is not None and found[0].role not in (Role.ADMIN, Role.COURIER):
                 # Most calls ask for the caller's branches next: read them in this same look.
@@ -304,7 +304,7 @@ def require_roles(roles: frozenset[str] | set[str] | tuple[str, ...]) -> User:
 _BRANCHES_OF = select(UserBranch.branch_id).where(UserBranch.user_id == bindparam("user_id"))
 
 
-def branches_of(session: Session, user_id: int) -> frozenset[int]:
+def branches_of(session: Session | Connection, user_id: int) -> frozenset[int]:
     """The ids of the branches a user is linked to (none: not limited to any)."""
     return frozenset(execute_fast(session, _BRANCHES_OF, {"user_id": user_id}).scalars())
 

@@ -365,6 +365,18 @@ class Database:
             # objects stay readable after the block.
             session.close()
 
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A Core connection for plain reads (:func:`execute_fast`), closed at the end: a read
+        session without the ORM's unit of work around it, for the reads every request makes (inside
+        :meth:`one_transaction`, once it has begun, that transaction's connection)."""
+        shared = self._shared()
+        if shared is not None and shared.in_transaction():
+            yield shared.connection()
+            return
+        with self.engine.connect() as conn:
+            yield conn
+
     def table_names(self) -> list[str]:
         """Names of the tables present in the database."""
         return inspect(self.engine).get_table_names()
