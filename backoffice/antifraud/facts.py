@@ -236,6 +236,7 @@ def name_key(name: str) -> str:
 # --- addresses ------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8192)  # pure, and the same doors come back
 def normalize_address(text: str) -> str:
     """An address reduced to its significant words, the call centre's folding (``callcentre.matching``):
     case, ё/е, punctuation, street-type and filler words and the script (Cyrillic or Latin) do not

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, exc, inspect, select
 from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,8 @@ def execute_fast(bind: Session | Connection, stmt: Any, params: Mapping[str, Any
     if not plan.keys:
         return Rows((), [], cursor.rowcount)
     make = plan.row._make
+    if not any(plan.results):  # text, numbers: the driver's values are the values
+        return Rows(plan.keys, list(map(make, cursor.fetchall())), cursor.rowcount)
     return Rows(plan.keys, [make(_processed(r, plan.results)) for r in cursor.fetchall()], cursor.rowcount)
 
 
@@ -392,13 +394,21 @@ def loaded(mapper: Any, row: Mapping[str, Any]) -> Any:
     """A detached instance of ``mapper``'s class holding a stored row (every column by its key), as
     a read session leaves the objects it loaded once closed: its identity set, relationships not
     loaded."""
-    if not mapper.configured:
-        configure_mappers()  # what the first query of a class does
+    pairs = _COLUMN_ATTRS.get(mapper)
+    if pairs is None:
+        if not mapper.configured:
+            configure_mappers()  # what the first query of a class does
+        pairs = _COLUMN_ATTRS[mapper] = tuple((p.key, p.columns[0].key) for p in mapper.column_attrs)
     obj = mapper.class_manager.new_instance()
-    for prop in mapper.column_attrs:
-        set_committed_value(obj, prop.key, row[prop.columns[0].key])
+    # What the ORM's loading does: the values straight into the new instance's dict, none modified.
+    state_dict = instance_state(obj).dict
+    for attr, column in pairs:
+        state_dict[attr] = row[column]
     make_transient_to_detached(obj)
     return obj
+
+
+_COLUMN_ATTRS: dict[Any, tuple[tuple[str, str], ...]] = {}
 
 
 def detached(cls: type[Any], values: Sequence[Any]) -> Any:
