@@ -118,6 +118,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             timeouts=settings.database_timeouts,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            # With the relay off, `frontoffice worker` delivers and checkpoints SQLite's WAL (see
+            # frontoffice.cli.worker_cmd): the web processes' commits never copy the WAL back.
+            wal_autocheckpoint=0 if settings.relay == "off" else 1000,
         )
     )
     bus = EventBus(db.unit_of_work)

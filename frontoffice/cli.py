@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -364,6 +366,24 @@ def wiring_cmd() -> None:
 WORKER_POLL_S = 0.05
 
 
+#: How often `frontoffice worker` checkpoints SQLite's WAL (the web processes with the relay off do not).
+CHECKPOINT_EVERY_S = 1.0
+
+
+def _every(interval_s: float, fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn`` called at most once per ``interval_s`` however often the result is called."""
+    due = [0.0]
+
+    def call() -> object:
+        now = time.monotonic()
+        if now < due[0]:
+            return None
+        due[0] = now + interval_s
+        return fn()
+
+    return call
+
+
 @main.command("worker")
 def worker_cmd() -> None:
     """Deliver the outbox and run the periodic jobs in this process, until stopped (SIGTERM/SIGINT).
@@ -380,6 +400,10 @@ def worker_cmd() -> None:
     # (a cheap indexed read), so rows go out in small batches as they come rather than in bursts
     # that would hold SQLite's writer lock for long stretches.
     relay.poll_s = min(relay.poll_s, WORKER_POLL_S)
+    # Processes started with the relay off do not checkpoint SQLite's WAL as they commit (a
+    # checkpoint copies a thousand pages and syncs, and under gevent it stalls every request of the
+    # process for its length): the worker that delivers does, at most once a second.
+    relay.pumps.append(_every(CHECKPOINT_EVERY_S, kernel_of(app).db.checkpoint))
 
     def stop(_signum: int, _frame: Any) -> None:
         relay.stop(timeout=0)

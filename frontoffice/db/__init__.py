@@ -170,10 +170,15 @@ def make_engine(
     timeouts: DatabaseTimeouts | None = None,
     pool_size: int = 20,
     max_overflow: int = 80,
+    wal_autocheckpoint: int = 1000,
 ) -> Engine:
     """Create an engine; SQLite connections get the pragmas DESIGN.md asks for, PostgreSQL ones
     the connect and statement timeouts, and both pools the checkout timeout (``timeouts``, see
-    :mod:`frontoffice.dbhealth`) and ``pool_size`` connections kept, ``max_overflow`` more at peaks."""
+    :mod:`frontoffice.dbhealth`) and ``pool_size`` connections kept, ``max_overflow`` more at peaks.
+
+    ``wal_autocheckpoint``: after how many WAL pages a committing SQLite connection copies the WAL
+    back into the database (SQLite's default, 1000); 0 leaves it to :meth:`Database.checkpoint`, which
+    ``frontoffice worker`` runs so that web processes never pay for it."""
     timeouts = timeouts or DatabaseTimeouts()
     pool_timeout = {"pool_timeout": timeouts.pool_s} if timeouts.pool_s > 0 else {}
     if url.startswith("sqlite"):
@@ -199,6 +204,8 @@ def make_engine(
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cur.execute("PRAGMA synchronous=NORMAL")
+            if not memory:
+                cur.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
             cur.close()
 
         writers = _WriterQueue(busy_timeout_ms / 1000)
@@ -376,6 +383,16 @@ class Database:
             return
         with self.engine.connect() as conn:
             yield conn
+
+    def checkpoint(self) -> tuple[int, int, int] | None:
+        """Copy what SQLite's WAL holds back into the database without waiting for readers or
+        writers (``PRAGMA wal_checkpoint(PASSIVE)``): ``(busy, WAL pages, pages copied)``; None on
+        another database."""
+        if self.dialect != "sqlite":
+            return None
+        with self.engine.connect() as conn:
+            row = conn.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
 
     def table_names(self) -> list[str]:
         """Names of the tables present in the database."""
