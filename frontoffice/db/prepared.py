@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, exc, inspect, select
-from sqlalchemy.orm import Session, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm import Session, configure_mappers
 from sqlalchemy.orm.attributes import instance_state
 
 
@@ -394,21 +394,26 @@ def loaded(mapper: Any, row: Mapping[str, Any]) -> Any:
     """A detached instance of ``mapper``'s class holding a stored row (every column by its key), as
     a read session leaves the objects it loaded once closed: its identity set, relationships not
     loaded."""
-    pairs = _COLUMN_ATTRS.get(mapper)
-    if pairs is None:
+    known = _COLUMN_ATTRS.get(mapper)
+    if known is None:
         if not mapper.configured:
             configure_mappers()  # what the first query of a class does
-        pairs = _COLUMN_ATTRS[mapper] = tuple((p.key, p.columns[0].key) for p in mapper.column_attrs)
+        pairs = tuple((p.key, p.columns[0].key) for p in mapper.column_attrs)
+        keys = tuple(c.key for c in mapper.primary_key)
+        known = _COLUMN_ATTRS[mapper] = (pairs, keys)
+    pairs, keys = known
     obj = mapper.class_manager.new_instance()
-    # What the ORM's loading does: the values straight into the new instance's dict, none modified.
-    state_dict = instance_state(obj).dict
+    # What the ORM's loading does: the values straight into the new instance's dict, none modified,
+    # and the identity key of the row; a relationship not loaded loads on first use.
+    state = instance_state(obj)
+    state_dict = state.dict
     for attr, column in pairs:
         state_dict[attr] = row[column]
-    make_transient_to_detached(obj)
+    state.key = mapper.identity_key_from_primary_key(tuple(row[k] for k in keys))
     return obj
 
 
-_COLUMN_ATTRS: dict[Any, tuple[tuple[str, str], ...]] = {}
+_COLUMN_ATTRS: dict[Any, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {}
 
 
 def detached(cls: type[Any], values: Sequence[Any]) -> Any:
