@@ -313,6 +313,8 @@ def rules_and_blacklist(kernel, seed: int) -> Counter:
             for i in range(1950)
         ]
         rows += [{"kind": "device", "value": f"device-{i:05d}", "reason": "bench"} for i in range(1000)]
+        # (kind, value) is unique; distinct texts may fold to one stored address.
+        rows = list({(r["kind"], r["value"]): r for r in rows}.values())
         s.execute(BlacklistEntry.__table__.insert(), rows)
     return Counter(kind for kind, _, _ in specs)
 
@@ -389,7 +391,16 @@ def main() -> None:
     try:
         t0 = time.monotonic()
         upgrade(url)
-        app = create_app({"database_url": url, "secret_key": "bench", "instance_path": folder / "instance"})
+        # No relay thread or background service: the loader below needs the file to itself.
+        app = create_app(
+            {
+                "database_url": url,
+                "secret_key": "bench",
+                "instance_path": folder / "instance",
+                "relay": "inline",
+                "background_services": False,
+            }
+        )
         kernel = app.extensions["frontoffice"]
         with kernel.db.unit_of_work() as s:
             orders_demo.load(s, kernel)
