@@ -203,20 +203,33 @@ def revoke_user_tokens(session: Session, user_id: int) -> int:
 
 # Every API call runs this lookup: the statement is built once, its row read as plain columns.
 _USER_COLUMNS = len(User.__table__.c)
+_TOKEN_COLUMNS = len(ApiToken.__table__.c)
 _TOKEN_OWNER = (
-    select(*User.__table__.c, *ApiToken.__table__.c)
+    select(*User.__table__.c, *ApiToken.__table__.c, UserBranch.branch_id)
     .join_from(User.__table__, ApiToken.__table__, User.id == ApiToken.user_id)
+    .outerjoin(UserBranch, UserBranch.user_id == User.id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
 )
 
 
-def find_token(session: Session | Connection, raw: str) -> tuple[User, ApiToken] | None:
-    """The token with this raw value and its user (detached, as a closed read session leaves
-    them), live or not, or None when there is none."""
-    row = execute_fast(session, _TOKEN_OWNER, {"token_hash": hash_token(raw)}).first()
-    if row is None:
+def find_token_and_branches(
+    session: Session | Connection, raw: str
+) -> tuple[User, ApiToken, frozenset[int]] | None:
+    """The token with this raw value, its user (both detached, as a closed read session leaves
+    them) and the ids of the branches the user is linked to, in one read; None when there is none."""
+    rows = execute_fast(session, _TOKEN_OWNER, {"token_hash": hash_token(raw)}).all()
+    if not rows:
         return None
-    return detached(User, row[:_USER_COLUMNS]), detached(ApiToken, row[_USER_COLUMNS:])
+    row = rows[0]
+    user = detached(User, row[:_USER_COLUMNS])
+    token = detached(ApiToken, row[_USER_COLUMNS : _USER_COLUMNS + _TOKEN_COLUMNS])
+    return user, token, frozenset(r[-1] for r in rows if r[-1] is not None)
+
+
+def find_token(session: Session | Connection, raw: str) -> tuple[User, ApiToken] | None:
+    """The token with this raw value and its user (detached), live or not, or None when there is none."""
+    found = find_token_and_branches(session, raw)
+    return (found[0], found[1]) if found is not None else None
 
 
 def token_refusal(user: User, token: ApiToken, now: dt.datetime) -> str | None:
@@ -267,11 +280,11 @@ def current_principal() -> User | None:
     if raw is not None:
         db = current_app.extensions["frontoffice"].db
         with db.read_connection() as s:
-            found = find_token(s, raw)
-            if found is not None and found[0].role not in (Role.ADMIN, Role.COURIER):
-                # Most calls ask for the caller's branches next: read them in this same look.
-                scopes = g.setdefault("branch_scopes", {})
-                scopes[found[0].id] = scope_of(found[0], branches_of(s, found[0].id))
+            owned = find_token_and_branches(s, raw)
+        found = (owned[0], owned[1]) if owned is not None else None
+        if owned is not None:
+            # Most calls ask for the caller's branches next: they came in the same read.
+            g.setdefault("branch_scopes", {})[owned[0].id] = scope_of(owned[0], owned[2])
         refusal = "The bearer token is unknown." if found is None else token_refusal(*found, utcnow())
         if refusal is not None:
             g.principal = None
