@@ -70,10 +70,6 @@ class Rows:
         """The first column of every row."""
         return [r[0] for r in self.rows]
 
-    def mappings(self) -> list[dict[str, Any]]:
-        """Every row as a dict of its column keys."""
-        return [dict(zip(self.keys, r, strict=True)) for r in self.rows]
-
 
 @dataclass(frozen=True)
 class _Plan:
@@ -286,25 +282,27 @@ def insert_rows(
     (``RETURNING`` sorted by parameter order, or an ``executemany``)."""
     conn, observed = _connection(bind)
     full = [column_defaults(table, r) for r in rows]
-    if not returning:
-        _insert_only(conn, observed, table, full)
-        return []
-    fast = conn.dialect.name == "sqlite" and len(table.primary_key.columns) == 1
+    fast = conn.dialect.name == "sqlite" and (not returning or len(table.primary_key.columns) == 1)
     out: list[dict[str, Any]] = []
-    start = 0
-    while start < len(full):  # one statement per run of rows naming the same columns
-        named = full[start].keys()
-        end = start + 1
-        while end < len(full) and full[end].keys() == named:
-            end += 1
-        if fast:  # within SQLite's limit of bound parameters per statement
-            step = max(1, _MAX_PARAMS // max(1, len(named)))
-            for at in range(start, end, step):
-                out += _insert_sqlite(conn, observed, table, full[at : min(end, at + step)])
-        else:
-            out += _insert_core(conn, table, full[start:end])
-        start = end
+    for run in _runs(full):
+        if not fast:
+            out += _insert_core(conn, table, run, returning)
+            continue
+        step = max(1, _MAX_PARAMS // max(1, len(run[0])))  # SQLite's limit of bound parameters
+        for at in range(0, len(run), step):
+            out += _insert_sqlite(conn, observed, table, run[at : at + step], returning)
     return out
+
+
+def _runs(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """The rows in runs of consecutive rows naming the same columns (one statement each)."""
+    start = 0
+    while start < len(rows):
+        end = start + 1
+        while end < len(rows) and rows[end].keys() == rows[start].keys():
+            end += 1
+        yield rows[start:end]
+        start = end
 
 
 #: Bound parameters per multi-row INSERT (SQLite allows 32,766 since 3.32).
@@ -312,7 +310,12 @@ _MAX_PARAMS = 30_000
 _RETURNING: dict[Table, Any] = {}
 
 
-def _insert_core(conn: Connection, table: Table, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _insert_core(
+    conn: Connection, table: Table, batch: list[dict[str, Any]], returning: bool
+) -> list[dict[str, Any]]:
+    if not returning:
+        conn.execute(table.insert(), batch)
+        return []
     stmt = _RETURNING.get(table)
     if stmt is None:
         stmt = _RETURNING[table] = table.insert().returning(*table.c, sort_by_parameter_order=True)
@@ -325,31 +328,8 @@ def _insert_core(conn: Connection, table: Table, batch: list[dict[str, Any]]) ->
     return [{c.key: r._mapping[c] for c in table.c} for r in result]
 
 
-def _insert_only(conn: Connection, observed: bool, table: Table, full: list[dict[str, Any]]) -> None:
-    start = 0
-    while start < len(full):
-        named = full[start].keys()
-        end = start + 1
-        while end < len(full) and full[end].keys() == named:
-            end += 1
-        if conn.dialect.name != "sqlite":
-            conn.execute(table.insert(), full[start:end])
-        else:
-            plan = _insert_plan(table, conn.dialect, frozenset(named))
-            step = max(1, _MAX_PARAMS // max(1, len(named)))
-            for at in range(start, end, step):
-                batch = full[at : min(end, at + step)]
-                values = [
-                    v if p is None or v is None else p(v)
-                    for row in batch
-                    for v, p in ((row[c.key], p) for c, p in zip(plan.columns, plan.binds, strict=True))
-                ]
-                _raw(conn, plan.head + ", ".join([plan.group] * len(batch)), values, observed)
-        start = end
-
-
 def _insert_sqlite(
-    conn: Connection, observed: bool, table: Table, batch: list[dict[str, Any]]
+    conn: Connection, observed: bool, table: Table, batch: list[dict[str, Any]], returning: bool
 ) -> list[dict[str, Any]]:
     plan = _insert_plan(table, conn.dialect, frozenset(batch[0]))
     values: list[Any] = []
@@ -357,8 +337,11 @@ def _insert_sqlite(
         for column, process in zip(plan.columns, plan.binds, strict=True):
             value = row[column.key]
             values.append(value if process is None or value is None else process(value))
-    sql = plan.head + ", ".join([plan.group] * len(batch)) + plan.tail
-    returned = _raw(conn, sql, values, observed).fetchall()
+    sql = plan.head + ", ".join([plan.group] * len(batch))
+    if not returning:
+        _raw(conn, sql, values, observed)
+        return []
+    returned = _raw(conn, sql + plan.tail, values, observed).fetchall()
     if len(batch) > 1:
         returned = _matched(plan, batch, returned, table.name)
     out = []

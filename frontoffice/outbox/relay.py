@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
@@ -43,14 +43,6 @@ _PROCESSED = OutboxProcessed.__table__
 _PENDING = select(_OUTBOX.c.id, _OUTBOX.c.topic, _OUTBOX.c.payload).where(
     _OUTBOX.c.state == OutboxState.PENDING
 )
-
-
-class _Row(NamedTuple):
-    """A claimed outbox row."""
-
-    id: int
-    topic: str
-    payload: Any
 
 
 @functools.cache
@@ -255,8 +247,8 @@ class Relay:
     def _claim(self, s: Session, now: dt.datetime, row_id: int | None = None) -> list[Any]:
         if row_id is None:
             params = {"now": now, "batch": self.batch_size}
-            return [_Row(*r) for r in execute_fast(s, _claim_due(self.db.dialect), params)]
-        return [_Row(*r) for r in execute_fast(s, _claim_one(self.db.dialect), {"row_id": row_id})]
+            return execute_fast(s, _claim_due(self.db.dialect), params).all()
+        return execute_fast(s, _claim_one(self.db.dialect), {"row_id": row_id}).all()
 
     def _apply(self, s: Session, rows: list[Any], replaying: bool = False) -> list[Any]:
         """Run the projectors that have not applied these rows yet; the rows' events.

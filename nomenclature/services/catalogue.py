@@ -20,22 +20,21 @@ from nomenclature.services.branches import BRANCHES
 from nomenclature.services.compiled import CatalogueRules, group_view, rules
 from nomenclature.services.delivery import DELIVERY_SKU
 
-# Every order taken runs these two: built once, so neither is rebuilt nor re-keyed per call.
-_ITEMS_BY_SKU_OR_ID = select(Item).where(
-    or_(Item.sku.in_(bindparam("skus", expanding=True)), Item.id.in_(bindparam("ids", expanding=True)))
+# The items of an order's lines and their stop-list entries, read for every order taken: built once.
+# Pricing reads only the columns it needs, as plain rows (frontoffice.db.execute_fast).
+_NAMED_ITEMS = or_(
+    Item.sku.in_(bindparam("skus", expanding=True)), Item.id.in_(bindparam("ids", expanding=True))
 )
-_STOPPED_OF_ITEMS = select(StopListEntry).where(
+_STOPS_OF_ITEMS = (
     StopListEntry.branch_id == bindparam("branch_id"),
     StopListEntry.item_id.in_(bindparam("item_ids", expanding=True)),
 )
-# Pricing reads only these columns, as plain rows (frontoffice.db.execute_fast): no ORM objects.
+_ITEMS_BY_SKU_OR_ID = select(Item).where(_NAMED_ITEMS)
+_STOPPED_OF_ITEMS = select(StopListEntry).where(*_STOPS_OF_ITEMS)
 _PRICING_ITEMS = select(
     Item.id, Item.sku, Item.name, Item.active, Item.price, Item.group_id, Item.vat_rate
-).where(or_(Item.sku.in_(bindparam("skus", expanding=True)), Item.id.in_(bindparam("ids", expanding=True))))
-_STOP_REASONS = select(StopListEntry.item_id, StopListEntry.reason).where(
-    StopListEntry.branch_id == bindparam("branch_id"),
-    StopListEntry.item_id.in_(bindparam("item_ids", expanding=True)),
-)
+).where(_NAMED_ITEMS)
+_STOP_REASONS = select(StopListEntry.item_id, StopListEntry.reason).where(*_STOPS_OF_ITEMS)
 
 
 class _Sellable(NamedTuple):
