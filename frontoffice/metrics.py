@@ -27,7 +27,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from frontoffice.errors import problem
 
@@ -106,6 +106,27 @@ def socket_connections(socketio: Any) -> Collect:
     return collect
 
 
+def group_commits(group: Any) -> Collect:
+    """A collector of this process's shared write transactions (:mod:`frontoffice.db.grouped`):
+    writes divided by transactions is the mean batch."""
+
+    def collect() -> Iterable[Metric]:
+        return [
+            CounterMetricFamily(
+                "frontoffice_group_commit_transactions",
+                "Write transactions committed by the group commit of this process.",
+                value=group.batches,
+            ),
+            CounterMetricFamily(
+                "frontoffice_group_commit_writes",
+                "Callers' writes those transactions carried (several per transaction when they arrived together).",
+                value=group.calls,
+            ),
+        ]
+
+    return collect
+
+
 PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
 
 
@@ -142,6 +163,7 @@ def init_metrics(app: Flask, kernel: Any) -> Metrics:
     """Measure every request, count sockets, serve ``/metrics``; packages find it as ``kernel.metrics``."""
     metrics = Metrics()
     metrics.add_collector(socket_connections(kernel.socketio))
+    metrics.add_collector(group_commits(kernel.db.group_commit))
 
     @app.before_request
     def _start_timer() -> None:

@@ -10,13 +10,30 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy import MetaData
+
+from frontoffice.db import Database, make_engine
 from orders import services as order_services
 from orders.models import Order
 from orders.ports import PLACEMENT_POLICIES
 from orders.states import NEEDS_REASON
+
+
+@contextmanager
+def database_with(database_url: str, metadata: MetaData) -> Iterator[Database]:
+    """A :class:`Database` on ``database_url`` with a test module's private tables, dropped after."""
+    database = Database(make_engine(database_url))
+    metadata.create_all(database.engine)
+    try:
+        yield database
+    finally:
+        metadata.drop_all(database.engine)
+        database.dispose()
+
 
 #: The test caller and the address every default order goes to (branch 1's centre zone in the demo).
 DEFAULT_ORDER: dict[str, Any] = {

@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,7 +29,10 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from frontoffice.db.grouped import GroupCommit
 from frontoffice.dbhealth import DatabaseTimeouts, guard_stalls, postgres_connect_args
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -258,6 +261,8 @@ class Database:
         self.write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._after_commit: list[Callable[[list[Any]], None]] = []
         self._before_commit: list[Callable[[Session, list[Any]], None]] = []
+        #: The write transactions shared by callers ready at the same moment (:meth:`grouped`).
+        self.group_commit = GroupCommit(self.unit_of_work)
         for factory in (self.read_sessions, self.write_sessions):
             event.listen(factory, "before_commit", self._journal)
             event.listen(factory, "after_commit", self._dispatch)
@@ -333,6 +338,21 @@ class Database:
             session.close()
         if committed:
             self._deliver(committed)
+
+    def grouped(self, work: Callable[[Session], T]) -> T:
+        """Run ``work(session)`` in a write transaction that the writes of other callers ready at
+        the same moment may share (group commit, :mod:`frontoffice.db.grouped`), and give back its
+        result once that transaction has committed; its error, if it raises, reaches only this
+        caller. ``work`` must leave nothing behind but its rows and its published events (it may
+        run twice: once in a batch that another caller's error rolls back, once alone), and its
+        result must stay readable after the session closes (build the answer inside it).
+
+        Inside :meth:`one_transaction` it is a savepoint of that transaction, as :meth:`unit_of_work`.
+        """
+        if self._shared() is not None:
+            with self.unit_of_work() as session:
+                return work(session)
+        return self.group_commit.run(work)
 
     @contextmanager
     def one_transaction(self) -> Iterator[Session]:

@@ -17,10 +17,10 @@ from frontoffice.db import (
     execute_fast,
     get_detached,
     insert_rows,
-    make_engine,
     prepared,
     upsert,
 )
+from tests.helpers import database_with
 
 MOMENT = dt.datetime(2026, 3, 1, 9, 30, 15, 250000, tzinfo=dt.UTC)
 
@@ -67,11 +67,8 @@ _LIGHT = select(func.count(_PARCELS.c.id)).where(_PARCELS.c.weight < 50)
 
 @pytest.fixture
 def db(database_url):
-    database = Database(make_engine(database_url))
-    _Base.metadata.create_all(database.engine)
-    yield database
-    _Base.metadata.drop_all(database.engine)
-    database.dispose()
+    with database_with(database_url, _Base.metadata) as database:
+        yield database
 
 
 def _seed(db: Database) -> list[dict]:
