@@ -12,13 +12,19 @@ import threading
 import time
 
 import pytest
+import requests
 from sqlalchemy import MetaData, String, event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from frontoffice.app import create_app
 from frontoffice.db import Database, publish
 from frontoffice.db.grouped import GroupCommit
+from orders.models import Order
+from tests.conftest import load_demo_catalogue, make_users
 from tests.helpers import database_with
+from tests.integration.test_idempotency_after_crash import _query, _serve, post_order
+from tests.server_processes import clean_env
 
 
 class _Base(DeclarativeBase):
@@ -268,3 +274,55 @@ def test_what_the_metrics_count_matches_the_writes(db):
     assert (db.group_commit.batches, db.group_commit.calls) == (2, 4)
     with db.reading() as r:
         assert r.scalar(select(func.count(Note.id))) == 4
+
+
+def _metric(text: str, name: str) -> float:
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} is not in /metrics")
+
+
+@pytest.mark.slow
+def test_a_real_server_answers_orders_sent_together_each_once_from_shared_commits(database_url, tmp_path):
+    """``frontoffice run`` (gunicorn, gevent): 8 clients send 10 orders each at once, without keys.
+    Every one is acknowledged with its own id and number, each stored once, and fewer commits than
+    orders carried them."""
+    setup = create_app({"database_url": database_url, "instance_path": tmp_path / "setup"})
+    load_demo_catalogue(setup)
+    operator = make_users(setup)["operator"]
+    setup.extensions["frontoffice"].db.dispose()
+    env = clean_env(database_url=database_url, secret_key="group-commit", instance_path=str(tmp_path / "i"))
+    server = _serve(env, tmp_path, "grouped")
+    answers: list[requests.Response] = []
+    lock = threading.Lock()
+
+    def send(sender: int) -> None:
+        http = requests.Session()
+        for n in range(10):
+            resp = post_order(http, server.url, operator.token, f"group-{sender}-{n}", keyed=False)
+            with lock:
+                answers.append(resp)
+
+    try:
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        metrics = requests.get(f"{server.url}/metrics", timeout=10).text
+    finally:
+        server.stop()
+    assert [r.status_code for r in answers] == [201] * 80, [r.text for r in answers if r.status_code != 201][
+        :1
+    ]
+    ids = [r.json()["id"] for r in answers]
+    numbers = [r.json()["number"] for r in answers]
+    assert len(set(ids)) == 80 and len(set(numbers)) == 80
+    with_comments = _query(database_url, select(Order.id, Order.comment))
+    assert sorted(i for i, _ in with_comments) == sorted(ids)
+    assert len({c for _, c in with_comments}) == 80
+    writes = _metric(metrics, "frontoffice_group_commit_writes_total")
+    transactions = _metric(metrics, "frontoffice_group_commit_transactions_total")
+    assert writes == 80
+    assert transactions < writes, "no two orders shared a commit"

@@ -71,14 +71,15 @@ class KeyedLoad:
         return [key for key in self.sent if key not in self.answers]
 
 
-def post_order(http: requests.Session, url: str, token: str, key: str) -> requests.Response:
-    """``POST /api/v1/orders`` of the demo order, the key as its comment."""
-    return http.post(
-        f"{url}/api/v1/orders",
-        json=order_body(comment=key),
-        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
-        timeout=20,
-    )
+def post_order(
+    http: requests.Session, url: str, token: str, key: str, *, keyed: bool = True
+) -> requests.Response:
+    """``POST /api/v1/orders`` of the demo order, the key as its comment (and its ``Idempotency-Key``
+    unless ``keyed`` is False: such orders are group-committed with those arriving with them)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    if keyed:
+        headers["Idempotency-Key"] = key
+    return http.post(f"{url}/api/v1/orders", json=order_body(comment=key), headers=headers, timeout=20)
 
 
 def test_after_a_kill_every_key_gets_its_first_answer_or_a_fresh_one_and_orders_once(database_url, tmp_path):

@@ -39,8 +39,10 @@ DELIVERY = ("confirmed", "cooking", "ready", "in_delivery", "delivered")
 
 @dataclass
 class OrderLoad(KeyedLoad):
-    """Threads that each place an order (keyed, the operator's ``token``) and take it to delivered
-    (the ``manager``'s token), noting every acknowledgement."""
+    """Threads that each place an order (the operator's ``token``) and take it to delivered (the
+    ``manager``'s token), noting every acknowledgement. Half the threads send an ``Idempotency-Key``
+    (the order and its answer commit together); the others none, so their orders share commits
+    (group commit) when they arrive together."""
 
     manager: str = ""
     placed: set[int] = field(default_factory=set)
@@ -53,7 +55,7 @@ class OrderLoad(KeyedLoad):
             key = f"{self.url}-{sender}-{count}"
             count += 1
             try:
-                resp = post_order(http, self.url, self.token, key)
+                resp = post_order(http, self.url, self.token, key, keyed=sender % 2 == 0)
                 if resp.status_code != 201:
                     continue
                 order_id = resp.json()["id"]
