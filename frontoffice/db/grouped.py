@@ -117,11 +117,19 @@ class GroupCommit:
             lead = not self._leading
             self._leading = True
         if not lead:
-            call.wake.wait()
+            try:
+                call.wake.wait()
+            except BaseException:  # this caller is stopped while waiting (its greenlet killed)
+                self._leave(call, leading=call.wake.is_set() and not call.done)
+                raise
             if call.done:
                 return call.outcome()
         # This caller leads: it is first in line (callers leave the line only in batches from its head).
-        self._gather()
+        try:
+            self._gather()
+        except BaseException:  # stopped before it took the line: the next one leads instead
+            self._leave(call, leading=True)
+            raise
         with self._lock:
             batch = self._waiting[: self.max_batch]
             del self._waiting[: len(batch)]
@@ -142,6 +150,20 @@ class GroupCommit:
             if following is not None:
                 following.wake.set()  # not done: it leads the next batch
         return call.outcome()
+
+    def _leave(self, call: _Call[Any], *, leading: bool) -> None:
+        """A caller stopped before its work was taken leaves the line; if it was the leader, the
+        lead passes to the next in line (a batch already taken is finished by its leader)."""
+        with self._lock:
+            if call not in self._waiting:
+                return
+            self._waiting.remove(call)
+            if not leading:
+                return
+            following = self._waiting[0] if self._waiting else None
+            self._leading = following is not None
+        if following is not None:
+            following.wake.set()
 
     def _write(self, batch: list[_Call[Any]]) -> None:
         if len(batch) > 1:

@@ -262,6 +262,63 @@ def test_under_gevent_the_greenlets_ready_at_once_share_a_commit(tmp_path):
     assert done.stdout.split() == ["1", "6"]
 
 
+def test_under_gevent_a_caller_killed_in_line_or_as_leader_leaves_it_to_the_others(tmp_path):
+    """A greenlet killed while it waits in line leaves it; one killed just after it was made the
+    leader (before it took the line) hands the lead to the next; nobody is left waiting."""
+    script = textwrap.dedent(
+        f"""
+        from gevent import monkey
+        monkey.patch_all()
+        import gevent
+        from sqlalchemy import text
+        from frontoffice.db import Database, make_engine
+
+        db = Database(make_engine("sqlite:///{tmp_path / "k.sqlite3"}"))
+        group = db.group_commit
+        with db.unit_of_work() as s:
+            s.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
+        def work(v, pause=0.0):
+            def w(s):
+                gevent.sleep(pause)
+                return s.execute(text("INSERT INTO t (v) VALUES (:v)"), {{"v": v}}).lastrowid
+            return w
+        def settle():
+            for _ in range(3000):
+                if group.waiting == 0 and not group._leading:
+                    return
+                gevent.sleep(0.001)
+            raise AssertionError("callers left waiting")
+
+        # Killed while waiting: a leads (its work pauses), b and c wait; b is killed.
+        a = gevent.spawn(db.grouped, work("a", 0.2)); gevent.sleep(0.01)
+        b = gevent.spawn(db.grouped, work("b")); c = gevent.spawn(db.grouped, work("c")); gevent.sleep(0.01)
+        b.kill()
+        gevent.joinall([a, c], timeout=5)
+        assert a.value and c.value, (a.value, c.value)
+        settle()
+
+        # Killed as the new leader, while it gathers: c takes the lead.
+        group._gather = lambda: gevent.sleep(0.05)
+        a = gevent.spawn(db.grouped, work("a2", 0.2)); gevent.sleep(0.06)
+        b = gevent.spawn(db.grouped, work("b2")); gevent.sleep(0.01)
+        c = gevent.spawn(db.grouped, work("c2")); gevent.sleep(0.01)
+        while not a.dead:
+            gevent.sleep(0.001)
+        gevent.sleep(0.01)  # b, made the leader when a finished, is gathering
+        assert group._waiting[0].wake.is_set() and not group._waiting[0].done
+        b.kill()
+        gevent.joinall([c], timeout=5)
+        assert c.value, c.value
+        settle()
+        with db.reading() as r:
+            print(" ".join(sorted(v for (v,) in r.execute(text("SELECT v FROM t")))))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["a", "a2", "c", "c2"]
+
+
 def test_a_group_commit_refuses_an_empty_batch_size():
     with pytest.raises(ValueError):
         GroupCommit(lambda: None, max_batch=0)
