@@ -29,6 +29,24 @@ def frontoffice_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "frontoffice"]
 
 
+def fill_demo(workdir: Path) -> dict[str, str]:
+    """Fill ``workdir/instance`` with ``frontoffice demo --no-serve`` (SQLite, demo data); the
+    environment (without the caller's ``FRONTOFFICE_*``) that points the product at it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTOFFICE_")}
+    env.update(FRONTOFFICE_INSTANCE_PATH=str(workdir / "instance"), FRONTOFFICE_SECRET_KEY="bench")
+    done = subprocess.run(
+        [*frontoffice_command(), "demo", "--no-serve"],
+        env=env,
+        cwd=workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"frontoffice demo --no-serve failed:\n{done.stdout}")
+    return env
+
+
 #: gunicorn worker classes a benchmark can serve ours and its baseline on (the same one for both).
 WORKERS = ("gevent", "gthread")
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from bench_support import HOST, WORKERS, ServerProcess, free_port, frontoffice_command
+from bench_support import HOST, WORKERS, ServerProcess, fill_demo, free_port, frontoffice_command
 
 HERE = Path(__file__).resolve().parent
 
@@ -297,21 +297,10 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-orders-intake-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTOFFICE_")}
-    env.update(FRONTOFFICE_INSTANCE_PATH=str(workdir / "instance"), FRONTOFFICE_SECRET_KEY="bench")
     database_url = f"sqlite:///{workdir / 'instance' / 'frontoffice.sqlite3'}"
     servers: list[ServerProcess] = []
     try:
-        loaded = subprocess.run(
-            [*frontoffice_command(), "demo", "--no-serve"],
-            env=env,
-            cwd=workdir,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        if loaded.returncode != 0:
-            raise RuntimeError(f"frontoffice demo --no-serve failed:\n{loaded.stdout}")
+        env = fill_demo(workdir)
         web_env = {**env, "FRONTOFFICE_RELAY": "off"} if args.relay == "worker" else env
         ours = ServerProcess(
             "frontoffice",
