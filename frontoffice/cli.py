@@ -227,8 +227,10 @@ def _raise_open_files_limit() -> None:
         pass
 
 
-def _in_own_thread(job) -> None:
-    """Run ``job`` in a thread of its own that gunicorn's fork does not copy into the worker.
+def _in_own_thread(job) -> Callable[[], None]:
+    """Run ``job`` in a thread of its own that gunicorn's fork does not copy into the worker; give
+    back a function that waits until ``job`` has returned (the thread goes on running what it
+    started: a fake register's server, a simulated day).
 
     On gevent a thread is a greenlet of the forking process's hub, and a forked child would run it
     too; a real OS thread (with its own hub) stays in this process.
@@ -237,15 +239,27 @@ def _in_own_thread(job) -> None:
 
     if not gevent_patched():
         job()
-        return
+        return lambda: None
     import gevent
     from gevent import monkey
 
+    returned = monkey.get_original("_thread", "allocate_lock")()
+    returned.acquire()
+
     def body() -> None:
-        job()
+        try:
+            job()
+        finally:
+            returned.release()
         gevent.get_hub().join()  # run what the job started until it ends
 
     monkey.get_original("_thread", "start_new_thread")(body, ())
+
+    def wait() -> None:
+        returned.acquire()
+        returned.release()
+
+    return wait
 
 
 def load_demo(app) -> list[tuple[str, str, str]]:
@@ -305,8 +319,15 @@ def demo(
     click.echo(f"API reference: http://{host}:{port}/api/docs")
     click.echo("")
     if not no_serve:
-        for start_service in kernel_of(app).extensions.all(DEMO_SERVICES):
+        started = [
             _in_own_thread(lambda start=start_service: click.echo(start(app)))
+            for start_service in kernel_of(app).extensions.all(DEMO_SERVICES)
+        ]
+        # Their writes (the demo registers) commit before the fork: SQLite's lock table lives in
+        # the process, and a child forked while a thread of this one held the write lock would see
+        # it held for ever ("database is locked" on every write of the worker).
+        for wait in started:
+            wait()
         if simulate_rate:
             local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
             live_day = kernel_of(app).extensions.get(LIVE_DAY)
