@@ -481,3 +481,24 @@ def test_a_courier_switched_off_is_sent_back_to_the_login_with_the_reason(server
     page.wait_for_function(has_reason)
     assert page.inner_text("#login-error") == reason
     assert page.evaluate("() => localStorage.getItem('courierapp.session')") is None
+
+
+def test_a_redraw_while_typing_the_opening_cash_keeps_the_selection_typed_over(server, phones):
+    """The start screen redraws when the connection comes back (the pool is reloaded). A courier who
+    had selected the "0" and types after such a redraw replaces it, not types beside it."""
+    make_users(server.app)
+    courier = make_courier(server.app, "Lena", shift=False)
+    context = phones()
+    page = context.new_page()
+    log_in(page, server, courier)
+    page.wait_for_selector("#screen[data-screen=start]")
+    page.wait_for_selector("#conn.on")
+    field = page.query_selector("input[name=opening_cash]")
+    field.focus()
+    field.evaluate("el => el.select()")
+    context.set_offline(True)
+    page.wait_for_selector("#conn.off")
+    context.set_offline(False)
+    page.wait_for_function("el => !el.isConnected", arg=field, timeout=30000)  # redrawn
+    page.keyboard.type("1000")
+    assert page.input_value("input[name=opening_cash]") == "1000"

@@ -273,7 +273,14 @@ function renderMine() {
 function keptMoneyField(formId, name, text, value) {
   const typed = document.querySelector(`#${formId} input[name=${name}]`);
   if (typed && document.activeElement === typed) {
-    queueMicrotask(() => document.querySelector(`#${formId} input[name=${name}]`)?.focus());
+    // Focus and the caret or selection move to the redrawn field: a redraw between selecting the
+    // "0" and typing over it must not put "1000" beside it ("10000").
+    const [start, end] = [typed.selectionStart, typed.selectionEnd];
+    queueMicrotask(() => {
+      const field = document.querySelector(`#${formId} input[name=${name}]`);
+      field?.focus();
+      field?.setSelectionRange(start, end);
+    });
   }
   // Untouched, it shows the fresh value; once typed in, what was typed, redraw after redraw.
   const edited = typed && (typed.dataset.edited === "1" || typed.value !== typed.defaultValue);
