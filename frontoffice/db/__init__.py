@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import sqlite3
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,6 +27,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.types import TypeDecorator
 
+from frontoffice.db.forks import reset_in_forked_child
 from frontoffice.db.grouped import GroupCommit
 from frontoffice.dbhealth import DatabaseTimeouts, guard_stalls, postgres_connect_args
 
@@ -95,7 +94,7 @@ class _WriterQueue:
         self._lock = threading.Lock()
         self._owner: int | None = None
         self._timeout_s = timeout_s
-        _QUEUES.add(self)
+        reset_in_forked_child(self)
 
     def _reset(self) -> None:
         # In a forked child (gunicorn's worker) the thread that held the turn does not exist.
@@ -118,8 +117,6 @@ class _WriterQueue:
         except RuntimeError:  # a turn taken before a fork, given back in the child
             pass
 
-
-_QUEUES: weakref.WeakSet[_WriterQueue] = weakref.WeakSet()
 
 #: Sleeps between tries of ``BEGIN IMMEDIATE`` while another process writes: short at first (a
 #: writer's transaction lasts a millisecond or two), then at most _YIELD_MAX_S.
@@ -154,15 +151,6 @@ def _begin_immediate_yielding(dbapi_conn: Any, busy_timeout_ms: int) -> bool:
             delay = min(delay * 2, _YIELD_MAX_S)
     finally:
         dbapi_conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-
-
-def _reset_queues_after_fork() -> None:
-    for queue in list(_QUEUES):
-        queue._reset()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_queues_after_fork)
 
 
 def make_engine(

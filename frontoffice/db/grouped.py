@@ -24,15 +24,15 @@ commit that failed on a lost connection may still have happened, and only the ca
 from __future__ import annotations
 
 import contextvars
-import os
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
+
+from frontoffice.db.forks import reset_in_forked_child
 
 T = TypeVar("T")
 
@@ -100,7 +100,7 @@ class GroupCommit:
         #: Transactions committed and calls they carried (for the metrics and the tests).
         self.batches = 0
         self.calls = 0
-        _GROUPS.add(self)
+        reset_in_forked_child(self)
 
     def _reset(self) -> None:
         # In a forked child (gunicorn's worker) nobody is waiting or leading.
@@ -202,15 +202,3 @@ class GroupCommit:
         """How many callers wait in line now (a leader's batch has left it)."""
         with self._lock:
             return len(self._waiting)
-
-
-_GROUPS: weakref.WeakSet[GroupCommit] = weakref.WeakSet()
-
-
-def _reset_after_fork() -> None:
-    for group in list(_GROUPS):
-        group._reset()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_after_fork)
