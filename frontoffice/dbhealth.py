@@ -8,9 +8,12 @@ PostgreSQL (``postgresql+psycopg``):
   connection option, ``-c statement_timeout=…``);
 * a server that stopped answering altogether — its processes stopped, a network path gone silent —
   cancels nothing and leaves the client waiting on an open socket for as long as it lasts. So a
-  watchdog thread of this process cuts (shuts down) the socket of any wait on the server that lasts
-  longer than the statement timeout plus a second: the wait ends with psycopg's "server closed the
-  connection" error, SQLAlchemy drops that connection and checks the others before reuse.
+  watchdog thread of this process cuts (shuts down) the socket of any wait on the server that has
+  heard nothing from it for longer than the statement timeout plus a second: the wait ends with
+  psycopg's "server closed the connection" error, SQLAlchemy drops that connection and checks the
+  others before reuse. A long exchange that keeps moving (a pipeline of many statements, a big
+  result read in parts) is not a stall: each step the server lets the wait take starts the count
+  again.
 
 Both databases: a request waits at most ``pool_timeout`` for a pooled connection; SQLite writers wait
 at most the busy timeout for each other. :func:`unavailable` tells these failures from bugs, so the
@@ -27,7 +30,7 @@ import socket
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -97,20 +100,34 @@ def _guarded_connection_class() -> type:
 
         class GuardedConnection(psycopg.Connection):
             """Every round trip to the server (statements, fetches, commits, pings) goes through
-            ``wait``: the watchdog reads ``waiting_since`` to find the ones that never end."""
+            ``wait``: the watchdog reads ``waiting_since`` — when the server last let the wait go
+            on — to find the ones that never end."""
 
             stalled_after_s: float = 0.0
             waiting_since: float | None = None
 
-            def wait(self, *args: Any, **kwargs: Any) -> Any:
+            def wait(self, gen: Any, *args: Any, **kwargs: Any) -> Any:
                 self.waiting_since = time.monotonic()
                 try:
-                    return super().wait(*args, **kwargs)
+                    return super().wait(_noting_progress(self, gen), *args, **kwargs)
                 finally:
                     self.waiting_since = None
 
         _CONNECTION_CLASS = GuardedConnection
     return _CONNECTION_CLASS
+
+
+def _noting_progress(conn: Any, gen: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
+    """psycopg's generator ``gen`` (it yields what it waits for on the socket and is sent what is
+    ready), noting in ``conn.waiting_since`` every time the socket let it go on."""
+    try:
+        state = next(gen)
+        while True:
+            ready = yield state
+            conn.waiting_since = time.monotonic()
+            state = gen.send(ready)
+    except StopIteration as done:
+        return done.value
 
 
 class _Watchdog:
@@ -148,15 +165,24 @@ class _Watchdog:
 
 
 def _cut(conn: Any, since: float) -> None:
-    """Shut the socket of ``conn`` down if it is still in the wait that began at ``since``."""
-    if conn.waiting_since != since:
-        return
+    """Shut the socket of ``conn`` down if it is still in the wait that last moved at ``since``
+    (checked again once its descriptor is held, so a wait that ended meanwhile is left alone)."""
     try:
-        with socket.socket(fileno=os.dup(conn.fileno())) as sock:
-            sock.shutdown(socket.SHUT_RDWR)
+        duplicate = os.dup(conn.fileno())
     except Exception:  # closed meanwhile: nothing left to cut
         return
-    log.warning("PostgreSQL did not answer within %.1f s: connection cut", conn.stalled_after_s)
+    with socket.socket(fileno=duplicate) as sock:
+        if conn.waiting_since != since:
+            return
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            return
+    log.warning(
+        "PostgreSQL sent nothing for %.1f s during a wait (more than %.1f s): connection cut",
+        time.monotonic() - since,
+        conn.stalled_after_s,
+    )
 
 
 _WATCHDOG = _Watchdog()
