@@ -493,12 +493,19 @@ def test_a_redraw_while_typing_the_opening_cash_keeps_the_selection_typed_over(s
     log_in(page, server, courier)
     page.wait_for_selector("#screen[data-screen=start]")
     page.wait_for_selector("#conn.on")
-    field = page.query_selector("input[name=opening_cash]")
-    field.focus()
-    field.evaluate("el => el.select()")
+    # The reload that follows "connected" redraws the screen at a moment of its own: the field is
+    # found, focused and selected in one step, never through a handle a redraw may have replaced.
+    page.evaluate(
+        """() => {
+            const field = document.querySelector("input[name=opening_cash]");
+            field.focus();
+            field.select();
+            window.selectedField = field;
+        }"""
+    )
     context.set_offline(True)
     page.wait_for_selector("#conn.off")
     context.set_offline(False)
-    page.wait_for_function("el => !el.isConnected", arg=field, timeout=30000)  # redrawn
+    page.wait_for_function("() => !window.selectedField.isConnected", timeout=30000)  # redrawn
     page.keyboard.type("1000")
     assert page.input_value("input[name=opening_cash]") == "1000"
