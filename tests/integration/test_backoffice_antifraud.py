@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 import pytest
 from sqlalchemy import func, select
 
 from backoffice import services
+from backoffice.antifraud import ORDER, PastOrder, Subject
 from backoffice.models import AntifraudRuleVersion, AntifraudVerdict, OrderAddressKey
 from backoffice.ports import RULEBOOK
 from backoffice.services import FraudRejected
+from backoffice.services.screening import gather_facts
+from frontoffice.db import utcnow
 from frontoffice.errors import Conflict, InvalidInput
 from orders.models import Order, OrderCounter, OrderEvent
 from tests.backoffice_helpers import add_rule, ago, blacklist, move, place
@@ -234,3 +238,33 @@ def test_two_managers_saving_the_same_version_at_once_get_one_new_version_and_on
     assert sorted(outcomes) == ["conflict", "saved"]
     with db.reading() as s:
         assert [v.version for v in services.rule_versions(s, rule_id)] == [2, 1]
+
+
+def test_the_callers_history_reaches_the_rules_as_stored_newest_first(kernel, db):
+    """Antifraud reads a caller's orders straight from the index's columns, by position: each
+    PastOrder holds exactly what the order row holds, on either database."""
+    add_rule(kernel, "many_names", "note", 5, max_names=3)
+    first = place(kernel, client_name="Ivan", payment_kind="cash", now=ago(hours=3))
+    second = place(kernel, client_name="Ivan P.", lat=55.8, lon=49.2, now=ago(hours=2))
+    third = place(kernel, client_name="Petr", address_text="Kazan, Baumana St, 1", lat=None, lon=None)
+    move(kernel, second.id, "cancelled", reason="client changed plans")
+    subject = Subject(stage=ORDER, phone="+79123456789")
+    with db.reading() as s:
+        rules = kernel.extensions.get(RULEBOOK).active(s)
+        facts = gather_facts(s, rules, subject, utcnow())
+        stored = s.scalars(select(Order).order_by(Order.created_at.desc())).all()
+    assert [o.id for o in stored] == [third.id, second.id, first.id]
+    assert list(facts.phone_history) == [
+        PastOrder(
+            created_at=o.created_at.replace(tzinfo=dt.UTC) if o.created_at.tzinfo is None else o.created_at,
+            status=o.status,
+            client_name=o.client_name,
+            lat=o.lat,
+            lon=o.lon,
+            total=o.total,
+            payment_kind=o.payment_kind,
+        )
+        for o in stored
+    ]
+    assert facts.phone_history[1].status == "cancelled" and facts.phone_history[2].payment_kind == "cash"
+    assert all(p.created_at.utcoffset() == dt.timedelta(0) for p in facts.phone_history)
