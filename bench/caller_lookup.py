@@ -409,7 +409,16 @@ def main() -> None:
     try:
         t0 = time.monotonic()
         upgrade(url)
-        app = create_app({"database_url": url, "secret_key": "bench", "instance_path": workdir / "instance"})
+        # No relay thread or background service: they would hold the file that fill() rewrites.
+        app = create_app(
+            {
+                "database_url": url,
+                "secret_key": "bench",
+                "instance_path": workdir / "instance",
+                "relay": "off",
+                "background_services": False,
+            }
+        )
         kernel = app.extensions["frontoffice"]
         import nomenclature.demo
         import orders.demo
