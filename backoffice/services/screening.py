@@ -94,13 +94,15 @@ def gather_facts(session: Session, rules: Sequence[Rule], subject: Subject, now:
     if need.phone_days and subject.phone:
         since = now - dt.timedelta(days=need.phone_days)
         facts.phone_history = _past_orders(
-            execute_fast(conn, _PHONE_HISTORY, {"phone": subject.phone, "since": since}).all()
+            execute_fast(conn, _PHONE_HISTORY, {"phone": subject.phone, "since": since}, plain=True).all()
         )
     if need.address_minutes and subject.address_digest:
         since = now - dt.timedelta(minutes=need.address_minutes)
         facts.address_times = [
             _moment(at)
-            for (at,) in execute_fast(conn, _ADDRESS_TIMES, {"key": subject.address_digest, "since": since})
+            for (at,) in execute_fast(
+                conn, _ADDRESS_TIMES, {"key": subject.address_digest, "since": since}, plain=True
+            )
         ]
     if need.blacklist_kinds:
         wanted = {"phone": subject.phone, "address": subject.address_key, "device": subject.device.strip()}

@@ -187,9 +187,13 @@ def _raw(conn: Connection, sql: str, values: Sequence[Any], observed: bool) -> A
         raise exc.DBAPIError.instance(sql, values, e, sqlite3.Error) from e
 
 
-def execute_fast(bind: Session | Connection, stmt: Any, params: Mapping[str, Any] | None = None) -> Rows:
+def execute_fast(
+    bind: Session | Connection, stmt: Any, params: Mapping[str, Any] | None = None, *, plain: bool = False
+) -> Rows:
     """Execute a Core statement built once (a module constant: it is planned once per dialect and
-    set of parameter names) and fetch its rows. See the module's docstring."""
+    set of parameter names) and fetch its rows. See the module's docstring. ``plain``: rows as
+    plain tuples, read by position only (no attribute per column), for reads of many rows whose
+    columns need no result processing, e.g. a caller's history; on SQLite, the driver's own tuples."""
     conn, observed = _connection(bind)
     params = params or {}
     plan = None
@@ -209,10 +213,11 @@ def execute_fast(bind: Session | Connection, stmt: Any, params: Mapping[str, Any
     cursor = _raw(conn, plan.sql, values, observed)
     if not plan.keys:
         return Rows((), [], cursor.rowcount)
-    make = plan.row._make
     if not any(plan.results):  # text, numbers: the driver's values are the values
-        return Rows(plan.keys, list(map(make, cursor.fetchall())), cursor.rowcount)
-    return Rows(plan.keys, [make(_processed(r, plan.results)) for r in cursor.fetchall()], cursor.rowcount)
+        rows = cursor.fetchall()
+        return Rows(plan.keys, rows if plain else list(map(plan.row._make, rows)), cursor.rowcount)
+    processed = [_processed(r, plan.results) for r in cursor.fetchall()]
+    return Rows(plan.keys, processed if plain else list(map(plan.row._make, processed)), cursor.rowcount)
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,20 @@ def test_execute_fast_reads_what_execute_reads(db):
         assert execute_fast(s, _LIGHT).scalar_one() == 1  # a literal of the statement is bound too
 
 
+def test_plain_rows_hold_the_same_values_by_position(db):
+    _seed(db)
+    by_code = select(_PARCELS.c.code, _PARCELS.c.weight).order_by(_PARCELS.c.code)
+    with db.reading() as s:
+        for stmt, params in ((_BY_CODES, {"codes": ["A", "B", "C"], "heavier": 0}), (by_code, {})):
+            named = execute_fast(s, stmt, params).all()
+            plain = execute_fast(s, stmt, params, plain=True).all()
+            assert [tuple(r) for r in plain] == [tuple(r) for r in named] and len(plain) == len(named) > 0
+        # processed columns (JSON, an aware time) come processed; unprocessed ones as the driver gives them
+        (row,) = execute_fast(s, _BY_CODES, {"codes": ["B"], "heavier": 50}, plain=True)
+        assert row[2:] == ({"to": "Kazan"}, MOMENT + dt.timedelta(hours=1))
+        assert [tuple(r) for r in execute_fast(s, by_code, plain=True)] == [("A", 10), ("B", 100), ("C", 300)]
+
+
 def test_execute_fast_writes_in_the_callers_transaction(db):
     _seed(db)
     stmt = upsert(db.dialect, _PARCELS, {"code": bindparam("code"), "weight": 1}, ["code"])
