@@ -142,8 +142,11 @@ class _Watchdog:
         self._pid: int | None = None
 
     def after_fork(self) -> None:
-        """In a forked child the lock may have been held by a thread that does not exist there."""
+        """In a forked child the lock may have been held by a thread that does not exist there, and
+        the parent's connections are not the child's to watch: one caught mid-wait by the fork looks
+        waiting for ever in the child's copy, and cutting it would shut the parent's socket."""
         self._lock = threading.Lock()
+        self._connections = weakref.WeakSet()
 
     def watch(self, conn: Any) -> None:
         with self._lock:

@@ -62,3 +62,42 @@ def test_a_wait_that_ended_before_the_cut_is_left_alone():
     finally:
         left.close()
         right.close()
+
+
+def test_a_forked_child_never_cuts_the_connections_it_inherited():
+    """A connection of the parent caught mid-wait by a fork stays "waiting" for ever in the child's
+    copy (the thread that would end the wait is not there). Its socket is the parent's too: the
+    child's watchdog must not shut it down."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import os, socket, time
+        from frontoffice import dbhealth
+
+        class Conn:
+            def __init__(self, sock, since):
+                self.sock, self.waiting_since, self.stalled_after_s = sock, since, 0.3
+            def fileno(self):
+                return self.sock.fileno()
+
+        left, right = socket.socketpair()
+        parents = Conn(left, None)
+        dbhealth._WATCHDOG.watch(parents)
+        parents.waiting_since = time.monotonic()  # mid-wait when the fork comes
+        pid = os.fork()
+        if pid == 0:
+            spare_left, spare_right = socket.socketpair()
+            dbhealth._WATCHDOG.watch(Conn(spare_left, None))  # the child's own first connection
+            time.sleep(1.2)
+            os._exit(0)
+        parents.waiting_since = None  # the parent's wait ended as usual
+        os.waitpid(pid, 0)
+        right.sendall(b"x")
+        print("parent's socket:", "open" if left.recv(1) == b"x" else "cut")
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "parent's socket: open", done.stdout + done.stderr
