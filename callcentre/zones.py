@@ -1,10 +1,10 @@
 """Delivery zones as plain values: GeoJSON geometry checks, the point → zone index (pure).
 
 A zone is a polygon (holes allowed) or a multipolygon in WGS84 ``[lon, lat]`` order.
-:class:`ZoneIndex` answers "which zone delivers to this point" through a shapely
-``STRtree`` over prepared geometries: the tree narrows the candidates by bounding
-box, the prepared ``covers`` test decides. A point exactly on an edge belongs to the
-zone. Where zones overlap, the highest ``priority`` wins, then the smaller area (the
+:class:`ZoneIndex` answers "which zone delivers to this point" without shapely
+(:mod:`callcentre.zone_lookup`: a grid of bounding boxes narrows the candidates, an exact
+point-in-polygon test with shapely's ``covers`` semantics decides). A point exactly on an edge
+belongs to the zone. Where zones overlap, the highest ``priority`` wins, then the smaller area (the
 more specific zone), then the lower id.
 
 Opening hours use the branches' format and rules (:mod:`orders.hours`, where they live):
@@ -23,6 +23,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.validation import explain_validity
 
+from callcentre.zone_lookup import BoxGrid, Part, Ring, covers
 from orders.hours import HoursError, WeeklyHours
 
 KM_PER_DEGREE = 111.32
@@ -190,15 +191,15 @@ def zone_order_key(zone: ZoneRule) -> tuple[int, float, int]:
 
 
 class ZoneIndex:
-    """Point → best active zone through an STRtree over prepared geometries."""
+    """Point → best active zone: a grid of the zones' bounding boxes, then the exact covers test of
+    :mod:`callcentre.zone_lookup` on the zones' coordinates, copied here once."""
 
     def __init__(self, zones: Iterable[ZoneRule]):
         self.zones: list[ZoneRule] = [z for z in zones if z.active]
         self.by_id: dict[int, ZoneRule] = {z.id: z for z in self.zones}
-        shapes = [z.shape for z in self.zones]
-        for shape in shapes:
-            shapely.prepare(shape)
-        self._tree = shapely.STRtree(shapes) if shapes else None
+        self._parts = [_parts(z.shape) for z in self.zones]
+        self._order = [zone_order_key(z) for z in self.zones]
+        self._grid = BoxGrid([z.shape.bounds for z in self.zones])
 
     @property
     def empty(self) -> bool:
@@ -207,10 +208,9 @@ class ZoneIndex:
 
     def covering(self, lat: float, lon: float) -> list[ZoneRule]:
         """Every active zone that covers the point, best first."""
-        if self._tree is None:
-            return []
-        hits = self._tree.query(Point(lon, lat), predicate="covered_by")
-        return sorted((self.zones[int(i)] for i in hits), key=zone_order_key)
+        hits = [i for i in self._grid.candidates(lon, lat) if covers(self._parts[i], lon, lat)]
+        hits.sort(key=self._order.__getitem__)
+        return [self.zones[i] for i in hits]
 
     def locate(self, lat: float, lon: float) -> ZoneRule | None:
         """The zone that delivers to the point, or None when it is outside every zone."""
@@ -222,6 +222,16 @@ class ZoneIndex:
         if not self.zones:
             return None
         return tuple(shapely.total_bounds([z.shape for z in self.zones]).tolist())  # type: ignore[return-value]
+
+
+def _parts(shape: Polygon | MultiPolygon) -> list[Part]:
+    """A zone's polygons as plain rings of ``(lon, lat)``: exterior, then holes."""
+
+    def ring(coords: Any) -> Ring:
+        return tuple((float(c[0]), float(c[1])) for c in coords)
+
+    polygons = shape.geoms if isinstance(shape, MultiPolygon) else (shape,)
+    return [(ring(p.exterior.coords), tuple(ring(hole.coords) for hole in p.interiors)) for p in polygons]
 
 
 def build_index(zones: Sequence[ZoneRule]) -> ZoneIndex:
