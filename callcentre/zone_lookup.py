@@ -1,7 +1,7 @@
 """Which zones cover a point: exact point-in-polygon on plain tuples (pure, no shapely).
 
 Every order and every quote asks which zone delivers to its address. shapely answers that
-exactly, but one answer goes through numpy and GEOS: 4 µs in a loop, yet 75–190 µs inside an order
+exactly, but one answer goes through numpy and GEOS: 12 µs in a loop, yet 75–190 µs inside an order
 request, where that wide code path starts cold each time (docs/performance.md, "What a ratio of
 0.4 leaves"). This module answers the same question in a few lines of Python over the zones'
 coordinates, copied once when the index is built, with the semantics of shapely's ``covers``:
