@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.validation import explain_validity
 
 from callcentre.zone_lookup import BoxGrid, Part, Ring, covers
@@ -179,10 +179,6 @@ class ZoneRule:
         if self.free_delivery_from is not None and items_total >= self.free_delivery_from:
             return 0
         return self.delivery_fee
-
-    def covers(self, lat: float, lon: float) -> bool:
-        """True if the point is inside the zone or on its edge (not in a hole)."""
-        return bool(self.shape.covers(Point(lon, lat)))
 
 
 def zone_order_key(zone: ZoneRule) -> tuple[int, float, int]:
